@@ -1,0 +1,47 @@
+"""Material table: density (g/cm3), thermal conductivity (W/m.K) and a display colour (RGBA, 0-1).
+
+Figures are typical public datasheet values, rounded; they feed masses in the manifest, not sign-off analyses.
+Mass in mg is volume in mm3 times density in g/cm3.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Material:
+    name: str
+    description: str
+    density: float  # g/cm3
+    conductivity: float  # W/(m.K)
+    color: tuple[float, float, float, float]
+
+    def mass_mg(self, volume_mm3: float) -> float:
+        """Mass in mg of ``volume_mm3`` of this material."""
+        return volume_mm3 * self.density
+
+
+MATERIALS: dict[str, Material] = {
+    m.name: m
+    for m in (
+        Material("BT", "BT-epoxy laminate substrate core", 1.85, 0.4, (0.20, 0.45, 0.25, 1.0)),
+        Material("Cu", "copper", 8.96, 398.0, (0.85, 0.50, 0.20, 1.0)),
+        Material("Si", "silicon", 2.33, 148.0, (0.30, 0.32, 0.40, 1.0)),
+        Material("Al", "aluminium (chip bond pads)", 2.70, 237.0, (0.80, 0.80, 0.85, 1.0)),
+        Material("Sn", "pure tin (claim 3)", 7.29, 66.8, (0.75, 0.75, 0.78, 1.0)),
+        Material("Pb", "lead (claim 3)", 11.34, 35.3, (0.45, 0.45, 0.50, 1.0)),
+        Material("SnPb63", "eutectic tin/lead 63/37 (claim 3)", 8.40, 50.0, (0.70, 0.70, 0.72, 1.0)),
+        Material("SAC305", "Sn96.5Ag3.0Cu0.5 lead-free solder", 7.38, 58.0, (0.78, 0.78, 0.80, 1.0)),
+        Material("EMC", "epoxy mold compound, silica filled", 1.95, 0.9, (0.12, 0.12, 0.13, 0.85)),
+        Material("EMC_fine", "fine-filler epoxy encapsulant for bump layers", 1.90, 0.7, (0.35, 0.30, 0.25, 0.85)),
+    )
+}
+
+
+def material(name: str) -> Material:
+    """Look up a material by name; KeyError names the known ones."""
+    try:
+        return MATERIALS[name]
+    except KeyError:
+        raise KeyError(f"unknown material {name!r}; known: {', '.join(sorted(MATERIALS))}") from None

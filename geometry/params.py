@@ -1,0 +1,479 @@
+"""Typed, frozen, validated design parameters, in millimetres.
+
+Each model refuses unknown keys, wrong types, NaN/infinite and non-positive sizes. Cross-field rules live in the
+design models and raise one message naming the field, the value and the rule. :func:`load_design` turns any
+pydantic error into a :class:`ParameterError` whose text is that one message.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .materials import MATERIALS
+
+MAX_ARRAY_MEMBERS = 40_000
+"""Upper limit on the members of one array (bumps, pads, balls): larger counts are refused as absurd."""
+MAX_SIZE = 200.0
+"""Upper limit on any length (mm)."""
+TOL = 1e-9
+
+Length = Annotated[float, Field(gt=0, le=MAX_SIZE, allow_inf_nan=False)]
+"""A strictly positive length in mm."""
+Offset = Annotated[float, Field(ge=-MAX_SIZE, le=MAX_SIZE, allow_inf_nan=False)]
+Count = Annotated[int, Field(ge=1, le=1000, strict=True)]
+MaterialName = Literal[tuple(MATERIALS)]  # type: ignore[valid-type]
+
+
+class ParameterError(ValueError):
+    """A design parameter breaks a rule; ``str()`` names field, value and rule."""
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, validate_default=True)
+
+
+def _fail(field: str, value: Any, rule: str) -> None:
+    raise ValueError(f"{field} {_fmt(value)} {rule}")
+
+
+def _fmt(v: Any) -> str:
+    return f"{v:g}" if isinstance(v, float) else repr(v) if isinstance(v, str) else str(v)
+
+
+class Grid(Model):
+    """A rectangular array on a square pitch, centred on its owner; ``perimeter`` keeps only the outer ``rows``."""
+
+    pitch: Length
+    count_x: Count
+    count_y: Count
+    layout: Literal["full", "perimeter"] = "full"
+    rows: Count | None = None
+
+    @model_validator(mode="after")
+    def _grid_rules(self) -> Grid:
+        if self.layout == "perimeter":
+            if self.rows is None:
+                _fail("rows", None, 'is required when layout is "perimeter"')
+            if 2 * self.rows >= min(self.count_x, self.count_y):
+                _fail("rows", self.rows, f"must leave an empty centre: 2 x rows < min(count_x, count_y) = "
+                      f"{min(self.count_x, self.count_y)}")
+        if self.count_x * self.count_y > MAX_ARRAY_MEMBERS:
+            _fail("count_x", self.count_x, f"x count_y {self.count_y} = {self.count_x * self.count_y} members "
+                  f"exceeds the limit of {MAX_ARRAY_MEMBERS}")
+        return self
+
+    @property
+    def span_x(self) -> float:
+        """Centre-to-centre extent of the grid along x (mm)."""
+        return (self.count_x - 1) * self.pitch
+
+    @property
+    def span_y(self) -> float:
+        return (self.count_y - 1) * self.pitch
+
+    def sites(self) -> np.ndarray:
+        """(count_x * count_y, 2) centres of every grid site, row-major, centred on (0, 0) (mm)."""
+        xs = (np.arange(self.count_x) - (self.count_x - 1) / 2) * self.pitch
+        ys = (np.arange(self.count_y) - (self.count_y - 1) / 2) * self.pitch
+        gx, gy = np.meshgrid(xs, ys)
+        return np.column_stack([gx.ravel(), gy.ravel()])
+
+    def populated(self) -> np.ndarray:
+        """Boolean mask over :meth:`sites`: True where a member sits."""
+        if self.layout == "full":
+            return np.ones(self.count_x * self.count_y, dtype=bool)
+        i, j = np.meshgrid(np.arange(self.count_x), np.arange(self.count_y))
+        r = self.rows
+        edge = (i < r) | (j < r) | (i >= self.count_x - r) | (j >= self.count_y - r)
+        return edge.ravel()
+
+    def positions(self) -> np.ndarray:
+        """(N, 2) centres of the members (mm)."""
+        return self.sites()[self.populated()]
+
+    @property
+    def count(self) -> int:
+        return int(self.populated().sum())
+
+
+class Rect(Model):
+    """A centred rectangular footprint (mm)."""
+
+    width: Length
+    length: Length
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Flip-chip flow (claims of 000_9630dddb18a83760.txt)
+
+
+class Substrate(Model):
+    """Laminate substrate; first surface on top, second surface (ball side) at z = 0."""
+
+    width: Length = 12.0
+    length: Length = 12.0
+    thickness: Length = 0.56
+    material: MaterialName = "BT"
+
+
+class BumpPads(Model):
+    """Copper bond pads on the chip-mounting area, one under each bump (claim 5)."""
+
+    enabled: bool = True
+    diameter: Length = 0.11
+    thickness: Length = 0.015
+    material: MaterialName = "Cu"
+
+
+class Bumps(Grid):
+    """Conductive bumps (claims 1-3): barrel-shaped solder, a sphere of ``diameter`` cut flat at its base and at
+    ``height`` (the flat end of step 2)."""
+
+    pitch: Length = 0.2
+    count_x: Count = 20
+    count_y: Count = 20
+    diameter: Length = 0.12
+    height: Length = 0.09
+    material: MaterialName = "SnPb63"
+
+    @model_validator(mode="after")
+    def _bump_rules(self) -> Bumps:
+        if self.pitch <= self.diameter:
+            _fail("pitch", self.pitch, f"must be larger than the diameter {_fmt(self.diameter)}")
+        if self.height >= self.diameter:
+            _fail("height", self.height, f"must be below the diameter {_fmt(self.diameter)} so that the "
+                  "bump has a flat end")
+        return self
+
+    def end_radius(self, z: float) -> float:
+        """Radius (mm) of the bump's flat section at height ``z`` above its base."""
+        r = self.diameter / 2
+        return math.sqrt(max(r * r - (z - self.height / 2) ** 2, 0.0))
+
+    def volume(self, top: float | None = None) -> float:
+        """Volume (mm3) of one bump cut at height ``top`` above its base (default: its own flat end)."""
+        r, c, t = self.diameter / 2, self.height / 2, self.height if top is None else top
+        return math.pi * (r * r * t - ((t - c) ** 3 + c**3) / 3)
+
+
+class FirstEncapsulant(Model):
+    """First encapsulant over the chip-mounting area (step 3), optionally polished (claim 4).
+
+    ``thickness`` is the as-deposited height above the substrate's first surface; when omitted it is formed flush
+    with the bump ends. ``polish_plane`` is the height above the first surface that polishing leaves.
+    """
+
+    thickness: Length | None = None
+    polish: bool = False
+    polish_plane: Length | None = None
+    material: MaterialName = "EMC_fine"
+
+
+class Chip(Model):
+    """Semiconductor chip mounted face-down (step 4); its bond pads sit on the bump ends, one per bump."""
+
+    width: Length = 6.0
+    length: Length = 6.0
+    thickness: Length = 0.4
+    offset_x: Offset = 0.0
+    offset_y: Offset = 0.0
+    pad_diameter: Length = 0.08
+    pad_thickness: Length = 0.005
+    material: MaterialName = "Si"
+    pad_material: MaterialName = "Al"
+
+
+class SecondEncapsulant(Model):
+    """Second encapsulant (step 5): mold cap over the first surface.
+
+    ``cap_thickness`` is the mold height above the substrate's first surface. With ``chip_back = "exposed"``
+    (claim 7) the mold top is flush with the chip back and ``cap_thickness`` is derived; with ``"encapsulated"``
+    (claim 6) the chip back must be covered by at least ``min_cover``. Footprint defaults to the substrate's.
+    """
+
+    width: Length | None = None
+    length: Length | None = None
+    cap_thickness: Length | None = None
+    chip_back: Literal["encapsulated", "exposed"] = "encapsulated"
+    min_cover: Length = 0.05
+    material: MaterialName = "EMC"
+
+
+class HeatSink(Model):
+    """Drop-in heat sink (claim 8): a plate on four corner legs standing on the first surface, inside the mold."""
+
+    width: Length = 10.0
+    length: Length = 10.0
+    thickness: Length = 0.2
+    standoff: Length = 0.6
+    leg_width: Length = 0.8
+    min_clearance: Length = 0.05
+    material: MaterialName = "Cu"
+
+
+class BallPads(Model):
+    """Copper ball pads on the second surface, one per solder ball."""
+
+    diameter: Length = 0.5
+    thickness: Length = 0.02
+    material: MaterialName = "Cu"
+
+
+class SolderBalls(Grid):
+    """Solder balls after reflow (step 6): a sphere of ``diameter`` cut flat at the pad, ``height`` from pad to
+    apex (the stand-off)."""
+
+    pitch: Length = 1.0
+    count_x: Count = 10
+    count_y: Count = 10
+    diameter: Length = 0.6
+    height: Length = 0.5
+    material: MaterialName = "SAC305"
+
+    @model_validator(mode="after")
+    def _ball_rules(self) -> SolderBalls:
+        if self.pitch <= self.diameter:
+            _fail("pitch", self.pitch, f"must be larger than the diameter "
+                  f"{_fmt(self.diameter)} or neighbouring balls overlap")
+        if not self.diameter / 2 < self.height < self.diameter:
+            _fail("height", self.height, f"must lie between half the diameter and the diameter "
+                  f"({_fmt(self.diameter / 2)}, {_fmt(self.diameter)}) for a reflowed ball on a pad")
+        return self
+
+    def contact_radius(self) -> float:
+        """Radius (mm) of the ball's flat contact with its pad."""
+        r = self.diameter / 2
+        return math.sqrt(r * r - (self.height - r) ** 2)
+
+    def volume(self) -> float:
+        """Volume (mm3) of one ball: a sphere cap of height ``height``."""
+        r, h = self.diameter / 2, self.height
+        return math.pi * h * h * (3 * r - h) / 3
+
+
+class FlipChipDesign(Model):
+    """A complete flip-chip design (claims 1-8 of 000_9630dddb18a83760.txt)."""
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    flow: Literal["flip-chip"] = "flip-chip"
+    description: str = ""
+    substrate: Substrate = Substrate()
+    chip_area: Rect = Rect(width=8.0, length=8.0)
+    bump_pads: BumpPads = BumpPads()
+    bumps: Bumps = Bumps()
+    first_encapsulant: FirstEncapsulant = FirstEncapsulant()
+    chip: Chip = Chip()
+    second_encapsulant: SecondEncapsulant = SecondEncapsulant(cap_thickness=0.8)
+    heat_sink: HeatSink | None = None
+    ball_pads: BallPads = BallPads()
+    solder_balls: SolderBalls = SolderBalls()
+
+    # --- derived z-levels (mm, z = 0 at the substrate's second surface) ---
+    @property
+    def z_first_surface(self) -> float:
+        return self.substrate.thickness
+
+    @property
+    def z_bump_base(self) -> float:
+        return self.z_first_surface + (self.bump_pads.thickness if self.bump_pads.enabled else 0.0)
+
+    @property
+    def z_bump_end(self) -> float:
+        """Height of the bump ends as disposed in step 2."""
+        return self.z_bump_base + self.bumps.height
+
+    @property
+    def z_encapsulant_deposited(self) -> float:
+        t = self.first_encapsulant.thickness
+        return self.z_bump_end if t is None else self.z_first_surface + t
+
+    @property
+    def z_first_top(self) -> float:
+        """Top of the first encapsulant after step 3 (and the claim-4 polish): where the chip pads land."""
+        fe = self.first_encapsulant
+        if fe.polish:
+            return self.z_first_surface + fe.polish_plane
+        return self.z_encapsulant_deposited
+
+    @property
+    def z_chip_face(self) -> float:
+        return self.z_first_top + self.chip.pad_thickness
+
+    @property
+    def z_chip_back(self) -> float:
+        return self.z_chip_face + self.chip.thickness
+
+    @property
+    def z_mold_top(self) -> float:
+        se = self.second_encapsulant
+        return self.z_chip_back if se.chip_back == "exposed" else self.z_first_surface + se.cap_thickness
+
+    @property
+    def z_seating_plane(self) -> float:
+        return -self.ball_pads.thickness - self.solder_balls.height
+
+    @property
+    def mold_footprint(self) -> tuple[float, float]:
+        se = self.second_encapsulant
+        return (se.width or self.substrate.width, se.length or self.substrate.length)
+
+    @property
+    def bump_sites(self) -> np.ndarray:
+        """(N, 2) bump centres on the substrate (mm); the array is centred on the chip-mounting area."""
+        return self.bumps.positions()
+
+    @property
+    def chip_pad_sites(self) -> np.ndarray:
+        """(N, 2) chip pad centres: the bump layout, moved with the chip's placement offset (mm)."""
+        return self.bumps.positions() + np.array([self.chip.offset_x, self.chip.offset_y])
+
+    @model_validator(mode="after")
+    def _design_rules(self) -> FlipChipDesign:
+        s, area, b, pads, fe, chip = (self.substrate, self.chip_area, self.bumps, self.bump_pads,
+                                      self.first_encapsulant, self.chip)
+        se, hs, balls, bp = self.second_encapsulant, self.heat_sink, self.solder_balls, self.ball_pads
+        if area.width > s.width or area.length > s.length:
+            _fail("chip_area.width", area.width, f"x length {_fmt(area.length)} must fit on the substrate "
+                  f"{_fmt(s.width)} x {_fmt(s.length)}")
+        bx, by = b.span_x + b.pitch, b.span_y + b.pitch
+        if bx > area.width + TOL or by > area.length + TOL:
+            _fail("bumps.count_x", b.count_x, f"x count_y {b.count_y} at pitch {_fmt(b.pitch)} needs {bx:.4g} x "
+                  f"{by:.4g} mm (the array plus half a pitch each side), outside the chip-mounting area "
+                  f"{_fmt(area.width)} x {_fmt(area.length)}")
+        base_d = 2 * b.end_radius(0.0)
+        if pads.enabled:
+            if pads.diameter >= b.pitch:
+                _fail("bump_pads.diameter", pads.diameter, f"must be below bumps.pitch {_fmt(b.pitch)}")
+            if pads.diameter + TOL < base_d:
+                _fail("bump_pads.diameter", pads.diameter, f"must cover the bump base, diameter {base_d:.4g}")
+        rel_top = fe.thickness if fe.thickness is not None else None
+        if fe.polish:
+            if fe.polish_plane is None:
+                _fail("first_encapsulant.polish_plane", None, "is required when polish = true (claim 4)")
+            plane, base, end = fe.polish_plane, self.z_bump_base - s.thickness, self.z_bump_end - s.thickness
+            if plane <= base + TOL:
+                _fail("first_encapsulant.polish_plane", plane, f"removes every bump whole: it must lie above the "
+                      f"bump base at {base:.4g}")
+            if plane > end + TOL:
+                _fail("first_encapsulant.polish_plane", plane, f"leaves the bump ends unexposed: it must not lie "
+                      f"above the bump ends at {end:.4g}")
+            if rel_top is not None and plane >= rel_top:
+                _fail("first_encapsulant.polish_plane", plane, f"must lie below the as-deposited "
+                      f"first_encapsulant.thickness {_fmt(rel_top)}")
+        elif fe.polish_plane is not None:
+            _fail("first_encapsulant.polish_plane", fe.polish_plane, "is only allowed with polish = true")
+        if rel_top is not None and rel_top <= self.z_bump_base - s.thickness:
+            _fail("first_encapsulant.thickness", rel_top, "must exceed the bump pads")
+        cx0, cx1 = chip.offset_x - chip.width / 2, chip.offset_x + chip.width / 2
+        cy0, cy1 = chip.offset_y - chip.length / 2, chip.offset_y + chip.length / 2
+        if max(-cx0, cx1) > area.width / 2 + TOL or max(-cy0, cy1) > area.length / 2 + TOL:
+            _fail("chip.width", chip.width, f"x length {_fmt(chip.length)} at offset ({_fmt(chip.offset_x)}, "
+                  f"{_fmt(chip.offset_y)}) must lie on the first encapsulant, the chip-mounting area "
+                  f"{_fmt(area.width)} x {_fmt(area.length)}")
+        px, py = b.span_x + chip.pad_diameter, b.span_y + chip.pad_diameter
+        if px > chip.width + TOL or py > chip.length + TOL:
+            _fail("chip.width", chip.width, f"x length {_fmt(chip.length)} is smaller than its pad array "
+                  f"{px:.4g} x {py:.4g} (bump layout plus one pad diameter)")
+        if chip.pad_diameter >= b.pitch:
+            _fail("chip.pad_diameter", chip.pad_diameter, f"must be below bumps.pitch {_fmt(b.pitch)}")
+        mw, ml = self.mold_footprint
+        if mw > s.width + TOL or ml > s.length + TOL:
+            _fail("second_encapsulant.width", mw, f"x length {_fmt(ml)} must fit on the substrate")
+        if mw + TOL < area.width or ml + TOL < area.length:
+            _fail("second_encapsulant.width", mw, f"x length {_fmt(ml)} must cover the chip-mounting area "
+                  f"{_fmt(area.width)} x {_fmt(area.length)}")
+        back = self.z_chip_back - s.thickness
+        if se.chip_back == "exposed":
+            if se.cap_thickness is not None and abs(se.cap_thickness - back) > 1e-6:
+                _fail("second_encapsulant.cap_thickness", se.cap_thickness, f"must be omitted or equal the chip "
+                      f"back height {back:.4g} when chip_back is \"exposed\" (claim 7)")
+        else:
+            if se.cap_thickness is None:
+                _fail("second_encapsulant.cap_thickness", None, 'is required when chip_back is "encapsulated"')
+            if se.cap_thickness < back + se.min_cover - TOL:
+                _fail("second_encapsulant.cap_thickness", se.cap_thickness, f"must cover the chip back at "
+                      f"{back:.4g} by at least min_cover {_fmt(se.min_cover)} (claim 6)")
+        if hs is not None:
+            if se.chip_back == "exposed":
+                _fail("heat_sink", "present", 'needs second_encapsulant.chip_back = "encapsulated": an exposed '
+                      'chip back leaves no mold to encapsulate a heat sink over it (claim 8)')
+            if hs.standoff < back + hs.min_clearance - TOL:
+                _fail("heat_sink.standoff", hs.standoff, f"touches the chip: the plate must clear the chip back at "
+                      f"{back:.4g} by heat_sink.min_clearance {_fmt(hs.min_clearance)}")
+            if hs.standoff + hs.thickness > se.cap_thickness - TOL:
+                _fail("heat_sink.standoff", hs.standoff, f"+ thickness {_fmt(hs.thickness)} must stay below the "
+                      f"mold top at {_fmt(se.cap_thickness)} so the heat sink is encapsulated (claim 8)")
+            if hs.width > mw - TOL or hs.length > ml - TOL:
+                _fail("heat_sink.width", hs.width, f"x length {_fmt(hs.length)} must lie inside the mold footprint "
+                      f"{_fmt(mw)} x {_fmt(ml)}")
+            inner_x, inner_y = hs.width / 2 - hs.leg_width, hs.length / 2 - hs.leg_width
+            if inner_x < area.width / 2 + hs.min_clearance or inner_y < area.length / 2 + hs.min_clearance:
+                _fail("heat_sink.leg_width", hs.leg_width, f"puts the legs of a {_fmt(hs.width)} x "
+                      f"{_fmt(hs.length)} heat sink on the chip-mounting area {_fmt(area.width)} x "
+                      f"{_fmt(area.length)}")
+        ex, ey = balls.span_x + balls.diameter, balls.span_y + balls.diameter
+        if ex > s.width + TOL or ey > s.length + TOL:
+            _fail("solder_balls.count_x", balls.count_x, f"at pitch {_fmt(balls.pitch)} spans {ex:.4g} x "
+                  f"{ey:.4g} mm, beyond the substrate {_fmt(s.width)} x {_fmt(s.length)}")
+        if bp.diameter >= balls.pitch:
+            _fail("ball_pads.diameter", bp.diameter, f"must be below solder_balls.pitch {_fmt(balls.pitch)}")
+        if bp.diameter + TOL < 2 * balls.contact_radius():
+            _fail("ball_pads.diameter", bp.diameter, f"must cover the ball's contact, diameter "
+                  f"{2 * balls.contact_radius():.4g}")
+        return self
+
+
+Design = FlipChipDesign
+"""Any design model; the cavity flow adds its own."""
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+def _suggest(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
+    """", did you mean 'x'?" for a misspelt key, from the fields of the model that ``loc`` points into."""
+    for part in loc[:-1]:
+        field = model.model_fields.get(str(part))
+        ann = getattr(field, "annotation", None)
+        inner = [a for a in (getattr(ann, "__args__", None) or (ann,)) if isinstance(a, type)
+                 and issubclass(a, BaseModel)]
+        if not inner:
+            return ""
+        model = inner[0]
+    near = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1)
+    return f", did you mean {near[0]!r}?" if near else ""
+
+
+def format_error(err: ValidationError, model: type[BaseModel]) -> str:
+    """One line per problem: ``field value rule``."""
+    lines = []
+    for e in err.errors(include_url=False):
+        loc = _loc(e["loc"])
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "value_error":
+            lines.append(f"{loc}.{msg}" if loc else msg)
+        elif e["type"] == "extra_forbidden":
+            lines.append(f"{loc} is not a known parameter{_suggest(model, e['loc'])}")
+        elif e["type"] == "missing":
+            lines.append(f"{loc} is required")
+        else:
+            lines.append(f"{loc} {_fmt(e.get('input'))} {msg[:1].lower()}{msg[1:]}")
+    return "\n".join(lines)
+
+
+def load_design(data: dict[str, Any]) -> FlipChipDesign:
+    """Validate a recipe dictionary into a frozen design; raises :class:`ParameterError`."""
+    flow = data.get("flow")
+    models = {"flip-chip": FlipChipDesign}
+    if flow not in models:
+        raise ParameterError(f"flow {_fmt(flow)} must be one of {', '.join(repr(k) for k in models)}")
+    try:
+        return models[flow].model_validate(data)
+    except ValidationError as e:
+        raise ParameterError(format_error(e, models[flow])) from None
