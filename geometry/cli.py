@@ -1,0 +1,150 @@
+"""Command line: ``pkgcad build | check | list``.
+
+Exit status: 0 all good, 1 a check failed or a build could not be made (nothing written), 2 bad input (a recipe
+refused by validation, an unreadable file, a bad argument).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .params import ParameterError
+
+EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
+
+
+def _recipe_paths(items: list[str]) -> list[Path]:
+    """Files as given; folders expand to their ``*.toml`` recipes (sweep specs under ``sweeps/`` excluded)."""
+    out: list[Path] = []
+    for item in items:
+        p = Path(item)
+        if p.is_dir():
+            out += sorted(q for q in p.rglob("*.toml") if "sweeps" not in q.relative_to(p).parts)
+        else:
+            out.append(p)
+    return out
+
+
+def _load_all(items: list[str]):
+    from .recipes import load
+
+    paths = _recipe_paths(items)
+    if not paths:
+        raise ParameterError("no recipe given")
+    designs = [load(p) for p in paths]
+    names = [d.name for d in designs]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ParameterError(f"name {dup[0]!r} is used by more than one recipe; design names must be unique")
+    return designs
+
+
+def format_checks(name: str, results: list) -> str:
+    """A readable table of check results."""
+    rows = [("check", "claim", "value", "limit", "unit", "result", "where")]
+    for c in results:
+        rows.append((c.name, c.claim, f"{c.value:.6g}", f"{c.limit:.6g}", c.unit, "pass" if c.passed else "FAIL",
+                     c.where))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = [f"{name}:"]
+    for r in rows:
+        lines.append("  " + "  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip())
+    return "\n".join(lines)
+
+
+def _build_and_check(designs, verbose: bool = True):
+    """Run and check every design; returns [(build, results)] and whether all checks passed."""
+    from .api import check, run
+    from .occ import KernelError
+    from .steps import ProcessError
+
+    done, ok = [], True
+    for d in designs:
+        try:
+            build = run(d)
+        except (ProcessError, KernelError) as e:
+            print(f"{d.name}: the build failed: {e}", file=sys.stderr)
+            return done, False
+        results = check(build)
+        passed = all(c.passed for c in results)
+        ok &= passed
+        if verbose or not passed:
+            print(format_checks(d.name, results), file=sys.stdout if passed else sys.stderr)
+        done.append((build, results))
+    return done, ok
+
+
+def cmd_build(args) -> int:
+    from .api import export
+
+    designs = _load_all(args.recipes)
+    done, ok = _build_and_check(designs, verbose=not args.quiet)
+    if len(done) < len(designs):
+        return EXIT_FAILED
+    if not ok and not args.force:
+        print("checks failed: nothing written (use --force to export anyway)", file=sys.stderr)
+        return EXIT_FAILED
+    for build, results in done:
+        path = export(build, results, args.output, steps=args.steps)
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
+def cmd_check(args) -> int:
+    designs = _load_all(args.recipes)
+    done, ok = _build_and_check(designs)
+    return EXIT_OK if ok and len(done) == len(designs) else EXIT_FAILED
+
+
+def cmd_list(args) -> int:
+    from .flows import FLOWS
+    from .recipes import load
+
+    for name, flow in FLOWS.items():
+        print(f"flow {name} ({flow.claims_file})")
+        for s in flow.all_steps:
+            print(f"  {s.key:<26} {s.reference:<18} {s.title}")
+    paths = _recipe_paths(args.builds)
+    if paths:
+        print("recipes:")
+    for p in paths:
+        try:
+            d = load(p)
+            print(f"  {str(p):<44} {d.name:<20} {d.flow:<10} {d.description}")
+        except ParameterError as e:
+            print(f"  {str(p):<44} INVALID: {str(e).splitlines()[0]}")
+    return EXIT_OK
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="pkgcad", description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="run, check and export recipes")
+    b.add_argument("recipes", nargs="+", help="recipe files or folders of recipes")
+    b.add_argument("-o", "--output", default="exports", help="output folder (default: exports)")
+    b.add_argument("--steps", action="store_true", help="also write every intermediate stack as STEP")
+    b.add_argument("--force", action="store_true", help="export even when a check fails")
+    b.add_argument("-q", "--quiet", action="store_true", help="print check tables only when a check fails")
+    b.set_defaults(func=cmd_build)
+    c = sub.add_parser("check", help="run the flows and their checks, write nothing")
+    c.add_argument("recipes", nargs="+")
+    c.set_defaults(func=cmd_check)
+    ls = sub.add_parser("list", help="show flows, their steps and the recipes found")
+    ls.add_argument("builds", nargs="*", default=["builds"], help="folders to search (default: builds)")
+    ls.set_defaults(func=cmd_list)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ParameterError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())
