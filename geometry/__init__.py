@@ -1,16 +1,5 @@
 """pkgcad: parametric 3D CAD of two claimed semiconductor packaging processes, built step by step and checked.
 
-The geometry modules import CadQuery, which is slow to load; the names below load on first use.
+The Python API is :mod:`geometry.api` (load, run, check, manifest, export). This package module stays light:
+the geometry modules import CadQuery, which takes seconds to load.
 """
-
-from __future__ import annotations
-
-__all__ = ["load", "parse", "run", "check", "export", "manifest"]
-
-
-def __getattr__(name: str):
-    if name in __all__:
-        from . import api
-
-        return getattr(api, name)
-    raise AttributeError(f"module 'geometry' has no attribute {name!r}")

@@ -1,0 +1,60 @@
+"""Time a recipe end to end (load, flow, checks, STEP, STL, GLB) and report peak memory.
+
+Usage: python benchmarks/bench_build.py [RECIPE ...]   (default: the production-scale recipes)
+Run by hand; prints a table. Figures are wall-clock seconds on this machine and peak resident memory of the
+process (ru_maxrss), so run one recipe per process for a clean memory figure.
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT = [ROOT / "builds/flip-chip/fc-production.toml"]
+
+
+def bench(recipe: Path) -> list[tuple[str, float]]:
+    t0 = time.perf_counter()
+    import geometry.api as api
+    from geometry import export
+
+    rows = [("import", time.perf_counter() - t0)]
+
+    def timed(label, fn, *args):
+        t = time.perf_counter()
+        out = fn(*args)
+        rows.append((label, time.perf_counter() - t))
+        return out
+
+    design = timed("load recipe", api.load, recipe)
+    build = timed("flow", api.run, design)
+    results = timed("checks", api.check, build)
+    failed = [c.name for c in results if not c.passed]
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        timed("STEP", export.write_step, build.stack, design.name, out / "p.step")
+        timed("STL", export.write_stl, build.stack, out / "p.stl")
+        timed("GLB", export.write_glb, build.stack, out / "p.glb")
+        sizes = {p.suffix: p.stat().st_size / 1e6 for p in out.iterdir()}
+    core = sum(s for k, s in rows if k in {"flow", "checks", "STEP"})
+    rows.append(("flow + checks + STEP", core))
+    rows.append(("peak memory (MB)", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+    print(f"\n{design.name}: {sum(b.count for b in build.stack)} solids in {len(build.stack)} bodies; "
+          f"checks failed: {failed or 'none'}; sizes MB: " + ", ".join(f"{k} {v:.1f}" for k, v in sizes.items()))
+    return rows
+
+
+def main(argv: list[str]) -> None:
+    for recipe in [Path(a) for a in argv] or DEFAULT:
+        rows = bench(recipe)
+        print(f"{'stage':<22}{'value':>10}")
+        for label, v in rows:
+            print(f"{label:<22}{v:>10.2f}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
