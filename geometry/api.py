@@ -49,4 +49,4 @@ def export(build, results: list, out_dir: str | Path, steps: bool = False) -> Pa
     return write_design(Path(out_dir), build.design.name, build.stack, manifest(build, results), history)
 
 
-__all__ = ["load", "parse", "run", "check", "manifest", "export"]
+__all__ = ["check", "export", "load", "manifest", "parse", "run"]

@@ -112,9 +112,9 @@ def cmd_list(args) -> int:
     for p in paths:
         try:
             d = load(p)
-            print(f"  {str(p):<44} {d.name:<20} {d.flow:<10} {d.description}")
+            print(f"  {p!s:<44} {d.name:<20} {d.flow:<10} {d.description}")
         except ParameterError as e:
-            print(f"  {str(p):<44} INVALID: {str(e).splitlines()[0]}")
+            print(f"  {p!s:<44} INVALID: {str(e).splitlines()[0]}")
     return EXIT_OK
 
 

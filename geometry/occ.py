@@ -13,32 +13,44 @@ import cadquery as cq
 import numpy as np
 from OCP.Bnd import Bnd_Box
 from OCP.BOPAlgo import BOPAlgo_GlueShift
+from OCP.BRep import BRep_Tool
+from OCP.BRepAlgoAPI import (
+    BRepAlgoAPI_BooleanOperation,
+    BRepAlgoAPI_Common,
+    BRepAlgoAPI_Cut,
+    BRepAlgoAPI_Fuse,
+)
 from OCP.BRepBndLib import BRepBndLib
-from OCP.BRepAlgoAPI import BRepAlgoAPI_BooleanOperation, BRepAlgoAPI_Common, BRepAlgoAPI_Cut, BRepAlgoAPI_Fuse
+from OCP.BRepBuilderAPI import BRepBuilderAPI_Copy
 from OCP.BRepCheck import BRepCheck_Analyzer
 from OCP.BRepClass3d import BRepClass3d_SolidClassifier
 from OCP.BRepExtrema import BRepExtrema_DistShapeShape
+from OCP.BRepMesh import BRepMesh_IncrementalMesh
 from OCP.gp import gp_Pnt, gp_Trsf
-from OCP.TopAbs import TopAbs_IN
+from OCP.TopAbs import TopAbs_FACE, TopAbs_IN, TopAbs_REVERSED
+from OCP.TopExp import TopExp_Explorer
 from OCP.TopLoc import TopLoc_Location
+from OCP.TopoDS import TopoDS
 from OCP.TopTools import TopTools_ListOfShape
 
 __all__ = [
+    "bounds",
     "box",
-    "cylinder",
-    "sphere",
+    "common",
+    "common_volume",
     "compound",
     "cut",
-    "common",
+    "cylinder",
     "fuse",
-    "volume",
-    "bounds",
     "is_valid",
+    "location",
+    "lowest_point",
+    "matrix",
     "min_distance",
     "point_inside",
-    "tessellate",
-    "location",
-    "matrix",
+    "sphere",
+    "triangulate",
+    "volume",
 ]
 
 
@@ -73,7 +85,7 @@ def _listed(shapes: Iterable[cq.Shape]) -> TopTools_ListOfShape:
 
 
 def _boolean(op: BRepAlgoAPI_BooleanOperation, name: str, args: Sequence[cq.Shape], tools: Sequence[cq.Shape],
-             glue: bool) -> cq.Shape:
+             glue: bool, clean: bool = True) -> cq.Shape:
     op.SetArguments(_listed(args))
     op.SetTools(_listed(tools))
     op.SetRunParallel(False)
@@ -82,7 +94,8 @@ def _boolean(op: BRepAlgoAPI_BooleanOperation, name: str, args: Sequence[cq.Shap
     op.Build()
     if not op.IsDone():
         raise KernelError(f"OCCT {name} failed")
-    return _simplest(cq.Shape.cast(op.Shape()).clean())
+    result = cq.Shape.cast(op.Shape())
+    return _simplest(result.clean() if clean else result)
 
 
 def _simplest(shape: cq.Shape) -> cq.Shape:
@@ -99,8 +112,16 @@ def cut(shape: cq.Shape, tools: Sequence[cq.Shape], glue: bool = False) -> cq.Sh
 
 
 def common(shape: cq.Shape, tools: Sequence[cq.Shape]) -> cq.Shape:
-    """Intersection of ``shape`` with the union of ``tools``, in one operation."""
-    return _boolean(BRepAlgoAPI_Common(), "common", [shape], tools, False)
+    """Intersection of ``shape`` with the union of ``tools``, in one operation.
+
+    Not cleaned: unifying same-domain faces can corrupt an intersection of spheres (two offset solder balls came
+    out as a whole sphere)."""
+    return _boolean(BRepAlgoAPI_Common(), "common", [shape], tools, False, clean=False)
+
+
+def common_volume(shape: cq.Shape, tools: Sequence[cq.Shape]) -> float:
+    """Volume (mm3) of the intersection of ``shape`` with the union of ``tools``."""
+    return volume(common(shape, tools))
 
 
 def fuse(shapes: Sequence[cq.Shape], glue: bool = False) -> cq.Shape:
@@ -112,7 +133,7 @@ def fuse(shapes: Sequence[cq.Shape], glue: bool = False) -> cq.Shape:
 
 def volume(shape: cq.Shape) -> float:
     """Volume in mm3 (0 for an empty shape)."""
-    return float(shape.Volume()) if not shape.wrapped.IsNull() else 0.0
+    return 0.0 if shape.wrapped.IsNull() else float(shape.Volume())
 
 
 def bounds(shape: cq.Shape) -> np.ndarray:
@@ -143,12 +164,52 @@ def point_inside(shape: cq.Shape, point: Sequence[float], tol: float = 1e-7) -> 
     return c.State() == TopAbs_IN
 
 
-def tessellate(shape: cq.Shape, tolerance: float, angular: float) -> tuple[np.ndarray, np.ndarray]:
-    """Triangulate ``shape``: vertices (n, 3) in mm and triangle indices (m, 3)."""
-    verts, tris = shape.tessellate(tolerance, angular)
-    v = np.array([p.toTuple() for p in verts], dtype=float).reshape(-1, 3)
-    f = np.array(tris, dtype=np.int64).reshape(-1, 3)
-    return v, f
+def triangulate(shape: cq.Shape, deflection: float, angular: float) -> tuple[np.ndarray, np.ndarray]:
+    """Triangulate a copy of ``shape`` with an absolute linear ``deflection`` (mm) and ``angular`` deflection (rad).
+
+    Unlike cadquery's ``Shape.tessellate`` (relative deflection, mesh cached on the shape itself), the result
+    depends only on the arguments and ``shape`` is left without a mesh. Returns vertices (n, 3) in mm, one block per face (shared
+    edge nodes are repeated, not merged), and outward-oriented triangle indices (m, 3).
+    """
+    work = BRepBuilderAPI_Copy(shape.wrapped, True, False).Shape()
+    BRepMesh_IncrementalMesh(work, float(deflection), False, float(angular), False)
+    verts: list[np.ndarray] = []
+    tris: list[np.ndarray] = []
+    offset = 0
+    explorer = TopExp_Explorer(work, TopAbs_FACE)
+    while explorer.More():
+        face = TopoDS.Face_s(explorer.Current())
+        explorer.Next()
+        loc = TopLoc_Location()
+        poly = BRep_Tool.Triangulation_s(face, loc)
+        if poly is None or poly.NbTriangles() == 0:
+            continue
+        trsf = loc.Transformation()
+        nodes = (poly.Node(i).Transformed(trsf) for i in range(1, poly.NbNodes() + 1))
+        verts.append(np.array([(p.X(), p.Y(), p.Z()) for p in nodes], dtype=float))
+        t = np.array([poly.Triangle(i).Get() for i in range(1, poly.NbTriangles() + 1)], dtype=np.int64) - 1
+        if face.Orientation() == TopAbs_REVERSED:
+            t = t[:, [0, 2, 1]]
+        tris.append(t + offset)
+        offset += poly.NbNodes()
+    if not tris:
+        return np.zeros((0, 3)), np.zeros((0, 3), dtype=np.int64)
+    return np.vstack(verts), np.vstack(tris)
+
+
+def lowest_point(shape: cq.Shape) -> np.ndarray:
+    """A point of ``shape`` with the smallest z (mm), exact from the B-rep (one of them when a face is lowest)."""
+    b = bounds(shape)
+    size = 2.0 * float(max(b[3] - b[0], b[4] - b[1])) + 2.0
+    floor = cq.Face.makePlane(size, size, basePnt=cq.Vector((b[0] + b[3]) / 2, (b[1] + b[4]) / 2, b[2] - 1.0),
+                              dir=cq.Vector(0, 0, 1))
+    d = BRepExtrema_DistShapeShape(shape.wrapped, floor.wrapped)
+    d.SetMultiThread(False)
+    d.Perform()
+    if not d.IsDone() or d.NbSolution() == 0:
+        raise KernelError("OCCT lowest point failed")
+    p = d.PointOnShape1(1)
+    return np.array([p.X(), p.Y(), p.Z()])
 
 
 def matrix(loc: cq.Location) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from pydantic import ValidationError
 from conftest import small_recipe
 
 from geometry.params import MAX_ARRAY_MEMBERS, ParameterError, load_design
@@ -24,7 +25,7 @@ def test_defaults_and_small_design_are_accepted():
 
 
 def test_models_are_frozen(small):
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match="frozen"):
         small.chip.width = 1.0
 
 

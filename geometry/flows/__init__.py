@@ -13,4 +13,4 @@ def run(design) -> Build:
     return FLOWS[design.flow].run(design)
 
 
-__all__ = ["Build", "Flow", "Step", "StepResult", "FLOWS", "run"]
+__all__ = ["FLOWS", "Build", "Flow", "Step", "StepResult", "run"]

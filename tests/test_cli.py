@@ -1,0 +1,124 @@
+"""The command line: exit codes 0/1/2, what is written and what is not, STEP round trips of every recipe."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+from conftest import RECIPES, ROOT, small_recipe
+
+from geometry.cli import main
+from geometry.export import read_step
+
+FAST_RECIPES = sorted(p for p in (RECIPES / "flip-chip").glob("*.toml") if "production" not in p.name)
+
+
+def write_recipe(path: Path, recipe: dict) -> Path:
+    def toml_value(v):
+        return json.dumps(v) if not isinstance(v, bool) else str(v).lower()
+
+    lines = [f"{k} = {toml_value(v)}" for k, v in recipe.items() if not isinstance(v, dict)]
+    for k, v in recipe.items():
+        if isinstance(v, dict):
+            lines.append(f"[{k}]")
+            lines += [f"{kk} = {toml_value(vv)}" for kk, vv in v.items() if vv is not None]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def files_under(p: Path) -> list[Path]:
+    return sorted(q for q in p.rglob("*") if q.is_file()) if p.exists() else []
+
+
+def test_build_writes_the_design_and_steps(tmp_path, capsys):
+    r = write_recipe(tmp_path / "small.toml", small_recipe())
+    out = tmp_path / "out"
+    assert main(["build", str(r), "-o", str(out), "--steps"]) == 0
+    d = out / "small"
+    assert {p.name for p in d.iterdir()} >= {"package.step", "package.stl", "package.glb", "manifest.json", "steps"}
+    steps = sorted(p.name for p in (d / "steps").iterdir())
+    assert steps == ["01-prepare_substrate.step", "02-dispose_bumps.step", "03-form_first_encapsulant.step",
+                     "04-mount_chip.step", "05-form_second_encapsulant.step", "06-implant_solder_balls.step"]
+    assert set(read_step(d / "steps" / "02-dispose_bumps.step")) == {"substrate", "substrate_pads", "ball_pads",
+                                                                     "bumps"}
+    assert "pass" in capsys.readouterr().out
+
+
+def test_failing_check_exits_1_and_writes_nothing(tmp_path, capsys):
+    # deposited thicker than the bumps and never polished: the bump ends stay buried (claim 1, step 3)
+    r = write_recipe(tmp_path / "buried.toml", small_recipe(name="buried", first_encapsulant={"thickness": 0.2}))
+    out = tmp_path / "out"
+    assert main(["build", str(r), "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "FAIL" in err and "nothing written" in err
+    assert files_under(out) == []
+    assert main(["check", str(r)]) == 1
+    assert main(["build", str(r), "-o", str(out), "--force"]) == 0
+    manifest = json.loads((out / "buried" / "manifest.json").read_text())
+    assert any(not c["passed"] for c in manifest["checks"])
+
+
+@pytest.mark.parametrize("recipe, message", [
+    (small_recipe(bumps={"pitch": 0.1}), "bumps.pitch 0.1 must be larger than the diameter 0.12"),
+    (small_recipe(chip={"widht": 2.0}), "chip.widht is not a known parameter, did you mean 'width'?"),
+    (small_recipe(name="../../escape"), "name '../../escape'"),
+])
+def test_bad_input_exits_2_with_one_message_and_no_files(tmp_path, capsys, recipe, message):
+    good = write_recipe(tmp_path / "good.toml", small_recipe(name="good"))
+    bad = write_recipe(tmp_path / "bad.toml", recipe)
+    out = tmp_path / "out"
+    assert main(["build", str(good), str(bad), "-o", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+    assert files_under(out) == [] and not (tmp_path.parent / "escape").exists()
+
+
+def test_missing_file_and_broken_toml_exit_2(tmp_path, capsys):
+    assert main(["check", str(tmp_path / "nope.toml")]) == 2
+    broken = tmp_path / "broken.toml"
+    broken.write_text("name = \n")
+    assert main(["check", str(broken)]) == 2
+    assert "not valid TOML" in capsys.readouterr().err
+
+
+def test_console_script_exit_code_for_bad_input(tmp_path):
+    bad = write_recipe(tmp_path / "bad.toml", small_recipe(solder_balls={"pitch": 0.5}))
+    exe = Path(sys.executable).with_name("pkgcad")
+    p = subprocess.run([str(exe), "check", str(bad)], check=False, capture_output=True, text=True,
+                       env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert p.returncode == 2
+    assert "solder_balls.pitch 0.5" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_list_shows_flows_steps_and_recipes(capsys):
+    assert main(["list", str(RECIPES)]) == 0
+    out = capsys.readouterr().out
+    assert "flow flip-chip" in out and "claim 1, step 4)" in out and "fc-production" in out
+
+
+def test_every_recipe_builds_and_its_step_reimports(tmp_path):
+    out = tmp_path / "exports"
+    assert main(["build", *map(str, FAST_RECIPES), "-o", str(out), "-q"]) == 0
+    for recipe in FAST_RECIPES:
+        name = tomllib.loads(recipe.read_text())["name"]
+        manifest = json.loads((out / name / "manifest.json").read_text())
+        assert all(c["passed"] for c in manifest["checks"])
+        back = read_step(out / name / "package.step")
+        bodies = {b["name"]: b for b in manifest["bodies"]}
+        assert set(back) == set(bodies)
+        for n, b in bodies.items():
+            assert back[n]["count"] == b["count"], n
+            assert back[n]["volume"] == pytest.approx(b["volume_mm3"], rel=1e-6), n
+
+
+@pytest.mark.slow
+def test_production_recipe_builds_and_reimports(tmp_path):
+    recipe = RECIPES / "flip-chip" / "fc-production.toml"
+    assert main(["build", str(recipe), "-o", str(tmp_path), "-q"]) == 0
+    back = read_step(tmp_path / "fc-production" / "package.step")
+    assert back["bumps"]["count"] == 10_000 and back["solder_balls"]["count"] == 1_156
