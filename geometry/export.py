@@ -49,11 +49,13 @@ _NAME = re.compile(NAME_RULE)
 #: deflection in rad). Measured per sphere: 2,020 / 866 / 304 / 180 / 130 triangles, mesh volume -0.7 / -1.7 / -4.7
 #: / -7.8 / -10.4 %; per 0.1 mm truncated-sphere bump: 1,258 / 598 / 252 / 166 / 112 triangles, -0.6 / -1.3 / -3.3 /
 #: -5.3 / -8.2 %.
-MESH_LEVELS: tuple[tuple[float, float], ...] = ((0.005, 0.2), (0.01, 0.3), (0.02, 0.5), (0.03, 0.65), (0.05, 0.8))
+MESH_LEVELS: tuple[tuple[float, float], ...] = ((0.005, 0.2), (0.01, 0.3), (0.02, 0.5), (0.03, 0.65), (0.05, 0.8),
+                                                (0.1, 1.1), (0.15, 1.4))
 #: Absolute floor of the linear deflection (mm), so tiny prototypes are not meshed below 1 um.
 MESH_FLOOR_MM = 1e-3
-#: Default triangle budget per body for :func:`stack_mesh` (about 100 MB of binary STL).
-MAX_TRIANGLES = 2_000_000
+#: Default triangle budget of a whole stack for :func:`stack_mesh` (about 150 MB of binary STL), shared among the
+#: bodies in proportion to their member counts.
+MAX_TRIANGLES = 3_000_000
 #: glTF lengths are metres; GLB nodes scale the millimetre geometry by this factor.
 GLB_SCALE = 1e-3
 
@@ -218,24 +220,25 @@ def stack_mesh(stack: Stack, tolerance: float | None = None, angular: float | No
     concatenated. Every member is a closed copy of its prototype's mesh, so a body is watertight when its
     prototypes are. Vertices lie on the B-rep surfaces, so mesh volumes are slightly low on curved bodies.
 
-    Default quality (``tolerance`` and ``angular`` both None): per body, the finest level of :data:`MESH_LEVELS`
-    whose total triangle count stays within ``max_triangles`` (default 2,000,000, about 100 MB of binary STL), else
-    the coarsest level. The linear deflection is a fraction of each prototype's bbox diagonal, at least
-    :data:`MESH_FLOOR_MM`. A 0.1 mm bump array gets 1,258 triangles per bump (volume -0.6 %) up to 1,589 members,
-    598 up to 3,344, 252 up to 7,936 and 166 (volume -5.3 %, 83 MB of STL) at 10,000; 1,156 balls get 866 each.
+    Default quality (``tolerance`` and ``angular`` both None): ``max_triangles`` is shared among the bodies in
+    proportion to their member counts (but never less than 10,000 per body); each body gets the finest level of
+    :data:`MESH_LEVELS` whose triangle count fits its share, else the coarsest level. The linear deflection is a
+    fraction of each prototype's bbox diagonal, at least :data:`MESH_FLOOR_MM`. Per 0.1 mm bump the levels give
+    1,258 / 598 / 252 / 166 / 112 triangles (volume -0.6 / -1.3 / -3.3 / -5.3 / -8.2 %) and fewer below.
 
     Explicit quality: ``tolerance`` is an absolute linear deflection (mm; default the finest relative level) and
     ``angular`` an angular deflection (rad; default 0.2); no triangle budget applies.
     """
+    members = max(sum(b.count for b in stack), 1)
     if tolerance is None and angular is None:
         levels = [(rel, ang, None) for rel, ang in MESH_LEVELS]
-        budget: float = max_triangles
     else:
         rel0, ang0 = MESH_LEVELS[0]
         levels = [(rel0, ang0 if angular is None else angular, tolerance)]
-        budget = math.inf
+        max_triangles = math.inf
     out: dict[str, trimesh.Trimesh] = {}
     for body in stack:
+        budget = max(max_triangles * body.count / members, 10_000)
         for k, (rel, ang, tol) in enumerate(levels):
             protos = [_prototype_mesh(p.shape, _deflection(p.shape, rel) if tol is None else tol, ang)
                       for p in body.parts]
