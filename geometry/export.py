@@ -53,9 +53,9 @@ MESH_LEVELS: tuple[tuple[float, float], ...] = ((0.005, 0.2), (0.01, 0.3), (0.02
                                                 (0.1, 1.1), (0.15, 1.4))
 #: Absolute floor of the linear deflection (mm), so tiny prototypes are not meshed below 1 um.
 MESH_FLOOR_MM = 1e-3
-#: Default triangle budget of a whole stack for :func:`stack_mesh` (about 150 MB of binary STL), shared among the
+#: Default triangle budget of a whole stack for :func:`stack_mesh` (about 50 MB of binary STL), shared among the
 #: bodies in proportion to their member counts.
-MAX_TRIANGLES = 3_000_000
+MAX_TRIANGLES = 1_000_000
 #: glTF lengths are metres; GLB nodes scale the millimetre geometry by this factor.
 GLB_SCALE = 1e-3
 
