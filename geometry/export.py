@@ -315,7 +315,8 @@ def _bounds_record(b: np.ndarray) -> dict[str, list[float]]:
 
 def manifest(design_name: str, flow: str, params: dict, stack: Stack, checks: list[dict],
              steps: list[dict]) -> dict:
-    """Manifest content: parameters as given, per-body volume (mm3), mass (mg) and bounds (mm), checks, versions."""
+    """Manifest content: parameters as given, per body its solid volume (mm3, what the STEP holds), net volume
+    (less embedded bodies) and mass (mg, of the net volume), bounds (mm); checks, steps, versions."""
     bodies = [
         {
             "name": b.name,
@@ -323,7 +324,9 @@ def manifest(design_name: str, flow: str, params: dict, stack: Stack, checks: li
             "density_g_cm3": b.material.density,
             "count": b.count,
             "volume_mm3": b.volume(),
-            "mass_mg": b.mass_mg(),
+            "net_volume_mm3": stack.net_volume(b.name),
+            "mass_mg": b.material.mass_mg(stack.net_volume(b.name)),
+            "embeds": list(b.embeds),
             "bounds_mm": _bounds_record(b.bounds()),
         }
         for b in stack
@@ -337,7 +340,7 @@ def manifest(design_name: str, flow: str, params: dict, stack: Stack, checks: li
         "totals": {
             "bodies": len(bodies),
             "members": sum(b["count"] for b in bodies),
-            "volume_mm3": sum(b["volume_mm3"] for b in bodies),
+            "volume_mm3": sum(b["net_volume_mm3"] for b in bodies),
             "mass_mg": sum(b["mass_mg"] for b in bodies),
             "bounds_mm": _bounds_record(stack.bounds()) if len(stack) else None,
         },

@@ -35,6 +35,10 @@ MATERIALS: dict[str, Material] = {
         Material("SAC305", "Sn96.5Ag3.0Cu0.5 lead-free solder", 7.38, 58.0, (0.78, 0.78, 0.80, 1.0)),
         Material("EMC", "epoxy mold compound, silica filled", 1.95, 0.9, (0.12, 0.12, 0.13, 0.85)),
         Material("EMC_fine", "fine-filler epoxy encapsulant for bump layers", 1.90, 0.7, (0.35, 0.30, 0.25, 0.85)),
+        Material("Au", "gold bond wire", 19.32, 318.0, (1.00, 0.80, 0.20, 1.0)),
+        Material("die_attach", "silver-filled epoxy die attach", 3.60, 2.5, (0.65, 0.65, 0.60, 1.0)),
+        Material("adhesive_film", "epoxy film adhesive", 1.30, 0.3, (0.90, 0.85, 0.55, 1.0)),
+        Material("underfill", "epoxy gap-fill adhesive, silica filled", 1.70, 0.55, (0.55, 0.45, 0.70, 1.0)),
     )
 }
 

@@ -46,26 +46,34 @@ def _fmt(v: Any) -> str:
 
 
 class Grid(Model):
-    """A rectangular array on a square pitch, centred on its owner; ``perimeter`` keeps only the outer ``rows``."""
+    """A rectangular array on a square pitch, centred on its owner; ``perimeter`` keeps only the outer ``rows``
+    columns on the left and right and the outer ``rows_y`` (default ``rows``) rows at the top and bottom."""
 
     pitch: Length
     count_x: Count
     count_y: Count
     layout: Literal["full", "perimeter"] = "full"
     rows: Count | None = None
+    rows_y: Count | None = None
 
     @model_validator(mode="after")
     def _grid_rules(self) -> Grid:
         if self.layout == "perimeter":
             if self.rows is None:
                 _fail("rows", None, 'is required when layout is "perimeter"')
-            if 2 * self.rows >= min(self.count_x, self.count_y):
-                _fail("rows", self.rows, f"must leave an empty centre: 2 x rows < min(count_x, count_y) = "
-                      f"{min(self.count_x, self.count_y)}")
+            if 2 * self.rows >= self.count_x:
+                _fail("rows", self.rows, f"must leave an empty centre: 2 x rows < count_x {self.count_x}")
+            if 2 * self.depth_y >= self.count_y:
+                _fail("rows_y", self.depth_y, f"must leave an empty centre: 2 x rows_y < count_y {self.count_y}")
         if self.count_x * self.count_y > MAX_ARRAY_MEMBERS:
             _fail("count_x", self.count_x, f"x count_y {self.count_y} = {self.count_x * self.count_y} members "
                   f"exceeds the limit of {MAX_ARRAY_MEMBERS}")
         return self
+
+    @property
+    def depth_y(self) -> int:
+        """Rows kept at the top and bottom of a perimeter layout."""
+        return self.rows if self.rows_y is None else self.rows_y
 
     @property
     def span_x(self) -> float:
@@ -88,8 +96,8 @@ class Grid(Model):
         if self.layout == "full":
             return np.ones(self.count_x * self.count_y, dtype=bool)
         i, j = np.meshgrid(np.arange(self.count_x), np.arange(self.count_y))
-        r = self.rows
-        edge = (i < r) | (j < r) | (i >= self.count_x - r) | (j >= self.count_y - r)
+        r, ry = self.rows, self.depth_y
+        edge = (i < r) | (j < ry) | (i >= self.count_x - r) | (j >= self.count_y - ry)
         return edge.ravel()
 
     def positions(self) -> np.ndarray:
@@ -428,8 +436,8 @@ class FlipChipDesign(Model):
         return self
 
 
-Design = FlipChipDesign
-"""Any design model; the cavity flow adds its own."""
+Design = Any
+"""A design model of any flow: :class:`FlipChipDesign` or ``params_cavity.CavityDesign``."""
 
 
 def _loc(loc: tuple[Any, ...]) -> str:
@@ -467,10 +475,17 @@ def format_error(err: ValidationError, model: type[BaseModel]) -> str:
     return "\n".join(lines)
 
 
-def load_design(data: dict[str, Any]) -> FlipChipDesign:
-    """Validate a recipe dictionary into a frozen design; raises :class:`ParameterError`."""
+def design_models() -> dict[str, type[Model]]:
+    """The design model of each flow, by flow name."""
+    from .params_cavity import CavityDesign
+
+    return {"flip-chip": FlipChipDesign, "cavity": CavityDesign}
+
+
+def load_design(data: dict[str, Any]) -> Design:
+    """Validate a recipe dictionary into a frozen design of its ``flow``; raises :class:`ParameterError`."""
     flow = data.get("flow")
-    models = {"flip-chip": FlipChipDesign}
+    models = design_models()
     if flow not in models:
         raise ParameterError(f"flow {_fmt(flow)} must be one of {', '.join(repr(k) for k in models)}")
     try:

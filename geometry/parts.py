@@ -6,6 +6,10 @@ balls) are built once here and placed N times by the caller.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import cadquery as cq
+
 from . import occ
 from .params import Bumps, HeatSink, SolderBalls
 
@@ -41,3 +45,49 @@ def heat_sink(h: HeatSink, z_base: float):
     lx, ly = (h.width - h.leg_width) / 2, (h.length - h.leg_width) / 2
     legs = [slab(h.leg_width, h.leg_width, z_base, top, sx * lx, sy * ly) for sx in (-1, 1) for sy in (-1, 1)]
     return occ.fuse([plate, *legs])
+
+
+def outline(width: float, length: float, corner_radius: float = 0.0, cx: float = 0.0, cy: float = 0.0,
+            z: float = 0.0) -> cq.Wire:
+    """Closed rectangular outline ``width`` x ``length`` centred on (cx, cy) at height ``z``, corners rounded to
+    ``corner_radius`` (mm)."""
+    w, h = width / 2, length / 2
+    wire = cq.Wire.makePolygon([cq.Vector(cx + x, cy + y, z) for x, y in ((-w, -h), (w, -h), (w, h), (-w, h))],
+                               close=True)
+    return wire.fillet2D(corner_radius, wire.Vertices()) if corner_radius > 0 else wire
+
+
+def circle(diameter: float, x: float, y: float, z: float) -> cq.Wire:
+    return cq.Wire.makeCircle(diameter / 2, cq.Vector(x, y, z), cq.Vector(0, 0, 1))
+
+
+def prism(outer: cq.Wire, z0: float, z1: float, holes: Sequence[cq.Wire] = (), taper: float = 0.0) -> cq.Shape:
+    """Extrude a planar outline lying at ``z0`` up to ``z1`` (mm), less ``holes`` (outlines at ``z0``), walls
+    drafted inwards by ``taper`` degrees. Holes go through: no boolean is needed, however many there are."""
+    return cq.Solid.extrudeLinear(outer, list(holes), cq.Vector(0, 0, z1 - z0), taper=taper)
+
+
+def ball_bond(diameter: float, height: float) -> cq.Shape:
+    """Ball bond of a wire: a flattened ball modelled as a disc of ``diameter``, from z = 0 to ``height`` (mm)."""
+    return occ.cylinder(diameter / 2, 0.0, height)
+
+
+def wire_loop(span: float, rise: float, peak: float, peak_at: float, diameter: float) -> tuple[cq.Shape, float]:
+    """A bond wire's loop in its own frame (mm): from the ball top at the origin, leaving vertically, over a
+    horizontal crest ``peak`` above the start at ``peak_at`` along the span, down a slope to ``(span, 0, rise)``
+    where it lies horizontal on its finger (stitch). A circle of ``diameter`` swept along a spline whose tangent is
+    set at every point, so the crest is the highest point of the centre line.
+
+    Returns the solid and its centre-line length. The caller compares the solid's volume with
+    pi * r**2 * length: a loop bent tighter than the wire's radius folds onto itself and fails that test.
+    """
+    knee = (peak_at + 0.55 * (span - peak_at), rise + 0.45 * (peak - rise))
+    slope = (peak - rise) / (span - peak_at)
+    pts = [cq.Vector(0, 0, 0), cq.Vector(peak_at, 0, peak), cq.Vector(knee[0], 0, knee[1]), cq.Vector(span, 0, rise)]
+    tangents = [cq.Vector(0, 0, 1), cq.Vector(1, 0, 0), cq.Vector(1, 0, -1.6 * slope).normalized(),
+                cq.Vector(1, 0, 0)]
+    path = cq.Edge.makeSpline(pts, tangents=tangents, scale=True)
+    section = cq.Wire.makeCircle(diameter / 2, cq.Vector(0, 0, 0), cq.Vector(0, 0, 1))
+    solid = cq.Solid.sweep(section, [], cq.Wire.assembleEdges([path]), makeSolid=True, isFrenet=False,
+                           transitionMode="right")
+    return solid, path.Length()

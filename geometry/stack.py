@@ -92,13 +92,16 @@ class Instances:
 class Body:
     """A named part of one material: one or more instanced prototypes.
 
-    ``name`` is canonical: it is the component name in STEP and the key in the manifest.
+    ``name`` is canonical: it is the component name in STEP and the key in the manifest. ``embeds`` names bodies
+    that lie wholly inside this one (bond wires in their mold): the solid is not cut around them, its net volume is
+    its solid volume less theirs, and checks verify the containment instead of flagging the overlap.
     """
 
     name: str
     material_name: str
     parts: tuple[Instances, ...]
     note: str = ""
+    embeds: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "parts", tuple(self.parts))
@@ -106,8 +109,8 @@ class Body:
             raise ValueError(f"body {self.name!r} has no parts")
 
     @classmethod
-    def one(cls, name: str, material_name: str, shape: cq.Shape, note: str = "") -> Body:
-        return cls(name, material_name, (Instances.single(shape),), note)
+    def one(cls, name: str, material_name: str, shape: cq.Shape, note: str = "", embeds: tuple[str, ...] = ()) -> Body:
+        return cls(name, material_name, (Instances.single(shape),), note, embeds)
 
     @property
     def material(self) -> Material:
@@ -121,9 +124,6 @@ class Body:
     def volume(self) -> float:
         """Total volume (mm3)."""
         return sum(p.volume() for p in self.parts)
-
-    def mass_mg(self) -> float:
-        return self.material.mass_mg(self.volume())
 
     def bounds(self) -> np.ndarray:
         """World-space bounds of the whole body ``[xmin, ymin, zmin, xmax, ymax, zmax]`` (mm)."""
@@ -140,7 +140,7 @@ class Body:
     def map_parts(self, fn: Callable[[Instances], Sequence[Instances]]) -> Body | None:
         """A new body whose parts are ``fn`` applied to each part; None when nothing is left."""
         parts = tuple(q for p in self.parts for q in fn(p))
-        return Body(self.name, self.material_name, parts, self.note) if parts else None
+        return Body(self.name, self.material_name, parts, self.note, self.embeds) if parts else None
 
 
 @dataclass(frozen=True)
@@ -199,4 +199,10 @@ class Stack:
         return np.concatenate([b[:, :3].min(axis=0), b[:, 3:].max(axis=0)])
 
     def volume(self) -> float:
-        return sum(b.volume() for b in self.bodies)
+        """Total material volume (mm3): embedded bodies are counted once."""
+        return sum(self.net_volume(b.name) for b in self.bodies)
+
+    def net_volume(self, name: str) -> float:
+        """Volume (mm3) of the material of body ``name``: its solids less the bodies embedded in it."""
+        body = self[name]
+        return body.volume() - sum(self[e].volume() for e in body.embeds if e in self)

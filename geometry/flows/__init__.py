@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from .base import Build, Flow, Step, StepResult
+from .cavity import CAVITY
 from .flip_chip import FLIP_CHIP
 
-FLOWS: dict[str, Flow] = {f.name: f for f in (FLIP_CHIP,)}
+FLOWS: dict[str, Flow] = {f.name: f for f in (FLIP_CHIP, CAVITY)}
 
 
 def run(design) -> Build:

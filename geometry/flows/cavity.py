@@ -1,0 +1,194 @@
+"""The cavity flow of 003_f6beeb7f75e78ceb.txt, claims 1-11, one step per claimed step.
+
+z = 0 is the substrate's bottom surface; the slice hangs below it on its adhesive, the die sits in the opening on
+the slice (claims 5-6) or over the opening on the substrate top (claims 7-8).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import occ, parts, steps
+from ..params_cavity import CavityDesign
+from ..stack import Body, Instances, Stack, translations
+from .base import Flow, Step
+
+LOOP_VOLUME_RTOL = 0.01
+"""A swept loop whose volume strays further than this from pi r^2 L has folded onto itself."""
+
+
+def _rot_z(angles: np.ndarray, xyz: np.ndarray) -> np.ndarray:
+    """(N, 4, 4) placements: rotate about z by ``angles`` (rad), then translate to ``xyz`` (mm)."""
+    c, s = np.cos(angles), np.sin(angles)
+    m = translations(xyz)
+    m[:, 0, 0], m[:, 0, 1], m[:, 1, 0], m[:, 1, 1] = c, -s, s, c
+    return m
+
+
+def _opening(d: CavityDesign, z: float):
+    o = d.opening
+    return parts.outline(o.width, o.length, o.corner_radius, o.offset_x, o.offset_y, z)
+
+
+def provide_substrate(stack: Stack, d: CavityDesign) -> Stack:
+    """Substrate with its through opening, bond fingers on the top surface and bond pads on the bottom (claim 1)."""
+    s, f, bp = d.substrate, d.bond_fingers, d.bottom_pads
+    board = parts.prism(parts.outline(s.width, s.length), 0.0, s.thickness, [_opening(d, 0.0)])
+    sites = d.finger_sites()
+    finger = parts.slab(f.width, f.length, 0.0, f.thickness)
+    angles = sites[:, 2] * math.pi / 2
+    fingers = Instances(finger, _rot_z(angles, np.column_stack([sites[:, :2], np.full(len(sites), d.z_top)])))
+    pads = Instances.at(parts.disc(bp.diameter, bp.thickness),
+                        np.column_stack([d.solder_balls.positions(), np.full(d.solder_balls.count, -bp.thickness)]))
+    return steps.attach(stack, Body.one("substrate", s.material, board, note="through opening"),
+                        Body("bond_fingers", f.material, (fingers,)), Body("bottom_pads", bp.material, (pads,)))
+
+
+def dispose_slice(stack: Stack, d: CavityDesign) -> Stack:
+    """Metal slice on the bottom surface, covering the opening and the bottom pads, bonded by an adhesive (claims
+    1, 4, 9). The adhesive leaves the opening open and surrounds the pads; where it is thicker than the pads it
+    also runs on under them as a continuous sheet."""
+    a, m, bp = d.slice_adhesive, d.metal_slice, d.bottom_pads
+    w, length = d.slice_footprint
+    pads = [parts.circle(bp.diameter, x, y, -bp.thickness) for x, y in d.solder_balls.positions()]
+    layers = [Instances.single(parts.prism(parts.outline(w, length, z=-bp.thickness), -bp.thickness, 0.0,
+                                           [_opening(d, -bp.thickness), *pads]))]
+    if a.thickness > bp.thickness + 1e-9:
+        layers.append(Instances.single(parts.prism(parts.outline(w, length, z=d.z_floor), d.z_floor, -bp.thickness,
+                                                   [_opening(d, d.z_floor)])))
+    metal = parts.slab(w, length, d.z_slice_bottom, d.z_floor)
+    return steps.attach(stack, Body("slice_adhesive", a.material, tuple(layers)),
+                        Body.one("metal_slice", m.material, metal))
+
+
+def dispose_die(stack: Stack, d: CavityDesign) -> Stack:
+    """Die with its adhesive: inside the opening on the slice, the gap to the wall filled with another adhesive
+    when the die is smaller (claim 5) or none when equal (claim 6); or over the opening on the substrate top,
+    the adhesive filling the opening down to the slice (claims 7-8)."""
+    die, da = d.die, d.die_adhesive
+    cx, cy = d.opening_centre
+    chip = parts.slab(die.width, die.length, d.z_die_base, d.z_die_top, cx, cy)
+    bodies = []
+    if die.placement == "inside":
+        bodies.append(Body.one("die_adhesive", da.material,
+                               parts.slab(die.width, die.length, d.z_floor, d.z_die_base, cx, cy)))
+        if d.die_fit == "smaller":
+            top = min(d.z_die_top, d.z_top)
+            fill = occ.cut(parts.prism(_opening(d, d.z_floor), d.z_floor, top),
+                           [parts.slab(die.width, die.length, d.z_floor, top, cx, cy)])
+            bodies.append(Body.one("gap_fill", d.gap_fill.material, fill, note="claim 5"))
+    else:
+        layer = parts.slab(die.width, die.length, d.z_top, d.z_die_base, cx, cy)
+        plug = parts.prism(_opening(d, d.z_floor), d.z_floor, d.z_top)
+        bodies.append(Body.one("die_adhesive", da.material, occ.fuse([layer, plug]),
+                               note="fills the opening between die and slice (claim 7)"))
+    pads = d.die_pad_sites()
+    pad = parts.slab(die.pad_size, die.pad_size, 0.0, die.pad_thickness)
+    bodies.append(Body.one("die", die.material, chip))
+    bodies.append(Body("die_pads", die.pad_material, (Instances.at(pad, np.column_stack(
+        [pads[:, :2], np.full(len(pads), d.z_die_top)])),)))
+    return steps.attach(stack, *bodies)
+
+
+def form_bond_wires(stack: Stack, d: CavityDesign) -> Stack:
+    """Bond wires from the die's top surface to the substrate's top surface (claim 1): a ball bond on each die pad
+    and a swept loop to its finger. Each distinct loop (span, crest position) is swept once and placed."""
+    w, die = d.bond_wires, d.die
+    plans = d.wires()
+    r = w.diameter / 2
+    rise = d.z_wire_end - d.z_wire_start
+    peak = d.z_loop_top - r - d.z_wire_start
+    spans = np.array([p.span for p in plans])
+    az = np.array([p.azimuth for p in plans])
+    normal = np.array([p.side for p in plans]) * math.pi / 2 + math.pi / 2
+    to_edge = die.pad_inset / np.maximum(np.abs(np.cos(az - normal)), 1e-6)
+    crest = np.clip(to_edge, 0.2 * spans, 0.5 * spans)
+    keys = np.round(np.column_stack([spans, crest]), 4)
+    starts = np.array([p.start for p in plans])
+    loops = []
+    for key in np.unique(keys, axis=0):
+        members = np.all(keys == key, axis=1)
+        loop, length = parts.wire_loop(float(key[0]), rise, peak, float(key[1]), w.diameter)
+        ideal = math.pi * r * r * length
+        if abs(occ.volume(loop) - ideal) > LOOP_VOLUME_RTOL * ideal:
+            raise steps.ProcessError(f"bond wire of span {key[0]:.4g} mm folds onto itself: its loop bends tighter "
+                                     f"than the wire radius {r:g} mm")
+        loops.append(Instances(loop, _rot_z(az[members], starts[members])))
+    pads = d.die_pad_sites()
+    balls = Instances.at(parts.ball_bond(w.ball_diameter, w.ball_height),
+                         np.column_stack([pads[:, :2], np.full(len(pads), d.z_die_top + die.pad_thickness)]))
+    return steps.attach(stack, Body("bond_wires", w.material, (balls, *loops),
+                                    note="each wire: a ball bond and its loop, touching at the ball top"))
+
+
+def form_mold(stack: Stack, d: CavityDesign) -> Stack:
+    """Mold compound over the die, the wires and part of the substrate top (claim 1); it fills what is left of the
+    opening. Fingers, die pads and wires are embedded in it (the solid is not cut around them)."""
+    m = d.mold_compound
+    mw, ml = d.mold_footprint
+    cx, cy = d.opening_centre
+    cap = parts.prism(parts.outline(mw, ml, z=d.z_top), d.z_top, d.z_mold_top, taper=m.draft_angle)
+    region = [cap]
+    exclude = [stack["die"].parts[0].shape, stack["die_adhesive"].parts[0].shape]
+    if d.die.placement == "inside":
+        region.append(parts.prism(_opening(d, d.z_floor), d.z_floor, d.z_top))
+        if "gap_fill" in stack:
+            exclude.append(stack["gap_fill"].parts[0].shape)
+    shape = occ.cut(occ.fuse(region), exclude)
+    return steps.attach(stack, Body.one("mold_compound", m.material, shape,
+                                        embeds=("bond_fingers", "die_pads", "bond_wires")))
+
+
+def etch_slice(stack: Stack, d: CavityDesign) -> Stack:
+    """Remove the slice outside the slug pattern, once through a mask, leaving a heat slug under the die and
+    exposing the bottom pads; the adhesive outside the pattern goes with it (claims 1, 10, 11)."""
+    h = d.heat_slug
+    gw, gl = d.slug_footprint
+    cx, cy = d.opening_centre
+    lo = d.z_slice_bottom - 1.0
+    mask = parts.prism(parts.outline(gw, gl, h.corner_radius, cx, cy, lo), lo, 1.0)
+    slug = Body.one("heat_slug", d.metal_slice.material, occ.common(stack["metal_slice"].parts[0].shape, [mask]),
+                    note="etched from metal_slice")
+    adhesive = stack["slice_adhesive"].map_parts(lambda p: [p.with_shape(occ.common(p.shape, [mask]))])
+    return stack.rename("metal_slice", slug).replace(adhesive)
+
+
+def form_solder_balls(stack: Stack, d: CavityDesign) -> Stack:
+    """Solder balls flush with each other on the exposed bottom pads (claims 2-3)."""
+    b = d.solder_balls
+    return steps.attach(stack, Body("solder_balls", b.material, (
+        Instances.at(parts.solder_ball(b), np.column_stack([b.positions(), np.full(b.count, -d.bottom_pads.thickness)])),
+    )))
+
+
+STEPS = {
+    s.key: s
+    for s in (
+        Step("provide_substrate", "Provide a substrate with an opening and bottom bond pads", "1", "providing",
+             provide_substrate),
+        Step("dispose_slice", "Dispose the metal slice with adhesive under the substrate", "1; 4; 9",
+             "disposing a metal slice", dispose_slice),
+        Step("dispose_die", "Dispose the die in or over the opening", "1; 5, 6 or 7-8", "disposing a die",
+             dispose_die),
+        Step("form_bond_wires", "Form bond wires from the die to the substrate top", "1", "forming bond wires",
+             form_bond_wires),
+        Step("form_mold", "Form the mold compound over die, wires and part of the substrate", "1",
+             "forming an encapsulating mold compound", form_mold),
+        Step("etch_slice", "Etch the slice into a heat slug, exposing the bottom pads", "1; 10; 11",
+             "removing a part of the metal slice", etch_slice),
+        Step("form_solder_balls", "Form solder balls flush with each other on the bottom pads", "2; 3", "",
+             form_solder_balls),
+    )
+}
+
+
+def plan(d: CavityDesign) -> tuple[Step, ...]:
+    """Every step applies to every cavity design; the die step picks its claim by the die's fit."""
+    return tuple(STEPS.values())
+
+
+CAVITY = Flow("cavity", "003_f6beeb7f75e78ceb.txt", plan, tuple(STEPS.values()))
+
+__all__ = ["CAVITY", "STEPS", "plan"]
