@@ -6,9 +6,11 @@ balls) are built once here and placed N times by the caller.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import cadquery as cq
+import numpy as np
 
 from . import occ
 from .params import Bumps, HeatSink, SolderBalls
@@ -72,14 +74,15 @@ def ball_bond(diameter: float, height: float) -> cq.Shape:
     return occ.cylinder(diameter / 2, 0.0, height)
 
 
-def wire_loop(span: float, rise: float, peak: float, peak_at: float, diameter: float) -> tuple[cq.Shape, float]:
+def wire_loop(span: float, rise: float, peak: float, peak_at: float, diameter: float,
+              spine_step: float = 0.005) -> tuple[cq.Shape, np.ndarray]:
     """A bond wire's loop in its own frame (mm): from the ball top at the origin, leaving vertically, over a
     horizontal crest ``peak`` above the start at ``peak_at`` along the span, down a slope to ``(span, 0, rise)``
     where it lies horizontal on its finger (stitch). A circle of ``diameter`` swept along a spline whose tangent is
     set at every point, so the crest is the highest point of the centre line.
 
-    Returns the solid and its centre-line length. The caller compares the solid's volume with
-    pi * r**2 * length: a loop bent tighter than the wire's radius folds onto itself and fails that test.
+    Returns the solid and its centre line sampled about every ``spine_step`` mm, (K, 3). A loop bent tighter than
+    the wire's radius folds onto itself: see :func:`min_bend_radius`.
     """
     knee = (peak_at + 0.55 * (span - peak_at), rise + 0.45 * (peak - rise))
     slope = (peak - rise) / (span - peak_at)
@@ -90,4 +93,16 @@ def wire_loop(span: float, rise: float, peak: float, peak_at: float, diameter: f
     section = cq.Wire.makeCircle(diameter / 2, cq.Vector(0, 0, 0), cq.Vector(0, 0, 1))
     solid = cq.Solid.sweep(section, [], cq.Wire.assembleEdges([path]), makeSolid=True, isFrenet=False,
                            transitionMode="right")
-    return solid, path.Length()
+    pts, _ = path.sample(max(int(math.ceil(path.Length() / spine_step)) + 1, 3))
+    return solid, np.array([p.toTuple() for p in pts])
+
+
+def min_bend_radius(spine: np.ndarray) -> float:
+    """Smallest radius of curvature (mm) along a sampled centre line: the circumradius of each three consecutive
+    points."""
+    a, b, c = spine[:-2], spine[1:-1], spine[2:]
+    ab, bc, ca = (np.linalg.norm(b - a, axis=1), np.linalg.norm(c - b, axis=1), np.linalg.norm(a - c, axis=1))
+    area2 = np.linalg.norm(np.cross(b - a, c - a), axis=1)
+    with np.errstate(divide="ignore"):
+        radius = np.where(area2 > 1e-15, ab * bc * ca / (2 * np.maximum(area2, 1e-300)), np.inf)
+    return float(radius.min())

@@ -40,16 +40,23 @@ def translations(xyz: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class Instances:
-    """One prototype shape (local coordinates, mm) and its placements, an (N, 4, 4) array of rigid transforms."""
+    """One prototype shape (local coordinates, mm) and its placements, an (N, 4, 4) array of rigid transforms.
+
+    ``spine`` optionally holds the (K, 3) centre line a swept prototype was built along (local, mm), so checks can
+    measure clearances between wires without meshing them.
+    """
 
     shape: cq.Shape
     placements: np.ndarray
+    spine: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         p = np.asarray(self.placements, dtype=float)
         if p.ndim != 3 or p.shape[1:] != (4, 4):
             raise ValueError(f"placements must be (N, 4, 4), got {p.shape}")
         object.__setattr__(self, "placements", _frozen(p))
+        if self.spine is not None:
+            object.__setattr__(self, "spine", _frozen(self.spine))
 
     @classmethod
     def single(cls, shape: cq.Shape) -> Instances:
@@ -85,7 +92,14 @@ class Instances:
         return [self.shape.moved(occ.location(m)) for m in self.placements]
 
     def with_shape(self, shape: cq.Shape) -> Instances:
-        return Instances(shape, self.placements)
+        return Instances(shape, self.placements, self.spine)
+
+    def spines(self) -> np.ndarray | None:
+        """(N, K, 3) world centre lines of every member, or None without a spine (mm)."""
+        if self.spine is None:
+            return None
+        h = np.column_stack([self.spine, np.ones(len(self.spine))])
+        return np.einsum("nij,kj->nki", self.placements[:, :3, :], h)
 
 
 @dataclass(frozen=True, eq=False)

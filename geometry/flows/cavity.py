@@ -15,8 +15,6 @@ from ..params_cavity import CavityDesign
 from ..stack import Body, Instances, Stack, translations
 from .base import Flow, Step
 
-LOOP_VOLUME_RTOL = 0.01
-"""A swept loop whose volume strays further than this from pi r^2 L has folded onto itself."""
 
 
 def _rot_z(angles: np.ndarray, xyz: np.ndarray) -> np.ndarray:
@@ -110,12 +108,12 @@ def form_bond_wires(stack: Stack, d: CavityDesign) -> Stack:
     loops = []
     for key in np.unique(keys, axis=0):
         members = np.all(keys == key, axis=1)
-        loop, length = parts.wire_loop(float(key[0]), rise, peak, float(key[1]), w.diameter)
-        ideal = math.pi * r * r * length
-        if abs(occ.volume(loop) - ideal) > LOOP_VOLUME_RTOL * ideal:
-            raise steps.ProcessError(f"bond wire of span {key[0]:.4g} mm folds onto itself: its loop bends tighter "
-                                     f"than the wire radius {r:g} mm")
-        loops.append(Instances(loop, _rot_z(az[members], starts[members])))
+        loop, spine = parts.wire_loop(float(key[0]), rise, peak, float(key[1]), w.diameter)
+        bend = parts.min_bend_radius(spine)
+        if bend <= r:
+            raise steps.ProcessError(f"bond wire of span {key[0]:.4g} mm folds onto itself: its loop bends to a "
+                                     f"radius of {bend:.4g} mm, tighter than the wire radius {r:g} mm")
+        loops.append(Instances(loop, _rot_z(az[members], starts[members]), spine))
     pads = d.die_pad_sites()
     balls = Instances.at(parts.ball_bond(w.ball_diameter, w.ball_height),
                          np.column_stack([pads[:, :2], np.full(len(pads), d.z_die_top + die.pad_thickness)]))
