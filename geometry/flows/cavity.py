@@ -16,7 +16,6 @@ from ..stack import Body, Instances, Stack, translations
 from .base import Flow, Step
 
 
-
 def _rot_z(angles: np.ndarray, xyz: np.ndarray) -> np.ndarray:
     """(N, 4, 4) placements: rotate about z by ``angles`` (rad), then translate to ``xyz`` (mm)."""
     c, s = np.cos(angles), np.sin(angles)
@@ -126,7 +125,6 @@ def form_mold(stack: Stack, d: CavityDesign) -> Stack:
     opening. Fingers, die pads and wires are embedded in it (the solid is not cut around them)."""
     m = d.mold_compound
     mw, ml = d.mold_footprint
-    cx, cy = d.opening_centre
     cap = parts.prism(parts.outline(mw, ml, z=d.z_top), d.z_top, d.z_mold_top, taper=m.draft_angle)
     region = [cap]
     exclude = [stack["die"].parts[0].shape, stack["die_adhesive"].parts[0].shape]

@@ -1,0 +1,154 @@
+"""The cavity flow, measured: volumes against hand-computed values, z-levels, the three die placements, the etch."""
+
+from __future__ import annotations
+
+from math import pi, radians, tan
+
+import numpy as np
+import pytest
+from conftest import small_cavity
+
+from geometry import flows
+from geometry.params import ParameterError, load_design
+from geometry.params_cavity import WirePlan, _crossing
+
+N_PADS, N_WIRES = 64, 24
+AREA_OUT, AREA_OPEN = 8 * 8, 3 * 3
+
+
+def build(**changes):
+    return flows.run(load_design(small_cavity(**changes)))
+
+
+@pytest.fixture(scope="module")
+def smaller():
+    return build()
+
+
+@pytest.fixture(scope="module")
+def equal():
+    return build(die={"width": 3.0, "length": 3.0})
+
+
+@pytest.fixture(scope="module")
+def over():
+    return build(die={"width": 4.0, "length": 4.0, "placement": "over"}, mold_compound={"thickness": 0.7})
+
+
+def test_steps_follow_claim_1(smaller):
+    assert [r.step.key for r in smaller.history] == ["provide_substrate", "dispose_slice", "dispose_die",
+                                                     "form_bond_wires", "form_mold", "etch_slice",
+                                                     "form_solder_balls"]
+    assert smaller.history[-1].step.claim == "2; 3"
+
+
+def test_substrate_slice_and_adhesive_volumes(smaller):
+    before, after = smaller.after("dispose_slice"), smaller.stack
+    pad = pi * 0.175**2
+    assert before["substrate"].volume() == pytest.approx((AREA_OUT - AREA_OPEN) * 0.36, rel=1e-9)
+    assert before["bottom_pads"].volume() == pytest.approx(N_PADS * pad * 0.015, rel=1e-6)
+    assert before["bond_fingers"].volume() == pytest.approx(N_WIRES * 0.08 * 0.3 * 0.015, rel=1e-9)
+    adhesive = (AREA_OUT - AREA_OPEN - N_PADS * pad) * 0.015 + (AREA_OUT - AREA_OPEN) * 0.015
+    assert before["slice_adhesive"].volume() == pytest.approx(adhesive, rel=1e-6)
+    assert before["metal_slice"].volume() == pytest.approx(AREA_OUT * 0.15, rel=1e-9)
+    # the etch keeps a 4 x 4 mm slug (opening + 0.5 mm a side) and the adhesive under it
+    assert "metal_slice" not in after and after["heat_slug"].volume() == pytest.approx(16 * 0.15, rel=1e-9)
+    assert after["slice_adhesive"].volume() == pytest.approx((16 - AREA_OPEN) * 0.03, rel=1e-6)
+    assert after["heat_slug"].bounds() == pytest.approx([-2, -2, -0.18, 2, 2, -0.03])
+
+
+def test_die_smaller_than_opening_gets_a_gap_fill(smaller):
+    s = smaller.stack
+    assert s["die_adhesive"].volume() == pytest.approx(2 * 2 * 0.025, rel=1e-9)
+    assert s["die"].volume() == pytest.approx(2 * 2 * 0.25, rel=1e-9)
+    assert s["gap_fill"].volume() == pytest.approx((AREA_OPEN - 4) * 0.275, rel=1e-9)
+    assert s["die"].bounds()[[2, 5]] == pytest.approx([-0.005, 0.245])
+    assert s["gap_fill"].bounds() == pytest.approx([-1.5, -1.5, -0.03, 1.5, 1.5, 0.245])
+    mold = 7 * 7 * 0.6 + AREA_OPEN * 0.39 - 4 * 0.275 - (AREA_OPEN - 4) * 0.275
+    assert s["mold_compound"].volume() == pytest.approx(mold, rel=1e-9)
+
+
+def test_die_equal_to_opening_has_no_gap(equal):
+    s = equal.stack
+    assert "gap_fill" not in s
+    assert s["die"].bounds()[[0, 3]] == pytest.approx([-1.5, 1.5])
+    assert s["mold_compound"].volume() == pytest.approx(7 * 7 * 0.6 + AREA_OPEN * (0.39 - 0.275), rel=1e-9)
+
+
+def test_die_over_opening_sits_on_the_substrate_and_its_adhesive_fills_the_opening(over):
+    s = over.stack
+    assert "gap_fill" not in s
+    assert s["die_adhesive"].volume() == pytest.approx(4 * 4 * 0.025 + AREA_OPEN * 0.39, rel=1e-9)
+    assert s["die_adhesive"].bounds()[[2, 5]] == pytest.approx([-0.03, 0.385])
+    assert s["die"].bounds()[[2, 5]] == pytest.approx([0.385, 0.635])
+    mold = 7 * 7 * 0.7 - 4 * 4 * 0.275
+    assert s["mold_compound"].volume() == pytest.approx(mold, rel=1e-9)
+
+
+def test_wires_are_few_prototypes_placed_many_times(smaller):
+    wires = smaller.stack["bond_wires"]
+    balls, loops = wires.parts[0], wires.parts[1:]
+    assert balls.count == N_WIRES and sum(p.count for p in loops) == N_WIRES
+    assert len(loops) <= N_WIRES // 4
+    assert balls.volume() == pytest.approx(N_WIRES * pi * 0.03**2 * 0.015, rel=1e-6)
+    assert wires.bounds()[[2, 5]] == pytest.approx([0.25, 0.495], abs=1e-6)
+    for p in loops:
+        ends = p.spines()[:, [0, -1]]
+        assert ends[:, 0, 2] == pytest.approx(0.265) and ends[:, 1, 2] == pytest.approx(0.3875)
+    pads = smaller.stack["die_pads"].parts[0].origins[:, :2]
+    starts = np.vstack([p.spines()[:, 0, :2] for p in loops])
+    assert np.allclose(np.sort(starts, axis=0), np.sort(pads, axis=0))
+
+
+def test_mold_embeds_wires_and_counts_them_once(smaller):
+    s = smaller.stack
+    mold = s["mold_compound"]
+    assert set(mold.embeds) == {"bond_fingers", "die_pads", "bond_wires"}
+    inner = sum(s[n].volume() for n in mold.embeds)
+    assert s.net_volume("mold_compound") == pytest.approx(mold.volume() - inner)
+
+
+def test_balls_hang_from_the_pads_below_the_slug(smaller):
+    s = smaller.stack
+    assert s["solder_balls"].count == N_PADS
+    ball = pi * 0.38**2 * (3 * 0.225 - 0.38) / 3
+    assert s["solder_balls"].volume() == pytest.approx(N_PADS * ball, rel=1e-6)
+    assert s["solder_balls"].bounds()[[2, 5]] == pytest.approx([-0.395, -0.015])
+    assert s["heat_slug"].bounds()[2] > s["solder_balls"].bounds()[2]
+
+
+def test_drafted_mold_is_a_frustum():
+    b = build(mold_compound={"draft_angle": 10.0})
+    top = 7 - 2 * 0.6 * tan(radians(10))
+    frustum = 0.6 / 3 * (49 + top**2 + 7 * top)
+    cavity = AREA_OPEN * 0.39 - 4 * 0.275 - (AREA_OPEN - 4) * 0.275
+    assert b.stack["mold_compound"].volume() == pytest.approx(frustum + cavity, rel=1e-9)
+
+
+@pytest.mark.parametrize("changes, expected", [
+    ({"die": {"width": 4.0}}, 'die.width 4 > opening.width 3 but placement is "inside"'),
+    ({"die": {"width": 2.5, "placement": "over"}}, "must exceed the opening 3 x 3 on both sides"),
+    ({"opening": {"corner_radius": 0.3}, "die": {"width": 3.0, "length": 3.0}}, "must be 0 for a die equal"),
+    ({"heat_slug": {"margin": 1.0}}, "covers bottom pad"),
+    ({"metal_slice": {"thickness": 0.4}}, "makes the slug thicker than the balls are tall"),
+    ({"bond_wires": {"loop_height": 0.7}}, "needs a loop taller than the mold"),
+    ({"bond_wires": {"loop_height": 0.1}}, "must rise at least two wire diameters"),
+    ({"bond_fingers": {"pitch": 0.1}}, "bond_fingers.pitch 0.1 must be at least die.pad_pitch 0.15"),
+    ({"die": {"pads_per_side": 13}}, "the corner pads would collide"),
+    ({"slice_adhesive": {"thickness": 0.01}}, "must be at least bottom_pads.thickness"),
+    ({"mold_compound": {"width": 8.5}}, "must fit on the substrate"),
+    ({"solder_balls": {"rows": 5}}, "solder_balls.rows 5 must leave an empty centre"),
+    ({"bond_wires": {"diameter": 0.1}}, "bond_wires.diameter 0.1"),
+])
+def test_cavity_rules(changes, expected):
+    with pytest.raises(ParameterError) as e:
+        load_design(small_cavity(**changes))
+    assert expected in str(e.value) and len(str(e.value).splitlines()) == 1
+
+
+def test_crossing_wires_are_found():
+    a = WirePlan(start=(0, 0, 0), end=(1, 1, 0), side=0)
+    b = WirePlan(start=(1, 0, 0), end=(0, 1, 0), side=0)
+    c = WirePlan(start=(2, 0, 0), end=(3, 1, 0), side=0)
+    assert _crossing([a, b]) == (0, 1)
+    assert _crossing([a, c]) is None
