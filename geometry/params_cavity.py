@@ -105,7 +105,7 @@ class BondWires(Model):
     above the highest loop top.
     """
 
-    diameter: Annotated[float, Field(ge=0.015, le=0.075, allow_inf_nan=False)] = 0.025
+    diameter: Annotated[float, Field(ge=0.015, le=0.05, allow_inf_nan=False)] = 0.025
     material: Literal["Au", "Cu"] = "Au"
     loop_height: Length = 0.25
     ball_diameter: Length = 0.06
@@ -337,9 +337,9 @@ class CavityDesign(Model):
                   f"the centre, past the ring at {edge + f.gap:.4g} mm: fingers of adjacent sides would collide")
         mw, ml = self.mold_footprint
         reach = edge + f.gap + f.length
-        if mw > s.width + TOL or ml > s.length + TOL:
-            _fail("mold_compound.width", mw, f"x length {_fmt(ml)} must fit on the substrate (part of its top, "
-                  "claim 1)")
+        if mw >= s.width or ml >= s.length:
+            _fail("mold_compound.width", mw, f"x length {_fmt(ml)} must be smaller than the substrate "
+                  f"{_fmt(s.width)} x {_fmt(s.length)}: the mold covers a part of its top (claim 1)")
         taper = m.thickness * math.tan(math.radians(m.draft_angle))
         if reach + 0.1 > min(mw, ml) / 2 - taper - max(abs(o.offset_x), abs(o.offset_y)):
             _fail("mold_compound.width", mw, f"x length {_fmt(ml)} must cover the bond fingers, which reach "

@@ -23,9 +23,10 @@ SMALL = {
 }
 
 
-def small_recipe(**changes) -> dict:
-    """The small design, with sections updated by ``changes`` (section -> dict, or top-level key -> value)."""
-    d = copy.deepcopy(SMALL)
+def _updated(base: dict, changes: dict) -> dict:
+    """A copy of ``base`` with sections updated by ``changes`` (section -> dict, or top-level key -> value; None
+    removes the key)."""
+    d = copy.deepcopy(base)
     for k, v in changes.items():
         if isinstance(v, dict) and isinstance(d.get(k), dict):
             d[k].update(v)
@@ -34,6 +35,11 @@ def small_recipe(**changes) -> dict:
         else:
             d[k] = v
     return d
+
+
+def small_recipe(**changes) -> dict:
+    """The small flip-chip design, updated as in :func:`_updated`."""
+    return _updated(SMALL, changes)
 
 
 @pytest.fixture
@@ -55,13 +61,5 @@ SMALL_CAVITY = {
 
 
 def small_cavity(**changes) -> dict:
-    """The small cavity design, with sections updated as in :func:`small_recipe`."""
-    d = copy.deepcopy(SMALL_CAVITY)
-    for k, v in changes.items():
-        if isinstance(v, dict) and isinstance(d.get(k), dict):
-            d[k].update(v)
-        elif v is None:
-            d.pop(k, None)
-        else:
-            d[k] = v
-    return d
+    """The small cavity design (builds in about half a second), updated as in :func:`_updated`."""
+    return _updated(SMALL_CAVITY, changes)

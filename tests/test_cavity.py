@@ -136,7 +136,7 @@ def test_drafted_mold_is_a_frustum():
     ({"bond_fingers": {"pitch": 0.1}}, "bond_fingers.pitch 0.1 must be at least die.pad_pitch 0.15"),
     ({"die": {"pads_per_side": 13}}, "the corner pads would collide"),
     ({"slice_adhesive": {"thickness": 0.01}}, "must be at least bottom_pads.thickness"),
-    ({"mold_compound": {"width": 8.5}}, "must fit on the substrate"),
+    ({"mold_compound": {"width": 8.0}}, "must be smaller than the substrate 8 x 8"),
     ({"solder_balls": {"rows": 5}}, "solder_balls.rows 5 must leave an empty centre"),
     ({"bond_wires": {"diameter": 0.1}}, "bond_wires.diameter 0.1"),
 ])
