@@ -505,27 +505,27 @@ def flat_end_coplanarity(stack: Stack, ends: str, surface: str, limit: float = 1
                        f"{centres[:, 2].min():.6g} and {centres[:, 2].max():.6g} mm")
 
 
-def ends_exposed(stack: Stack, ends: str, cover: str, design_area: float, tol: float = Z_TOL,
-                 area_rtol: float = 1e-3, claim: str = "") -> CheckResult:
+def ends_exposed(stack: Stack, ends: str, cover: str, design_area: float | Callable[[np.ndarray], np.ndarray],
+                 tol: float = Z_TOL, area_rtol: float = 1e-3, claim: str = "") -> CheckResult:
     """Every flat end of array ``ends`` is exposed through body ``cover`` with its designed area (mm2).
 
-    An end is exposed when no member of ``cover`` over it rises above it (by more than ``tol`` mm). Its area is
-    the B-rep area of the prototype's top face. Value: the worst relative area error, an unexposed end counting
-    as 1 (no exposed area); a design area of zero (no flat end at the cover's top) fails every end.
+    ``design_area`` is one area for every end, or a function of the ends' world centres (N, 3) giving each its
+    own (members of several sizes). An end is exposed when no member of ``cover`` over it rises above it (by more
+    than ``tol`` mm). Its area is the B-rep area of the prototype's top face. Value: the worst relative area error,
+    an unexposed end counting as 1 (no exposed area); a design area of zero fails the end.
     """
     body = stack[ends]
     centres, areas = _flat_ends(body)
+    want = np.broadcast_to(design_area(centres) if callable(design_area) else design_area, areas.shape)
     covered = _covering_top(stack[cover], centres[:, :2]) > centres[:, 2] + tol
-    if design_area > 0:
-        err = np.where(covered, 1.0, np.abs(areas - design_area) / design_area)
-    else:
-        err = np.ones(len(areas))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        err = np.where(covered | (want <= 0), 1.0, np.abs(areas - want) / np.where(want > 0, want, 1.0))
     k = int(np.argmax(err))
     value = float(err[k])
     return CheckResult(f"{ends}_ends_exposed", claim, value, area_rtol, "relative", value <= area_rtol,
                        _member_label(body, k, centres[k]) if value > area_rtol else "",
                        f"{int(covered.sum())} of {len(centres)} ends covered by {cover}; end area "
-                       f"{areas.min():.6g}..{areas.max():.6g} mm2, designed {design_area:.6g} mm2")
+                       f"{areas.min():.6g}..{areas.max():.6g} mm2, designed {want.min():.6g}..{want.max():.6g} mm2")
 
 
 def pads_on_ends(stack: Stack, pads: str, ends: str, tol: float = Z_TOL, claim: str = "") -> CheckResult:
@@ -794,10 +794,18 @@ def fc_bump_end_coplanarity(build) -> list[CheckResult]:
 
 @register(FC)
 def fc_bump_ends_exposed(build) -> list[CheckResult]:
-    """Claim 1 step 3: every bump end exposed with its designed flat area."""
+    """Claim 1 step 3: every bump end exposed with its designed flat area (each bump's own, when heights spread)."""
     d = build.design
-    r = d.bumps.end_radius(d.z_first_top - d.z_bump_base)
-    return [ends_exposed(build.stack, "bumps", "first_encapsulant", math.pi * r * r, claim=_step3(d))]
+    tree = cKDTree(d.bump_sites)
+    heights = d.bump_heights()
+    top = d.z_first_top - d.z_bump_base
+
+    def area(centres: np.ndarray) -> np.ndarray:
+        h = heights[tree.query(centres[:, :2])[1]]
+        r = np.array([d.bumps.end_radius(min(top, hi), hi) for hi in h])
+        return math.pi * r * r
+
+    return [ends_exposed(build.stack, "bumps", "first_encapsulant", area, claim=_step3(d))]
 
 
 @register(FC)

@@ -26,6 +26,11 @@ Length = Annotated[float, Field(gt=0, le=MAX_SIZE, allow_inf_nan=False)]
 """A strictly positive length in mm."""
 Offset = Annotated[float, Field(ge=-MAX_SIZE, le=MAX_SIZE, allow_inf_nan=False)]
 Count = Annotated[int, Field(ge=1, le=1000, strict=True)]
+Spread = Annotated[float, Field(ge=0, le=0.1, allow_inf_nan=False)]
+"""A standard deviation in mm of a size that varies member to member."""
+Seed = Annotated[int, Field(ge=0, le=2**32 - 1, strict=True)]
+SPREAD_STEP = 5e-4
+"""Sampled member sizes are rounded to this step (mm), so members of one size share one prototype."""
 MaterialName = Literal[tuple(MATERIALS)]  # type: ignore[valid-type]
 
 
@@ -35,6 +40,16 @@ class ParameterError(ValueError):
 
 class Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, validate_default=True)
+
+
+def sampled(nominal: float, sigma: float, n: int, seed: int, stream: int) -> np.ndarray:
+    """``n`` sizes drawn from a normal distribution (mean ``nominal``, std ``sigma``, mm) truncated at 3 sigma and
+    rounded to :data:`SPREAD_STEP`; reproducible from ``seed`` and a per-quantity ``stream``. All equal to
+    ``nominal`` when ``sigma`` is 0."""
+    if sigma == 0:
+        return np.full(n, nominal)
+    z = np.clip(np.random.default_rng([seed, stream]).standard_normal(n), -3.0, 3.0)
+    return nominal + np.round(z * sigma / SPREAD_STEP) * SPREAD_STEP
 
 
 def _fail(field: str, value: Any, rule: str) -> None:
@@ -147,25 +162,30 @@ class Bumps(Grid):
     count_y: Count = 20
     diameter: Length = 0.12
     height: Length = 0.09
+    height_spread: Spread = 0.0
     material: MaterialName = "SnPb63"
 
     @model_validator(mode="after")
     def _bump_rules(self) -> Bumps:
         if self.pitch <= self.diameter:
             _fail("pitch", self.pitch, f"must be larger than the diameter {_fmt(self.diameter)}")
-        if self.height >= self.diameter:
-            _fail("height", self.height, f"must be below the diameter {_fmt(self.diameter)} so that the "
-                  "bump has a flat end")
+        if self.height + 3 * self.height_spread >= self.diameter:
+            _fail("height", self.height, f"plus 3 x height_spread {_fmt(self.height_spread)} must stay below the "
+                  f"diameter {_fmt(self.diameter)} so that every bump has a flat end")
+        if self.height - 3 * self.height_spread <= 0:
+            _fail("height_spread", self.height_spread, f"x 3 must stay below the height {_fmt(self.height)}")
         return self
 
-    def end_radius(self, z: float) -> float:
-        """Radius (mm) of the bump's flat section at height ``z`` above its base."""
-        r = self.diameter / 2
-        return math.sqrt(max(r * r - (z - self.height / 2) ** 2, 0.0))
+    def end_radius(self, z: float, height: float | None = None) -> float:
+        """Radius (mm) of the flat section at ``z`` above the base of a bump of ``height`` (default nominal)."""
+        r, h = self.diameter / 2, self.height if height is None else height
+        return math.sqrt(max(r * r - (z - h / 2) ** 2, 0.0))
 
-    def volume(self, top: float | None = None) -> float:
-        """Volume (mm3) of one bump cut at height ``top`` above its base (default: its own flat end)."""
-        r, c, t = self.diameter / 2, self.height / 2, self.height if top is None else top
+    def volume(self, top: float | None = None, height: float | None = None) -> float:
+        """Volume (mm3) of one bump of ``height`` (default nominal) cut at ``top`` above its base (default: its
+        own flat end)."""
+        h = self.height if height is None else height
+        r, c, t = self.diameter / 2, h / 2, h if top is None else top
         return math.pi * (r * r * t - ((t - c) ** 3 + c**3) / 3)
 
 
@@ -241,27 +261,36 @@ class SolderBalls(Grid):
     count_y: Count = 10
     diameter: Length = 0.6
     height: Length = 0.5
+    diameter_spread: Spread = 0.0
     material: MaterialName = "SAC305"
 
     @model_validator(mode="after")
     def _ball_rules(self) -> SolderBalls:
-        if self.pitch <= self.diameter:
-            _fail("pitch", self.pitch, f"must be larger than the diameter "
-                  f"{_fmt(self.diameter)} or neighbouring balls overlap")
+        if self.pitch <= self.diameter + 3 * self.diameter_spread:
+            _fail("pitch", self.pitch, f"must be larger than the diameter {_fmt(self.diameter)} (plus 3 x "
+                  f"diameter_spread {_fmt(self.diameter_spread)}) or neighbouring balls overlap")
+        if 3 * self.diameter_spread >= self.diameter / 2:
+            _fail("diameter_spread", self.diameter_spread, f"x 3 must stay below half the diameter "
+                  f"{_fmt(self.diameter)}")
         if not self.diameter / 2 < self.height < self.diameter:
             _fail("height", self.height, f"must lie between half the diameter and the diameter "
                   f"({_fmt(self.diameter / 2)}, {_fmt(self.diameter)}) for a reflowed ball on a pad")
         return self
 
     def contact_radius(self) -> float:
-        """Radius (mm) of the ball's flat contact with its pad."""
-        r = self.diameter / 2
-        return math.sqrt(r * r - (self.height - r) ** 2)
+        """Radius (mm) of the ball's flat contact with its pad (the largest, with 3 sigma of spread)."""
+        k = 1 + 3 * self.diameter_spread / self.diameter
+        r, h = self.diameter / 2 * k, self.height * k
+        return math.sqrt(r * r - (h - r) ** 2)
 
     def volume(self) -> float:
-        """Volume (mm3) of one ball: a sphere cap of height ``height``."""
+        """Volume (mm3) of one nominal ball: a sphere cap of height ``height``."""
         r, h = self.diameter / 2, self.height
         return math.pi * h * h * (3 * r - h) / 3
+
+    def diameters(self, seed: int) -> np.ndarray:
+        """Diameter of every ball (mm), in :meth:`positions` order; the height scales with it (similar caps)."""
+        return sampled(self.diameter, self.diameter_spread, self.count, seed, 2)
 
 
 class FlipChipDesign(Model):
@@ -270,6 +299,7 @@ class FlipChipDesign(Model):
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
     flow: Literal["flip-chip"] = "flip-chip"
     description: str = ""
+    seed: Seed = 0
     substrate: Substrate = Substrate()
     chip_area: Rect = Rect(width=8.0, length=8.0)
     bump_pads: BumpPads = BumpPads()
@@ -334,6 +364,10 @@ class FlipChipDesign(Model):
     def bump_sites(self) -> np.ndarray:
         """(N, 2) bump centres on the substrate (mm); the array is centred on the chip-mounting area."""
         return self.bumps.positions()
+
+    def bump_heights(self) -> np.ndarray:
+        """Height of every bump as disposed (mm), in :attr:`bump_sites` order (``bumps.height_spread``)."""
+        return sampled(self.bumps.height, self.bumps.height_spread, self.bumps.count, self.seed, 1)
 
     @property
     def chip_pad_sites(self) -> np.ndarray:

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from .params import TOL, BallPads, Count, Length, MaterialName, Model, Offset, SolderBalls, _fail, _fmt
+from .params import TOL, BallPads, Count, Length, MaterialName, Model, Offset, Seed, SolderBalls, _fail, _fmt
 
 Angle = Annotated[float, Field(ge=0, lt=30, allow_inf_nan=False)]
 
@@ -168,6 +168,7 @@ class CavityDesign(Model):
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
     flow: Literal["cavity"] = "cavity"
     description: str = ""
+    seed: Seed = 0
     substrate: CavitySubstrate = CavitySubstrate()
     opening: Opening = Opening()
     bond_fingers: BondFingers = BondFingers()

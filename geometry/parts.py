@@ -26,17 +26,19 @@ def disc(diameter: float, thickness: float):
     return occ.cylinder(diameter / 2, 0.0, thickness)
 
 
-def bump(b: Bumps):
-    """Conductive bump with a flat end (claims 1-2): a sphere of ``b.diameter`` centred at half ``b.height``,
-    cut flat at its base (z = 0) and at its end (z = ``b.height``)."""
-    r = b.diameter / 2
-    return occ.common(occ.sphere(r, b.height / 2), [occ.box(-r, -r, 0.0, r, r, b.height)])
+def bump(b: Bumps, height: float | None = None):
+    """Conductive bump with a flat end (claims 1-2): a sphere of ``b.diameter`` centred at half its height, cut
+    flat at its base (z = 0) and at its end (z = ``height``, default ``b.height``)."""
+    r, h = b.diameter / 2, b.height if height is None else height
+    return occ.common(occ.sphere(r, h / 2), [occ.box(-r, -r, 0.0, r, r, h)])
 
 
-def solder_ball(s: SolderBalls):
-    """Reflowed solder ball hanging from its pad: flat contact at z = 0, apex at z = -``s.height`` (mm)."""
-    r = s.diameter / 2
-    return occ.common(occ.sphere(r, r - s.height), [occ.box(-r, -r, -s.height, r, r, 0.0)])
+def solder_ball(s: SolderBalls, diameter: float | None = None):
+    """Reflowed solder ball hanging from its pad: flat contact at z = 0, apex at z = -height (mm). A ball of
+    another ``diameter`` than ``s.diameter`` keeps the same shape: its height scales with it."""
+    d = s.diameter if diameter is None else diameter
+    r, h = d / 2, s.height * d / s.diameter
+    return occ.common(occ.sphere(r, r - h), [occ.box(-r, -r, -h, r, r, 0.0)])
 
 
 def heat_sink(h: HeatSink, z_base: float):

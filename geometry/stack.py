@@ -67,6 +67,12 @@ class Instances:
         """``shape`` translated to each of the (N, 3) or (N, 2) offsets ``xyz`` (mm)."""
         return cls(shape, translations(xyz))
 
+    @classmethod
+    def grouped(cls, make, sizes: np.ndarray, xyz: np.ndarray) -> list[Instances]:
+        """One prototype ``make(size)`` per distinct value of ``sizes`` (N,), placed at its members' ``xyz``
+        offsets (N, 3): members that differ in size share a few prototypes."""
+        return [cls.at(make(float(v)), xyz[sizes == v]) for v in np.unique(sizes)]
+
     @property
     def count(self) -> int:
         return len(self.placements)

@@ -41,25 +41,37 @@ def encapsulate_tiled(stack: Stack, name: str, material: str, rect: tuple[float,
                       members: Sequence[str]) -> Stack:
     """Fill the rectangle ``rect`` (x0, y0, x1, y1) from ``z0`` to ``z1`` around an array, as tiles (mm).
 
-    The array's grid (``sites``, square ``pitch``) is covered by one cell prototype per kind: a cell around the
-    ``members`` bodies (each placed once on every populated site) built with one cut, and an empty cell for the
+    The array's grid (``sites``, square ``pitch``) is covered by one cell prototype per kind of site: a cell
+    around each distinct combination of ``members`` prototypes (every member body placed once on every populated
+    site; members of several sizes give several kinds), each built with one cut, and an empty cell for the
     unpopulated sites; four strips fill the margin between the grid and ``rect``. Adjacent tiles share faces.
     """
     h = pitch / 2
     occupied = sites[populated]
-    cell = occ.box(-h, -h, z0, h, h, z1)
-    contents = []
-    for m in members:
-        body = stack[m]
-        for part in body.parts:
-            xy = part.origins[:, :2]
-            if part.count != len(occupied) or not np.allclose(np.sort(xy, axis=0), np.sort(occupied, axis=0)):
-                raise ProcessError(f"{name}: {m} is not placed once on every populated site of the array")
+    site_of = {tuple(xy): k for k, xy in enumerate(np.round(occupied, 9))}
+    kinds = np.full((len(occupied), len(members)), -1)
+    located: list[list[cq.Shape]] = []
+    for mi, m in enumerate(members):
+        located.append([])
+        for pi, part in enumerate(stack[m].parts):
             dz = np.unique(np.round(part.origins[:, 2], 9))
             if len(dz) != 1:
-                raise ProcessError(f"{name}: {m} members sit at {len(dz)} heights; tiling needs one")
-            contents.append(part.shape.moved(cq.Location((0, 0, float(dz[0])))))
-    parts = [Instances.at(occ.cut(cell, contents), np.column_stack([occupied, np.zeros(len(occupied))]))]
+                raise ProcessError(f"{name}: members of {m} sit at {len(dz)} heights; a tile needs one")
+            located[mi].append(part.shape.moved(cq.Location((0, 0, float(dz[0])))))
+            for xy in np.round(part.origins[:, :2], 9):
+                k = site_of.get(tuple(xy))
+                if k is None or kinds[k, mi] >= 0:
+                    raise ProcessError(f"{name}: {m} is not placed once on every populated site of the array")
+                kinds[k, mi] = pi
+    if (kinds < 0).any():
+        raise ProcessError(f"{name}: some populated sites of the array carry no {members}")
+    cell = occ.box(-h, -h, z0, h, h, z1)
+    keys, which = np.unique(kinds, axis=0, return_inverse=True)
+    parts = []
+    for i, key in enumerate(keys):
+        content = [located[mi][pi] for mi, pi in enumerate(key)]
+        xy = occupied[which.ravel() == i]
+        parts.append(Instances.at(occ.cut(cell, content), np.column_stack([xy, np.zeros(len(xy))])))
     if (~populated).any():
         empty = sites[~populated]
         parts.append(Instances.at(cell, np.column_stack([empty, np.zeros(len(empty))])))

@@ -130,3 +130,52 @@ def test_perimeter_bumps_get_empty_cells():
     assert d.bumps.count == 48
     assert [p.count for p in enc.parts[:2]] == [48, 16]
     assert enc.bounds()[[0, 3]] == pytest.approx([-1.5, 1.5])
+
+
+def test_bump_height_spread_groups_bumps_into_a_few_prototypes():
+    d = load_design(small_recipe(bumps={"height_spread": 0.004}, seed=7))
+    heights = d.bump_heights()
+    assert np.array_equal(heights, load_design(small_recipe(bumps={"height_spread": 0.004}, seed=7)).bump_heights())
+    assert not np.array_equal(heights, load_design(small_recipe(bumps={"height_spread": 0.004}, seed=8)).bump_heights())
+    assert np.all(np.abs(heights - 0.09) <= 3 * 0.004 + 1e-12)
+    s = flows.run(d).stack
+    bumps = s["bumps"]
+    assert bumps.count == N_BUMPS and 1 < len(bumps.parts) == len(np.unique(heights))
+    assert bumps.volume() == pytest.approx(sum(barrel(0.06, h / 2, h) for h in heights), rel=1e-6)
+    enc = 3 * 3 * 0.105 - N_BUMPS * pi * 0.055**2 * 0.015 - sum(barrel(0.06, h / 2, min(h, 0.09)) for h in heights)
+    assert s["first_encapsulant"].volume() == pytest.approx(enc, rel=1e-6)
+
+
+def test_polish_levels_bumps_of_spread_heights():
+    fe = {"thickness": 0.2, "polish": True, "polish_plane": 0.085}
+    d = load_design(small_recipe(bumps={"height_spread": 0.003}, first_encapsulant=fe, seed=3))
+    after = flows.run(d).after("polish")["bumps"]
+    assert after.bounds()[5] == pytest.approx(0.585)
+    ends = [p.shape.BoundingBox().zmax + p.origins[0, 2] for p in after.parts]
+    assert max(ends) == pytest.approx(0.585) and min(ends) == pytest.approx(0.585)
+
+
+def test_ball_diameter_spread_scales_ball_heights():
+    d = load_design(small_recipe(solder_balls={"diameter_spread": 0.01}, seed=1))
+    dia = d.solder_balls.diameters(d.seed)
+    balls = flows.run(d).stack["solder_balls"]
+    assert balls.count == N_BALLS and len(balls.parts) == len(np.unique(dia))
+    apexes = np.concatenate([p.bounds()[:, 2] for p in balls.parts])
+    assert sorted(apexes) == pytest.approx(sorted(-0.02 - 0.5 * dia / 0.6))
+
+
+def test_spread_bumps_pass_when_polished_below_the_lowest_and_fail_above_it():
+    from geometry.checks import run_checks
+
+    spread = {"height_spread": 0.004}
+    low = load_design(small_recipe(bumps=spread, seed=5, first_encapsulant={
+        "thickness": 0.2, "polish": True, "polish_plane": 0.015 + 0.09 - 3 * 0.004 - 0.001}))
+    results = {c.name: c for c in run_checks(flows.run(low))}
+    assert results["bumps_ends_exposed"].passed and results["bumps_end_coplanarity"].passed
+    high = load_design(small_recipe(bumps=spread, seed=5, first_encapsulant={
+        "thickness": 0.2, "polish": True, "polish_plane": 0.015 + 0.09}))
+    assert min(high.bump_heights()) < 0.09
+    results = {c.name: c for c in run_checks(flows.run(high))}
+    assert not results["bumps_ends_exposed"].passed
+    unpolished = {c.name: c for c in run_checks(flows.run(load_design(small_recipe(bumps=spread, seed=5))))}
+    assert not unpolished["bumps_end_coplanarity"].passed

@@ -154,9 +154,9 @@ def etch_slice(stack: Stack, d: CavityDesign) -> Stack:
 def form_solder_balls(stack: Stack, d: CavityDesign) -> Stack:
     """Solder balls flush with each other on the exposed bottom pads (claims 2-3)."""
     b = d.solder_balls
-    return steps.attach(stack, Body("solder_balls", b.material, (
-        Instances.at(parts.solder_ball(b), np.column_stack([b.positions(), np.full(b.count, -d.bottom_pads.thickness)])),
-    )))
+    balls = Instances.grouped(lambda dia: parts.solder_ball(b, dia), b.diameters(d.seed),
+                              np.column_stack([b.positions(), np.full(b.count, -d.bottom_pads.thickness)]))
+    return steps.attach(stack, Body("solder_balls", b.material, tuple(balls)))
 
 
 STEPS = {

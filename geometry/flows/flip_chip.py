@@ -34,10 +34,11 @@ def prepare_substrate(stack: Stack, d: FlipChipDesign) -> Stack:
 
 
 def dispose_bumps(stack: Stack, d: FlipChipDesign) -> Stack:
-    """Step 2): conductive bumps (claims 2-3) with flat ends on the chip-mounting area, on the pads."""
+    """Step 2): conductive bumps (claims 2-3) with flat ends on the chip-mounting area, on the pads; bumps of one
+    height (``bumps.height_spread``) share a prototype."""
     b = d.bumps
-    return steps.attach(stack, Body("bumps", b.material, (Instances.at(parts.bump(b), _at(d.bump_sites,
-                                                                                             d.z_bump_base)),)))
+    bumps = Instances.grouped(lambda h: parts.bump(b, h), d.bump_heights(), _at(d.bump_sites, d.z_bump_base))
+    return steps.attach(stack, Body("bumps", b.material, tuple(bumps)))
 
 
 def form_first_encapsulant(stack: Stack, d: FlipChipDesign) -> Stack:
@@ -88,8 +89,9 @@ def form_second_encapsulant(stack: Stack, d: FlipChipDesign) -> Stack:
 def implant_solder_balls(stack: Stack, d: FlipChipDesign) -> Stack:
     """Step 6): solder balls on the ball pads of the second surface."""
     s = d.solder_balls
-    return steps.attach(stack, Body("solder_balls", s.material, (
-        Instances.at(parts.solder_ball(s), _at(s.positions(), -d.ball_pads.thickness)),)))
+    balls = Instances.grouped(lambda dia: parts.solder_ball(s, dia), s.diameters(d.seed),
+                              _at(s.positions(), -d.ball_pads.thickness))
+    return steps.attach(stack, Body("solder_balls", s.material, tuple(balls)))
 
 
 STEPS = {
