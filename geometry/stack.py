@@ -42,13 +42,15 @@ def translations(xyz: np.ndarray) -> np.ndarray:
 class Instances:
     """One prototype shape (local coordinates, mm) and its placements, an (N, 4, 4) array of rigid transforms.
 
-    ``spine`` optionally holds the (K, 3) centre line a swept prototype was built along (local, mm), so checks can
-    measure clearances between wires without meshing them.
+    ``spine`` optionally holds the (K, 3) centre line a swept prototype was built along (local, mm) and
+    ``sweep_radius`` the radius of its circular section, so checks can measure clearances between wires and
+    exports can mesh them without triangulating the swept B-rep.
     """
 
     shape: cq.Shape
     placements: np.ndarray
     spine: np.ndarray | None = None
+    sweep_radius: float | None = None
 
     def __post_init__(self) -> None:
         p = np.asarray(self.placements, dtype=float)
@@ -98,7 +100,7 @@ class Instances:
         return [self.shape.moved(occ.location(m)) for m in self.placements]
 
     def with_shape(self, shape: cq.Shape) -> Instances:
-        return Instances(shape, self.placements, self.spine)
+        return Instances(shape, self.placements, self.spine, self.sweep_radius)
 
     def spines(self) -> np.ndarray | None:
         """(N, K, 3) world centre lines of every member, or None without a spine (mm)."""
@@ -191,7 +193,7 @@ class Stack:
         raise KeyError(f"no body {name!r} in stack; bodies: {', '.join(self.names)}")
 
     def get(self, name: str) -> Body | None:
-        return self[name] if name in self else None
+        return next((b for b in self.bodies if b.name == name), None)
 
     @property
     def names(self) -> tuple[str, ...]:

@@ -231,3 +231,16 @@ def test_empty_stack_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="no bodies"):
         export.write_step(Stack(), "empty", tmp_path / "e.step")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_swept_wires_are_meshed_from_their_centre_line() -> None:
+    theta = np.linspace(0, np.pi / 2, 60)
+    spine = np.column_stack([np.cos(theta), np.zeros_like(theta), np.sin(theta)])
+    v, f = export._tube_mesh(spine, 0.05)
+    tube = trimesh.Trimesh(v, f)
+    assert tube.is_watertight and tube.is_winding_consistent and tube.volume > 0
+    polygon = export.TUBE_SIDES / (2 * np.pi) * np.sin(2 * np.pi / export.TUBE_SIDES)
+    assert tube.volume == pytest.approx(polygon * np.pi * 0.05**2 * np.pi / 2, rel=0.01)
+    ring = v[:-2]
+    off_axis = np.hypot(np.hypot(ring[:, 0], ring[:, 2]) - 1.0, ring[:, 1])
+    assert off_axis.min() == pytest.approx(0.05, rel=0.01) and off_axis.max() == pytest.approx(0.05, rel=0.01)

@@ -112,7 +112,7 @@ def form_bond_wires(stack: Stack, d: CavityDesign) -> Stack:
         if bend <= r:
             raise steps.ProcessError(f"bond wire of span {key[0]:.4g} mm folds onto itself: its loop bends to a "
                                      f"radius of {bend:.4g} mm, tighter than the wire radius {r:g} mm")
-        loops.append(Instances(loop, _rot_z(az[members], starts[members]), spine))
+        loops.append(Instances(loop, _rot_z(az[members], starts[members]), spine, r))
     pads = d.die_pad_sites()
     balls = Instances.at(parts.ball_bond(w.ball_diameter, w.ball_height),
                          np.column_stack([pads[:, :2], np.full(len(pads), d.z_die_top + die.pad_thickness)]))
