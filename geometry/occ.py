@@ -39,9 +39,11 @@ __all__ = [
     "common",
     "common_volume",
     "compound",
+    "contact_area",
     "cut",
     "cylinder",
     "fuse",
+    "is_closed",
     "is_valid",
     "location",
     "lowest_point",
@@ -148,6 +150,12 @@ def is_valid(shape: cq.Shape) -> bool:
     return bool(BRepCheck_Analyzer(shape.wrapped).IsValid())
 
 
+def is_closed(shape: cq.Shape) -> bool:
+    """True when ``shape`` has shells and every one is closed (each edge shared by two faces)."""
+    shells = shape.Shells()
+    return bool(shells) and all(BRep_Tool.IsClosed_s(s.wrapped) for s in shells)
+
+
 def min_distance(a: cq.Shape, b: cq.Shape) -> float:
     """Exact minimum distance between two shapes (mm); 0 when they touch or overlap."""
     d = BRepExtrema_DistShapeShape(a.wrapped, b.wrapped)
@@ -223,3 +231,21 @@ def location(m: np.ndarray) -> cq.Location:
     t = gp_Trsf()
     t.SetValues(*(float(v) for v in m[:3, :4].ravel()))
     return cq.Location(TopLoc_Location(t))
+
+
+def contact_area(upper: cq.Shape, lower: cq.Shape, d: float = 1e-4,
+                 direction: Sequence[float] = (0.0, 0.0, 1.0)) -> float:
+    """Area (mm2) over which ``lower`` touches ``upper`` across faces normal to ``direction``.
+
+    ``lower`` is moved ``d`` mm along ``direction`` (default +z: its up-facing faces into ``upper``'s down-facing
+    ones) and the volume it then shares with ``upper`` is divided by ``d``: one boolean. Exact for flat contacts
+    between solids that do not overlap and whose other faces are more than ``d`` apart along ``direction``; a
+    curved contact counts its area projected on ``direction``. 0 when the bounds do not come within ``d``.
+    """
+    v = np.asarray(direction, dtype=float)
+    v = v / np.linalg.norm(v) * d
+    a, b = bounds(upper), bounds(lower)
+    b = b + np.concatenate([v, v])
+    if np.any(a[:3] > b[3:] + 1e-9) or np.any(b[:3] > a[3:] + 1e-9):
+        return 0.0
+    return common_volume(upper, [lower.moved(cq.Location(cq.Vector(*map(float, v))))]) / d

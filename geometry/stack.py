@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import cadquery as cq
 import numpy as np
@@ -88,9 +89,14 @@ class Instances:
         """Total volume of all members (mm3)."""
         return occ.volume(self.shape) * self.count
 
+    @cached_property
+    def local_bounds(self) -> np.ndarray:
+        """Tight bounds of the prototype in its own coordinates (mm), computed once."""
+        return occ.bounds(self.shape)
+
     def bounds(self) -> np.ndarray:
         """(N, 6) world-space axis-aligned bounds of each member: xmin, ymin, zmin, xmax, ymax, zmax (mm)."""
-        b = occ.bounds(self.shape)
+        b = self.local_bounds
         corners = np.array([[x, y, z, 1.0] for x in b[[0, 3]] for y in b[[1, 4]] for z in b[[2, 5]]])
         world = np.einsum("nij,kj->nki", self.placements, corners)[..., :3]
         return np.concatenate([world.min(axis=1), world.max(axis=1)], axis=1)

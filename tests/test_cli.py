@@ -15,7 +15,7 @@ from conftest import RECIPES, ROOT, small_recipe
 from geometry.cli import main
 from geometry.export import read_step
 
-FAST_RECIPES = sorted(p for p in (RECIPES / "flip-chip").glob("*.toml") if "production" not in p.name)
+FAST_RECIPES = sorted(p for p in RECIPES.glob("*/*.toml") if "production" not in p.name and p.parent.name != "sweeps")
 
 
 def write_recipe(path: Path, recipe: dict) -> Path:
@@ -116,9 +116,23 @@ def test_every_recipe_builds_and_its_step_reimports(tmp_path):
             assert back[n]["volume"] == pytest.approx(b["volume_mm3"], rel=1e-6), n
 
 
+def test_cavity_steps_hold_the_slice_before_and_the_slug_after_the_etch(tmp_path):
+    recipe = RECIPES / "cavity" / "cavity-equal.toml"
+    assert main(["build", str(recipe), "-o", str(tmp_path), "--steps", "-q"]) == 0
+    steps = tmp_path / "cavity-equal" / "steps"
+    before, after = read_step(steps / "05-form_mold.step"), read_step(steps / "06-etch_slice.step")
+    assert "metal_slice" in before and "heat_slug" not in before
+    assert "heat_slug" in after and "metal_slice" not in after
+    assert after["heat_slug"]["volume"] < before["metal_slice"]["volume"]
+    assert after["bond_wires"]["count"] == 160
+
+
 @pytest.mark.slow
-def test_production_recipe_builds_and_reimports(tmp_path):
-    recipe = RECIPES / "flip-chip" / "fc-production.toml"
-    assert main(["build", str(recipe), "-o", str(tmp_path), "-q"]) == 0
-    back = read_step(tmp_path / "fc-production" / "package.step")
-    assert back["bumps"]["count"] == 10_000 and back["solder_balls"]["count"] == 1_156
+@pytest.mark.parametrize("name, counts", [
+    ("flip-chip/fc-production", {"bumps": 10_000, "solder_balls": 1_156}),
+    ("cavity/cavity-production", {"bond_wires": 800, "solder_balls": 676}),
+])
+def test_production_recipe_builds_and_reimports(tmp_path, name, counts):
+    assert main(["build", str(RECIPES / f"{name}.toml"), "-o", str(tmp_path), "-q"]) == 0
+    back = read_step(tmp_path / name.split("/")[1] / "package.step")
+    assert {k: back[k]["count"] for k in counts} == counts
