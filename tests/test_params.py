@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 import pytest
-from pydantic import ValidationError
 from conftest import small_recipe
+from pydantic import ValidationError
 
 from geometry.params import MAX_ARRAY_MEMBERS, ParameterError, load_design
 from geometry.recipes import parse
