@@ -1,7 +1,8 @@
-"""Command line: ``pkgcad build | check | list``.
+"""Command line: ``pkgcad build | check | sweep | list``.
 
-Exit status: 0 all good, 1 a check failed or a build could not be made (nothing written), 2 bad input (a recipe
-refused by validation, an unreadable file, a bad argument).
+Exit status: 0 all good, 1 a check failed or a build could not be made (nothing written) or, for a sweep, a
+variant ended in an error or a timeout, 2 bad input (a recipe or sweep spec refused by validation, an unreadable
+file, a bad argument), 130 a sweep stopped by Ctrl-C (finished rows kept).
 """
 
 from __future__ import annotations
@@ -98,6 +99,12 @@ def cmd_check(args) -> int:
     return EXIT_OK if ok and len(done) == len(designs) else EXIT_FAILED
 
 
+def cmd_sweep(args) -> int:
+    from .sweep import command
+
+    return command(args)
+
+
 def cmd_list(args) -> int:
     from .flows import FLOWS
     from .recipes import load
@@ -131,6 +138,11 @@ def parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="run the flows and their checks, write nothing")
     c.add_argument("recipes", nargs="+")
     c.set_defaults(func=cmd_check)
+    from .sweep import add_arguments
+
+    sw = sub.add_parser("sweep", help="sweep recipe parameters: build and check every variant in parallel")
+    add_arguments(sw)
+    sw.set_defaults(func=cmd_sweep)
     ls = sub.add_parser("list", help="show flows, their steps and the recipes found")
     ls.add_argument("builds", nargs="*", default=["builds"], help="folders to search (default: builds)")
     ls.set_defaults(func=cmd_list)

@@ -30,7 +30,10 @@ Spread = Annotated[float, Field(ge=0, le=0.1, allow_inf_nan=False)]
 """A standard deviation in mm of a size that varies member to member."""
 Seed = Annotated[int, Field(ge=0, le=2**32 - 1, strict=True)]
 SPREAD_STEP = 5e-4
-"""Sampled member sizes are rounded to this step (mm), so members of one size share one prototype."""
+"""Finest rounding of sampled member sizes (mm)."""
+SPREAD_LEVELS = 13
+"""Sampled member sizes take at most this many values (3 sigma either side, half a sigma apart when 13), so a
+spread array is built from a few prototypes whatever its member count."""
 MaterialName = Literal[tuple(MATERIALS)]  # type: ignore[valid-type]
 
 
@@ -44,12 +47,13 @@ class Model(BaseModel):
 
 def sampled(nominal: float, sigma: float, n: int, seed: int, stream: int) -> np.ndarray:
     """``n`` sizes drawn from a normal distribution (mean ``nominal``, std ``sigma``, mm) truncated at 3 sigma and
-    rounded to :data:`SPREAD_STEP`; reproducible from ``seed`` and a per-quantity ``stream``. All equal to
-    ``nominal`` when ``sigma`` is 0."""
+    rounded to the coarser of :data:`SPREAD_STEP` and 6 sigma / (:data:`SPREAD_LEVELS` - 1); reproducible from
+    ``seed`` and a per-quantity ``stream``. All equal to ``nominal`` when ``sigma`` is 0."""
     if sigma == 0:
         return np.full(n, nominal)
+    step = max(SPREAD_STEP, 6 * sigma / (SPREAD_LEVELS - 1))
     z = np.clip(np.random.default_rng([seed, stream]).standard_normal(n), -3.0, 3.0)
-    return nominal + np.round(z * sigma / SPREAD_STEP) * SPREAD_STEP
+    return nominal + np.round(z * sigma / step) * step
 
 
 def _fail(field: str, value: Any, rule: str) -> None:
