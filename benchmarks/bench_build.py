@@ -20,8 +20,7 @@ DEFAULT = [ROOT / "builds/flip-chip/fc-production.toml", ROOT / "builds/cavity/c
 
 def bench(recipe: Path) -> list[tuple[str, float]]:
     t0 = time.perf_counter()
-    import geometry.api as api
-    from geometry import export
+    from geometry import api, export
 
     rows = [("import", time.perf_counter() - t0)]
 

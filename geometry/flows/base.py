@@ -60,10 +60,13 @@ class Flow:
     plan: Callable[[object], tuple[Step, ...]]
     all_steps: tuple[Step, ...]
 
-    def run(self, design) -> Build:
-        """Run every planned step from an empty stack, keeping each intermediate stack."""
+    def run(self, design, before_step: Callable[[Step], None] | None = None) -> Build:
+        """Run every planned step from an empty stack, keeping each intermediate stack. ``before_step`` is called
+        with each step before it runs (a sweep worker checks its deadline there)."""
         stack, history = Stack(), []
         for i, step in enumerate(self.plan(design), start=1):
+            if before_step is not None:
+                before_step(step)
             stack = step.apply(stack, design)
             history.append(StepResult(i, step, stack))
         return Build(design, self.name, tuple(history))

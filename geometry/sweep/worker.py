@@ -76,18 +76,10 @@ def _deadline_check(deadline: float | None, started: float, what: str) -> None:
 
 
 def _run_flow(design, deadline: float | None, started: float):
-    """The design's flow, step by step, with the deadline checked between steps (as ``Flow.run`` does, plus that)."""
+    """The design's flow, with the deadline checked before every step."""
     from ..flows import FLOWS
-    from ..flows.base import Build, StepResult
-    from ..stack import Stack
 
-    flow = FLOWS[design.flow]
-    stack, history = Stack(), []
-    for i, step in enumerate(flow.plan(design), start=1):
-        _deadline_check(deadline, started, f"before step {step.key}")
-        stack = step.apply(stack, design)
-        history.append(StepResult(i, step, stack))
-    return Build(design, flow.name, tuple(history))
+    return FLOWS[design.flow].run(design, lambda step: _deadline_check(deadline, started, f"before step {step.key}"))
 
 
 def _checks(build) -> tuple[list | None, str]:
