@@ -10,6 +10,20 @@ from .params import Design, ParameterError, load_design
 MAX_RECIPE_BYTES = 1_000_000
 
 
+def read_toml(path: str | Path, what: str = "recipe", max_bytes: int = MAX_RECIPE_BYTES) -> dict:
+    """The table of the TOML file at ``path``; unreadable, oversized or malformed files raise
+    :class:`ParameterError` naming the file and ``what`` it should be."""
+    p = Path(path)
+    try:
+        if p.stat().st_size > max_bytes:
+            raise ParameterError(f"{p}: larger than {max_bytes} bytes, not a {what}")
+        return tomllib.loads(p.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as e:
+        raise ParameterError(f"{p}: cannot be read: {e}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ParameterError(f"{p}: not valid TOML: {e}") from None
+
+
 def parse(text: str, source: str = "<recipe>") -> Design:
     """Validate TOML ``text`` into a design; raises :class:`ParameterError` naming ``source``."""
     try:
@@ -24,11 +38,8 @@ def parse(text: str, source: str = "<recipe>") -> Design:
 
 def load(path: str | Path) -> Design:
     """Read and validate one recipe file."""
-    p = Path(path)
+    data = read_toml(path)
     try:
-        if p.stat().st_size > MAX_RECIPE_BYTES:
-            raise ParameterError(f"{p}: larger than {MAX_RECIPE_BYTES} bytes, not a recipe")
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise ParameterError(f"{p}: cannot be read: {e}") from None
-    return parse(text, str(p))
+        return load_design(data)
+    except ParameterError as e:
+        raise ParameterError(f"{path}: {e}") from None

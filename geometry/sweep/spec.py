@@ -51,7 +51,6 @@ import itertools
 import json
 import math
 import operator
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +60,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..params import ParameterError, design_models, format_error
+from ..recipes import read_toml
 
 MAX_VARIANTS = 200_000
 """A spec that expands to more variants than this is refused."""
@@ -343,13 +343,9 @@ def _parse(data: dict[str, Any], source: str, root: Path) -> SweepSpec:
     if isinstance(base, str):
         path = (root / base).resolve() if not Path(base).is_absolute() else Path(base)
         try:
-            if path.stat().st_size > MAX_SPEC_BYTES:
-                raise ParameterError(f"base {base!r}: larger than {MAX_SPEC_BYTES} bytes, not a recipe")
-            data["base"] = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as e:
-            raise ParameterError(f"base {base!r} cannot be read: {e}") from None
-        except tomllib.TOMLDecodeError as e:
-            raise ParameterError(f"base {base!r} is not valid TOML: {e}") from None
+            data["base"] = read_toml(path, "recipe", MAX_SPEC_BYTES)
+        except ParameterError as e:
+            raise ParameterError(f"base {base!r}: {e}") from None
         data.setdefault("base_path", str(path))
     elif base is not None and not isinstance(base, dict):
         raise ParameterError(f"base {_num(base)} must be a recipe path or a table")
@@ -369,17 +365,7 @@ def _parse(data: dict[str, Any], source: str, root: Path) -> SweepSpec:
 def load_spec(path: str | Path) -> SweepSpec:
     """Read and validate a sweep spec TOML file; its ``base`` is resolved relative to the file."""
     p = Path(path)
-    try:
-        if p.stat().st_size > MAX_SPEC_BYTES:
-            raise ParameterError(f"{p}: larger than {MAX_SPEC_BYTES} bytes, not a sweep spec")
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise ParameterError(f"{p}: cannot be read: {e}") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ParameterError(f"{p}: not valid TOML: {e}") from None
-    return parse_spec(data, str(p), p.parent)
+    return parse_spec(read_toml(p, "sweep spec", MAX_SPEC_BYTES), str(p), p.parent)
 
 
 # ---------------------------------------------------------------------------------------------------------------
