@@ -1,4 +1,4 @@
-"""Command line: ``pkgcad build | check | sweep | list``.
+"""Command line: ``pkgcad build | check | sweep | section | list``.
 
 Exit status: 0 all good, 1 a check failed or a build could not be made (nothing written) or, for a sweep, a
 variant ended in an error or a timeout, 2 bad input (a recipe or sweep spec refused by validation, an unreadable
@@ -105,6 +105,18 @@ def cmd_sweep(args) -> int:
     return command(args)
 
 
+def cmd_section(args) -> int:
+    from .api import run
+    from .recipes import load
+    from .render import section_figure
+
+    if Path(args.output).suffix.lower() not in (".png", ".svg"):
+        raise ParameterError(f"-o {args.output} must end in .png or .svg")
+    path = section_figure(run(load(args.recipe)), args.output, plane=args.plane, steps=args.steps)
+    print(f"wrote {path}")
+    return EXIT_OK
+
+
 def cmd_list(args) -> int:
     from .flows import FLOWS
     from .recipes import load
@@ -143,6 +155,13 @@ def parser() -> argparse.ArgumentParser:
     sw = sub.add_parser("sweep", help="sweep recipe parameters: build and check every variant in parallel")
     add_arguments(sw)
     sw.set_defaults(func=cmd_sweep)
+    se = sub.add_parser("section", help="draw a vertical cross-section (or a process strip) as PNG or SVG")
+    se.add_argument("recipe")
+    se.add_argument("--plane", choices=["centre", "row"], default="centre",
+                    help="through the package centre, or through a row of bumps or die pads")
+    se.add_argument("--steps", action="store_true", help="one panel per process step, left to right")
+    se.add_argument("-o", "--output", required=True, help="output file, .png or .svg")
+    se.set_defaults(func=cmd_section)
     ls = sub.add_parser("list", help="show flows, their steps and the recipes found")
     ls.add_argument("builds", nargs="*", default=["builds"], help="folders to search (default: builds)")
     ls.set_defaults(func=cmd_list)

@@ -36,6 +36,7 @@ __all__ = [
     "stack_mesh",
     "step_tree",
     "write_design",
+    "write_figure",
     "write_glb",
     "write_manifest",
     "write_step",
@@ -430,6 +431,15 @@ def _plain(obj: Any) -> Any:
     if obj is None or isinstance(obj, (str, int, bool)):
         return obj
     raise TypeError(f"manifest value of type {type(obj).__name__} is not JSON serialisable: {obj!r}")
+
+
+def write_figure(fig, path: Path | str, dpi: int = 200) -> Path:
+    """Save a matplotlib figure atomically as PNG or SVG, by the suffix of ``path``."""
+    path = Path(path)
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in ("png", "svg"):
+        raise ValueError(f"figure {path.name!r}: the suffix must be .png or .svg")
+    return _atomic(path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=dpi))
 
 
 def write_manifest(data: dict, path: Path | str) -> Path:

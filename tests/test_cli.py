@@ -136,3 +136,13 @@ def test_production_recipe_builds_and_reimports(tmp_path, name, counts):
     assert main(["build", str(RECIPES / f"{name}.toml"), "-o", str(tmp_path), "-q"]) == 0
     back = read_step(tmp_path / name.split("/")[1] / "package.step")
     assert {k: back[k]["count"] for k in counts} == counts
+
+
+def test_section_command_writes_a_figure_and_refuses_other_formats(tmp_path, capsys):
+    r = write_recipe(tmp_path / "small.toml", small_recipe())
+    out = tmp_path / "strip.svg"
+    assert main(["section", str(r), "--steps", "--plane", "row", "-o", str(out)]) == 0
+    text = out.read_text()
+    assert text.lstrip().startswith("<?xml") and "<svg" in text
+    assert main(["section", str(r), "-o", str(tmp_path / "x.pdf")]) == 2
+    assert not (tmp_path / "x.pdf").exists()
