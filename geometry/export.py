@@ -384,7 +384,7 @@ def manifest(design_name: str, flow: str, params: dict, stack: Stack, checks: li
             "count": b.count,
             "volume_mm3": b.volume(),
             "net_volume_mm3": stack.net_volume(b.name),
-            "mass_mg": b.material.mass_mg(stack.net_volume(b.name)),
+            "mass_mg": stack.mass_mg(b.name),
             "embeds": list(b.embeds),
             "bounds_mm": _bounds_record(b.bounds()),
         }

@@ -47,7 +47,6 @@ __all__ = [
     "is_valid",
     "location",
     "lowest_point",
-    "matrix",
     "min_distance",
     "point_inside",
     "sphere",
@@ -218,12 +217,6 @@ def lowest_point(shape: cq.Shape) -> np.ndarray:
         raise KernelError("OCCT lowest point failed")
     p = d.PointOnShape1(1)
     return np.array([p.X(), p.Y(), p.Z()])
-
-
-def matrix(loc: cq.Location) -> np.ndarray:
-    """4x4 homogeneous matrix of a cadquery Location."""
-    t = loc.wrapped.Transformation()
-    return np.array([[t.Value(r, c) for c in range(1, 5)] for r in range(1, 4)] + [[0.0, 0.0, 0.0, 1.0]])
 
 
 def location(m: np.ndarray) -> cq.Location:

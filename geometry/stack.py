@@ -234,3 +234,7 @@ class Stack:
         """Volume (mm3) of the material of body ``name``: its solids less the bodies embedded in it."""
         body = self[name]
         return body.volume() - sum(self[e].volume() for e in body.embeds if e in self)
+
+    def mass_mg(self, name: str) -> float:
+        """Mass (mg) of the material of body ``name``: its net volume times its density."""
+        return self[name].material.mass_mg(self.net_volume(name))

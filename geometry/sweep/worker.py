@@ -146,7 +146,7 @@ def run_variant(recipe: Mapping[str, Any], keep: Mapping[str, Any] | None = None
             stack = build.stack
             row["bodies"] = [{
                 "name": b.name, "material": b.material_name, "count": b.count,
-                "volume_mm3": stack.net_volume(b.name), "mass_mg": b.material.mass_mg(stack.net_volume(b.name)),
+                "volume_mm3": stack.net_volume(b.name), "mass_mg": stack.mass_mg(b.name),
             } for b in stack]
             row["totals"] = {"volume_mm3": sum(b["volume_mm3"] for b in row["bodies"]),
                              "mass_mg": sum(b["mass_mg"] for b in row["bodies"])}
