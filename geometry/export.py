@@ -93,6 +93,16 @@ def _write_bytes(path: Path | str, data: bytes) -> Path:
     return _atomic(path, lambda tmp: tmp.write_bytes(data))
 
 
+def write_text(path: Path | str, text: str) -> Path:
+    """``text`` as a UTF-8 file, written atomically (HTML, Markdown, CSV)."""
+    return _write_bytes(path, text.encode("utf-8"))
+
+
+def write_bytes(path: Path | str, data: bytes) -> Path:
+    """``data`` written atomically (PNG pictures rendered in memory)."""
+    return _write_bytes(path, data)
+
+
 # ------------------------------------------------------------------------------------------------------------ STEP
 
 
