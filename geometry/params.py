@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
 
 from .materials import MATERIALS
 
@@ -22,11 +23,17 @@ MAX_SIZE = 200.0
 """Upper limit on any length (mm)."""
 TOL = 1e-9
 
-Length = Annotated[float, Field(gt=0, le=MAX_SIZE, allow_inf_nan=False)]
-"""A strictly positive length in mm."""
-Offset = Annotated[float, Field(ge=-MAX_SIZE, le=MAX_SIZE, allow_inf_nan=False)]
+MIN_SIZE = 1e-3
+"""Lower limit on any length (mm): 1 um. Thinner features are below the modelling resolution, and near OCCT's
+tolerance (1e-7 mm) its primitives fail: a box 1e-12 mm thick raises Standard_DomainError, a cylinder that thin is
+an invalid solid (both found by benchmarks/fuzz_campaign.py)."""
+
+Length = Annotated[float, Field(ge=MIN_SIZE, le=MAX_SIZE, allow_inf_nan=False, strict=True)]
+"""A length in mm, at least :data:`MIN_SIZE`. Numbers only (strict): a bool or a string such as "0.2 mm" is
+refused, not converted."""
+Offset = Annotated[float, Field(ge=-MAX_SIZE, le=MAX_SIZE, allow_inf_nan=False, strict=True)]
 Count = Annotated[int, Field(ge=1, le=1000, strict=True)]
-Spread = Annotated[float, Field(ge=0, le=0.1, allow_inf_nan=False)]
+Spread = Annotated[float, Field(ge=0, le=0.1, allow_inf_nan=False, strict=True)]
 """A standard deviation in mm of a size that varies member to member."""
 Seed = Annotated[int, Field(ge=0, le=2**32 - 1, strict=True)]
 SPREAD_STEP = 5e-4
@@ -58,6 +65,17 @@ def sampled(nominal: float, sigma: float, n: int, seed: int, stream: int) -> np.
 
 def _fail(field: str, value: Any, rule: str) -> None:
     raise ValueError(f"{field} {_fmt(value)} {rule}")
+
+
+WINDOWS_DEVICES = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.IGNORECASE)
+"""Names Windows reserves for devices (with any extension): a folder so named cannot be created or copied there."""
+
+
+def check_portable_name(name: str) -> None:
+    """Refuse a design ``name`` that is a Windows device name, so output folders copy to any file system."""
+    if WINDOWS_DEVICES.match(name):
+        _fail("name", name, "is a device name reserved by Windows (CON, PRN, AUX, NUL, COM0-9, LPT0-9); "
+              "choose another")
 
 
 def _fmt(v: Any) -> str:
@@ -151,7 +169,7 @@ class Substrate(Model):
 class BumpPads(Model):
     """Copper bond pads on the chip-mounting area, one under each bump (claim 5)."""
 
-    enabled: bool = True
+    enabled: StrictBool = True
     diameter: Length = 0.11
     thickness: Length = 0.015
     material: MaterialName = "Cu"
@@ -201,7 +219,7 @@ class FirstEncapsulant(Model):
     """
 
     thickness: Length | None = None
-    polish: bool = False
+    polish: StrictBool = False
     polish_plane: Length | None = None
     material: MaterialName = "EMC_fine"
 
@@ -380,6 +398,7 @@ class FlipChipDesign(Model):
 
     @model_validator(mode="after")
     def _design_rules(self) -> FlipChipDesign:
+        check_portable_name(self.name)
         s, area, b, pads, fe, chip = (self.substrate, self.chip_area, self.bumps, self.bump_pads,
                                       self.first_encapsulant, self.chip)
         se, hs, balls, bp = self.second_encapsulant, self.heat_sink, self.solder_balls, self.ball_pads
@@ -524,7 +543,7 @@ def load_design(data: dict[str, Any]) -> Design:
     """Validate a recipe dictionary into a frozen design of its ``flow``; raises :class:`ParameterError`."""
     flow = data.get("flow")
     models = design_models()
-    if flow not in models:
+    if not isinstance(flow, str) or flow not in models:
         raise ParameterError(f"flow {_fmt(flow)} must be one of {', '.join(repr(k) for k in models)}")
     try:
         return models[flow].model_validate(data)

@@ -12,9 +12,22 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from .params import TOL, BallPads, Count, Length, MaterialName, Model, Offset, Seed, SolderBalls, _fail, _fmt
+from .params import (
+    TOL,
+    BallPads,
+    Count,
+    Length,
+    MaterialName,
+    Model,
+    Offset,
+    Seed,
+    SolderBalls,
+    _fail,
+    _fmt,
+    check_portable_name,
+)
 
-Angle = Annotated[float, Field(ge=0, lt=30, allow_inf_nan=False)]
+Angle = Annotated[float, Field(ge=0, lt=30, allow_inf_nan=False, strict=True)]
 
 
 class CavitySubstrate(Model):
@@ -31,7 +44,7 @@ class Opening(Model):
 
     width: Length = 4.0
     length: Length = 4.0
-    corner_radius: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)] = 0.0
+    corner_radius: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False, strict=True)] = 0.0
     offset_x: Offset = 0.0
     offset_y: Offset = 0.0
 
@@ -105,7 +118,7 @@ class BondWires(Model):
     above the highest loop top.
     """
 
-    diameter: Annotated[float, Field(ge=0.015, le=0.05, allow_inf_nan=False)] = 0.025
+    diameter: Annotated[float, Field(ge=0.015, le=0.05, allow_inf_nan=False, strict=True)] = 0.025
     material: Literal["Au", "Cu"] = "Au"
     loop_height: Length = 0.25
     ball_diameter: Length = 0.06
@@ -131,7 +144,7 @@ class HeatSlug(Model):
     width: Length | None = None
     length: Length | None = None
     margin: Length = 0.5
-    corner_radius: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)] = 0.0
+    corner_radius: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False, strict=True)] = 0.0
 
 
 class CavityBalls(SolderBalls):
@@ -293,6 +306,7 @@ class CavityDesign(Model):
 
     @model_validator(mode="after")
     def _design_rules(self) -> CavityDesign:
+        check_portable_name(self.name)
         s, o, d, f, w = self.substrate, self.opening, self.die, self.bond_fingers, self.bond_wires
         sa, sl, b, bp, m = self.slice_adhesive, self.metal_slice, self.solder_balls, self.bottom_pads, self.mold_compound
         if o.corner_radius * 2 > min(o.width, o.length) + TOL:

@@ -22,6 +22,8 @@ def read_toml(path: str | Path, what: str = "recipe", max_bytes: int = MAX_RECIP
         raise ParameterError(f"{p}: cannot be read: {e}") from None
     except tomllib.TOMLDecodeError as e:
         raise ParameterError(f"{p}: not valid TOML: {e}") from None
+    except RecursionError:
+        raise ParameterError(f"{p}: not valid TOML: arrays or tables nested too deeply") from None
 
 
 def parse(text: str, source: str = "<recipe>") -> Design:
@@ -30,6 +32,8 @@ def parse(text: str, source: str = "<recipe>") -> Design:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ParameterError(f"{source}: not valid TOML: {e}") from None
+    except RecursionError:
+        raise ParameterError(f"{source}: not valid TOML: arrays or tables nested too deeply") from None
     try:
         return load_design(data)
     except ParameterError as e:
