@@ -1,12 +1,14 @@
-# Two jobs: `make run` builds every recipe under builds/ into exports/, `make test` runs the tests.
+# Two jobs: `make run` builds every recipe under builds/ into exports/ (with a design report each) and redraws
+# the README's pictures in docs/images/, `make test` runs the tests (and the notebooks).
 # Both create .venv when it is missing and reinstall only when pyproject.toml changed.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 RECIPES := $(wildcard builds/flip-chip/*.toml builds/cavity/*.toml)
+IMAGES  := docs/images
 
-.PHONY: run test clean
+.PHONY: run images test clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,6 +18,16 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/pkgcad build $(RECIPES) -o exports
+	$(BIN)/pkgcad report $(RECIPES) -o exports
+	$(MAKE) images
+
+# The README's pictures: a process strip (section through the row plane) and a cut-open 3D picture of each flow.
+images: $(STAMP)
+	mkdir -p $(IMAGES)
+	$(BIN)/pkgcad section builds/flip-chip/fc-basic.toml --plane balls --steps -o $(IMAGES)/flip-chip-strip.png
+	$(BIN)/pkgcad section builds/cavity/cavity-smaller.toml --plane row --steps -o $(IMAGES)/cavity-strip.png
+	$(BIN)/pkgcad picture builds/flip-chip/fc-basic.toml -o $(IMAGES)/flip-chip-3d.png
+	$(BIN)/pkgcad picture builds/cavity/cavity-smaller.toml -o $(IMAGES)/cavity-3d.png
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -1,4 +1,4 @@
-"""Time a recipe end to end (load, flow, checks, STEP, STL, GLB) and report peak memory.
+"""Time a recipe end to end (load, flow, checks, STEP, STL, GLB, HTML viewer, PNG picture) and report peak memory.
 
 Usage: python benchmarks/bench_build.py [RECIPE ...]   (default: both production-scale recipes)
 Run by hand; prints a table. Figures are wall-clock seconds on this machine and peak resident memory (ru_maxrss).
@@ -20,7 +20,7 @@ DEFAULT = [ROOT / "builds/flip-chip/fc-production.toml", ROOT / "builds/cavity/c
 
 def bench(recipe: Path) -> list[tuple[str, float]]:
     t0 = time.perf_counter()
-    from geometry import api, export
+    from geometry import api, export, viewer
 
     rows = [("import", time.perf_counter() - t0)]
 
@@ -40,6 +40,8 @@ def bench(recipe: Path) -> list[tuple[str, float]]:
         core_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         timed("STL", export.write_stl, build.stack, out / "p.stl")
         timed("GLB", export.write_glb, build.stack, out / "p.glb")
+        timed("HTML viewer", export.write_html, build.stack, design.name, out / "p.html")
+        timed("PNG picture", lambda: export.write_bytes(out / "p.png", viewer.picture_png(build.stack)))
         sizes = {p.suffix: p.stat().st_size / 1e6 for p in out.iterdir()}
     core = sum(s for k, s in rows if k in {"flow", "checks", "STEP"})
     rows.append(("flow + checks + STEP", core))

@@ -42,7 +42,7 @@ def manifest(build, results: list) -> dict:
 
 
 def export(build, results: list, out_dir: str | Path, steps: bool = False) -> Path:
-    """Write ``out_dir/<name>/`` (package.step, .stl, .glb, manifest.json; ``steps/`` when asked)."""
+    """Write ``out_dir/<name>/`` (package.step, .stl, .glb, .html, manifest.json; ``steps/`` when asked)."""
     from .export import write_design
 
     history = [(f"{r.step.key}", r.stack) for r in build.history] if steps else None

@@ -1,4 +1,4 @@
-"""Command line: ``pkgcad build | check | sweep | section | list``.
+"""Command line: ``pkgcad build | check | sweep | section | picture | report | list``.
 
 Exit status: 0 all good, 1 a check failed or a build could not be made (nothing written) or, for a sweep, a
 variant ended in an error or a timeout, 2 bad input (a recipe or sweep spec refused by validation, an unreadable
@@ -117,6 +117,45 @@ def cmd_section(args) -> int:
     return EXIT_OK
 
 
+def cmd_picture(args) -> int:
+    from .api import run
+    from .export import write_bytes, write_html
+    from .recipes import load
+    from .render import plane_for
+    from .viewer import picture_png
+
+    suffix = Path(args.output).suffix.lower()
+    if suffix not in (".png", ".html"):
+        raise ParameterError(f"-o {args.output} must end in .png or .html")
+    if args.width < 16 or args.height < 16:
+        raise ParameterError(f"--width {args.width} and --height {args.height} must be at least 16x16 pixels")
+    build = run(load(args.recipe))
+    if suffix == ".html":
+        path = write_html(build.stack, build.design.name, args.output)
+    else:
+        y = plane_for(build.design, "row")[0][1]
+        path = write_bytes(args.output, picture_png(build.stack, args.width, args.height, cut_y=y))
+    print(f"wrote {path}")
+    return EXIT_OK
+
+
+def cmd_report(args) -> int:
+    """Write ``report.md`` and ``report.html`` per design; a failing claim or check still writes the report (the
+    engineer wants to see it) and exits 1."""
+    from .export import write_report
+    from .report import content, html, markdown
+
+    designs = _load_all(args.recipes)
+    done, ok = _build_and_check(designs, verbose=False)
+    for build, results in done:
+        c = content(build, results)
+        ok &= c["passed"]
+        path = write_report(args.output, build.design.name, markdown(c), html(c))
+        failing = [f"claim {r.number}" for r in c["claims"] if r.embodied and not r.passed]
+        print(f"wrote {path}/report.html" + (f" ({', '.join(failing)} failing)" if failing else ""))
+    return EXIT_OK if ok and len(done) == len(designs) else EXIT_FAILED
+
+
 def cmd_list(args) -> int:
     from .flows import FLOWS
     from .recipes import load
@@ -157,11 +196,23 @@ def parser() -> argparse.ArgumentParser:
     sw.set_defaults(func=cmd_sweep)
     se = sub.add_parser("section", help="draw a vertical cross-section (or a process strip) as PNG or SVG")
     se.add_argument("recipe")
-    se.add_argument("--plane", choices=["centre", "row"], default="centre",
-                    help="through the package centre, or through a row of bumps or die pads")
+    se.add_argument("--plane", choices=["centre", "row", "balls"], default="centre",
+                    help="through the package centre, a row of bumps or die pads, or the ball row nearest the centre")
     se.add_argument("--steps", action="store_true", help="one panel per process step, left to right")
     se.add_argument("-o", "--output", required=True, help="output file, .png or .svg")
     se.set_defaults(func=cmd_section)
+    pi = sub.add_parser("picture", help="a 3D picture of the finished package, cut open through the row plane of "
+                        "`section` (PNG), or its 3D viewer (.html)")
+    pi.add_argument("recipe")
+    pi.add_argument("--width", type=int, default=1200, help="PNG width in pixels (default 1200)")
+    pi.add_argument("--height", type=int, default=900, help="PNG height in pixels (default 900)")
+    pi.add_argument("-o", "--output", required=True, help="output file, .png or .html")
+    pi.set_defaults(func=cmd_picture)
+    rp = sub.add_parser("report", help="claim matrix, bill of materials, pictures, checks and a first-order "
+                                       "thermal estimate per design, as HTML and Markdown")
+    rp.add_argument("recipes", nargs="+", help="recipe files or folders of recipes")
+    rp.add_argument("-o", "--output", default="exports", help="output folder (default: exports)")
+    rp.set_defaults(func=cmd_report)
     ls = sub.add_parser("list", help="show flows, their steps and the recipes found")
     ls.add_argument("builds", nargs="*", default=["builds"], help="folders to search (default: builds)")
     ls.set_defaults(func=cmd_list)

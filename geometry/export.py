@@ -16,6 +16,7 @@ import platform
 import re
 import secrets
 import shutil
+import socket
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -33,12 +34,15 @@ __all__ = [
     "NAME_RULE",
     "manifest",
     "read_step",
+    "remove_stale",
     "stack_mesh",
     "step_tree",
     "write_design",
     "write_figure",
     "write_glb",
+    "write_html",
     "write_manifest",
+    "write_report",
     "write_step",
     "write_stl",
 ]
@@ -171,13 +175,14 @@ def step_tree(stack: Stack, name: str, rows: bool = True) -> occ_step.XAssembly:
     return root
 
 
-def write_step(stack: Stack, name: str, path: Path | str, rows: bool = True) -> Path:
+def write_step(stack: Stack, name: str, path: Path | str, rows: bool = True, timestamp: str | None = None) -> Path:
     """Write ``stack`` as an AP214 STEP assembly (mm) whose root product is ``name``; returns ``path``.
-    ``rows`` as in :func:`step_tree`."""
+    ``rows`` as in :func:`step_tree`. ``timestamp`` (ISO 8601) replaces the current time in the header, so the same
+    stack gives the same bytes on every run."""
     if not len(stack):
         raise ValueError(f"cannot write STEP {name!r}: the stack has no bodies")
     tree = step_tree(stack, name, rows)
-    return _atomic(path, lambda tmp: occ_step.write_step(tree, str(tmp)))
+    return _atomic(path, lambda tmp: occ_step.write_step(tree, str(tmp), timestamp))
 
 
 def read_step(path: Path | str) -> dict[str, dict[str, float]]:
@@ -351,6 +356,15 @@ def write_glb(stack: Stack, path: Path | str, meshes: Mapping[str, trimesh.Trime
     return _write_bytes(path, scene.export(file_type="glb"))
 
 
+def write_html(stack: Stack, name: str, path: Path | str, meshes: Mapping[str, trimesh.Trimesh] | None = None) -> Path:
+    """Self-contained HTML 3D viewer of ``stack`` titled ``name`` (:func:`geometry.viewer.html`: colours per
+    material, one toggle per body, nothing loaded from outside the file); ``meshes`` reuses a :func:`stack_mesh`
+    result."""
+    from .viewer import html
+
+    return write_text(path, html(stack, name, meshes))
+
+
 # -------------------------------------------------------------------------------------------------------- manifest
 
 
@@ -385,7 +399,10 @@ def _bounds_record(b: np.ndarray) -> dict[str, list[float]]:
 def manifest(design_name: str, flow: str, params: dict, stack: Stack, checks: list[dict],
              steps: list[dict]) -> dict:
     """Manifest content: parameters as given, per body its solid volume (mm3, what the STEP holds), net volume
-    (less embedded bodies) and mass (mg, of the net volume), bounds (mm); checks, steps, versions."""
+    (less embedded bodies) and mass (mg, of the net volume), bounds (mm); the geometry digest of the stack
+    (:func:`geometry.digest.stack_digest`); checks, steps, versions."""
+    from .digest import stack_digest
+
     bodies = [
         {
             "name": b.name,
@@ -413,6 +430,7 @@ def manifest(design_name: str, flow: str, params: dict, stack: Stack, checks: li
             "mass_mg": sum(b["mass_mg"] for b in bodies),
             "bounds_mm": _bounds_record(stack.bounds()) if len(stack) else None,
         },
+        "geometry_digest": stack_digest(stack) if len(stack) else None,
         "checks": list(checks),
         "steps": list(steps),
         "versions": _versions(),
@@ -468,9 +486,48 @@ def _check_name(name: object, what: str) -> str:
     return name
 
 
+_STALE = re.compile(r"^\..+\.(?:tmp|old)-(?P<host>\w+)-(?P<pid>\d+)-[0-9a-f]{8}$")
+"""Hidden work folders of :func:`write_design` (a new design being written, a previous one being replaced), tagged
+with the writer's host and process id."""
+
+
+def _owner() -> str:
+    """``<host>-<pid>`` of this process, the host reduced to word characters (a folder shared by several hosts,
+    as a Dask sweep's may be, is cleaned only of the work of dead processes of this host)."""
+    return f"{_host()}-{os.getpid()}"
+
+
+def _host() -> str:
+    return re.sub(r"\W", "_", socket.gethostname())[:40] or "host"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale(out_dir: Path | str) -> list[Path]:
+    """Delete the hidden work folders that a killed :func:`write_design` left in ``out_dir`` (those whose writer
+    process is gone); returns what was removed. A kill (SIGKILL, power loss) cannot be cleaned up by the process
+    itself: its half-written design stays hidden, never in place of a design, until the next write here."""
+    root = Path(out_dir)
+    gone = []
+    for p in root.iterdir() if root.is_dir() else ():
+        m = _STALE.match(p.name)
+        if m and m["host"] == _host() and int(m["pid"]) != os.getpid() and not _alive(int(m["pid"])):
+            _remove(p)
+            gone.append(p)
+    return gone
+
+
 def _make_temp_dir(root: Path, name: str) -> Path:
     while True:
-        tmp = root / f".{name}.tmp-{secrets.token_hex(4)}"
+        tmp = root / f".{name}.tmp-{_owner()}-{secrets.token_hex(4)}"
         try:
             tmp.mkdir()
             return tmp
@@ -489,7 +546,7 @@ def _swap_in(tmp: Path, target: Path) -> None:
     """Rename ``tmp`` to ``target``; a previous ``target`` is moved aside first and deleted only afterwards."""
     old = None
     if target.exists() or target.is_symlink():
-        old = target.with_name(f".{target.name}.old-{secrets.token_hex(4)}")
+        old = target.with_name(f".{target.name}.old-{_owner()}-{secrets.token_hex(4)}")
         os.rename(target, old)
     try:
         os.rename(tmp, target)
@@ -502,14 +559,16 @@ def _swap_in(tmp: Path, target: Path) -> None:
 
 
 def write_design(out_dir: Path | str, name: str, stack: Stack, manifest: dict,
-                 steps: Sequence[tuple[str, Stack]] | None = None) -> Path:
-    """Write ``out_dir/name/``: package.step, package.stl, package.glb, manifest.json and, when ``steps`` are
-    given, ``steps/NN-<key>.step`` for each (key, stack) in order (NN from 01). Returns the design folder.
+                 steps: Sequence[tuple[str, Stack]] | None = None, timestamp: str | None = None) -> Path:
+    """Write ``out_dir/name/``: package.step, package.stl, package.glb, package.html (3D viewer), manifest.json
+    and, when ``steps`` are given, ``steps/NN-<key>.step`` for each (key, stack) in order (NN from 01). Returns
+    the design folder.
 
     ``name`` and every step key must match :data:`NAME_RULE`, and the resolved folder must lie directly in
     ``out_dir``; otherwise ValueError, before anything is written. All files go to a hidden temporary folder in
     ``out_dir`` that then replaces the previous design folder, so on any error no partial output is left and a
-    previous output stays as it was.
+    previous output stays as it was. ``timestamp`` as in :func:`write_step`. A writer killed outright leaves only its hidden folder, tagged with its
+    process id, which the next write to ``out_dir`` removes (:func:`remove_stale`).
     """
     _check_name(name, "design name")
     steps = list(steps or [])
@@ -521,19 +580,36 @@ def write_design(out_dir: Path | str, name: str, stack: Stack, manifest: dict,
     if target.resolve().parent != root:
         raise ValueError(f"design name {name!r} resolves to {target.resolve()}, outside the output folder {root}")
     out.mkdir(parents=True, exist_ok=True)
+    remove_stale(root)
     tmp = _make_temp_dir(root, name)
     try:
-        write_step(stack, name, tmp / "package.step")
+        write_step(stack, name, tmp / "package.step", timestamp=timestamp)
         meshes = stack_mesh(stack)
         write_stl(stack, tmp / "package.stl", meshes=meshes)
         write_glb(stack, tmp / "package.glb", meshes=meshes)
+        write_html(stack, name, tmp / "package.html", meshes=meshes)
         write_manifest(manifest, tmp / "manifest.json")
         if steps:
             (tmp / "steps").mkdir()
             for i, (key, step_stack) in enumerate(steps, start=1):
-                write_step(step_stack, f"{name}-{i:02d}-{key}", tmp / "steps" / f"{i:02d}-{key}.step")
+                write_step(step_stack, f"{name}-{i:02d}-{key}", tmp / "steps" / f"{i:02d}-{key}.step",
+                           timestamp=timestamp)
         _swap_in(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    return target
+
+
+def write_report(out_dir: Path | str, name: str, markdown: str, html: str) -> Path:
+    """Write ``out_dir/name/report.md`` and ``report.html`` (each atomically), creating the design folder when
+    missing; other files in it stay. ``name`` must match :data:`NAME_RULE`. Returns the design folder."""
+    _check_name(name, "design name")
+    root = Path(out_dir).resolve()
+    target = root / name
+    if target.resolve().parent != root:
+        raise ValueError(f"design name {name!r} resolves to {target.resolve()}, outside the output folder {root}")
+    target.mkdir(parents=True, exist_ok=True)
+    write_text(target / "report.md", markdown)
+    write_text(target / "report.html", html)
     return target

@@ -27,11 +27,19 @@ from OCP.BRepClass3d import BRepClass3d_SolidClassifier
 from OCP.BRepExtrema import BRepExtrema_DistShapeShape
 from OCP.BRepMesh import BRepMesh_IncrementalMesh
 from OCP.gp import gp_Pnt, gp_Trsf
-from OCP.TopAbs import TopAbs_FACE, TopAbs_IN, TopAbs_REVERSED
-from OCP.TopExp import TopExp_Explorer
+from OCP.TopAbs import (
+    TopAbs_EDGE,
+    TopAbs_FACE,
+    TopAbs_IN,
+    TopAbs_REVERSED,
+    TopAbs_SHELL,
+    TopAbs_SOLID,
+    TopAbs_VERTEX,
+)
+from OCP.TopExp import TopExp, TopExp_Explorer
 from OCP.TopLoc import TopLoc_Location
 from OCP.TopoDS import TopoDS
-from OCP.TopTools import TopTools_ListOfShape
+from OCP.TopTools import TopTools_IndexedMapOfShape, TopTools_ListOfShape
 
 __all__ = [
     "bounds",
@@ -50,7 +58,9 @@ __all__ = [
     "min_distance",
     "point_inside",
     "sphere",
+    "topology",
     "triangulate",
+    "vertices",
     "volume",
 ]
 
@@ -153,6 +163,26 @@ def is_closed(shape: cq.Shape) -> bool:
     """True when ``shape`` has shells and every one is closed (each edge shared by two faces)."""
     shells = shape.Shells()
     return bool(shells) and all(BRep_Tool.IsClosed_s(s.wrapped) for s in shells)
+
+
+def _distinct(shape: cq.Shape, kind) -> TopTools_IndexedMapOfShape:
+    found = TopTools_IndexedMapOfShape()
+    TopExp.MapShapes_s(shape.wrapped, kind, found)
+    return found
+
+
+def topology(shape: cq.Shape) -> dict[str, int]:
+    """Number of distinct solids, shells, faces, edges and vertices of ``shape``."""
+    kinds = {"solids": TopAbs_SOLID, "shells": TopAbs_SHELL, "faces": TopAbs_FACE, "edges": TopAbs_EDGE,
+             "vertices": TopAbs_VERTEX}
+    return {k: _distinct(shape, v).Extent() for k, v in kinds.items()}
+
+
+def vertices(shape: cq.Shape) -> np.ndarray:
+    """(n, 3) coordinates (mm) of the distinct vertices of ``shape``, in OCCT's traversal order."""
+    found = _distinct(shape, TopAbs_VERTEX)
+    pts = (BRep_Tool.Pnt_s(TopoDS.Vertex_s(found.FindKey(i))) for i in range(1, found.Extent() + 1))
+    return np.array([(p.X(), p.Y(), p.Z()) for p in pts], dtype=float).reshape(-1, 3)
 
 
 def min_distance(a: cq.Shape, b: cq.Shape) -> float:

@@ -8,10 +8,12 @@ themselves shared definitions. Only :mod:`geometry.export` calls these functions
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import cadquery as cq
 import numpy as np
+from OCP.APIHeaderSection import APIHeaderSection_MakeHeader
 from OCP.BinXCAFDrivers import BinXCAFDrivers
 from OCP.BRepGProp import BRepGProp
 from OCP.GProp import GProp_GProps
@@ -20,7 +22,7 @@ from OCP.Interface import Interface_Static
 from OCP.Quantity import Quantity_Color, Quantity_ColorRGBA, Quantity_TOC_RGB
 from OCP.STEPCAFControl import STEPCAFControl_Reader, STEPCAFControl_Writer
 from OCP.STEPControl import STEPControl_AsIs
-from OCP.TCollection import TCollection_AsciiString, TCollection_ExtendedString
+from OCP.TCollection import TCollection_AsciiString, TCollection_ExtendedString, TCollection_HAsciiString
 from OCP.TDataStd import TDataStd_Name
 from OCP.TDF import TDF_Label, TDF_LabelSequence, TDF_Tool
 from OCP.TDocStd import TDocStd_Document
@@ -68,8 +70,11 @@ def _label_name(label: TDF_Label) -> str:
     return ""
 
 
-def write_step(root: XAssembly, path: str) -> None:
-    """Write the assembly tree ``root`` to ``path`` as AP214 STEP in mm; each definition once."""
+def write_step(root: XAssembly, path: str, timestamp: str | None = None) -> None:
+    """Write the assembly tree ``root`` to ``path`` as AP214 STEP in mm; each definition once.
+
+    ``timestamp`` (ISO 8601 text, e.g. ``2026-01-01T00:00:00``) is written in the header's FILE_NAME instead of the
+    current time, so that the same tree gives the same bytes on every run."""
     doc = _new_document()
     tool = XCAFDoc_DocumentTool.ShapeTool_s(doc.Main())
     colors = XCAFDoc_DocumentTool.ColorTool_s(doc.Main())
@@ -101,8 +106,92 @@ def write_step(root: XAssembly, path: str) -> None:
     writer = STEPCAFControl_Writer()
     writer.SetColorMode(True)
     writer.SetNameMode(True)
-    if not writer.Transfer(doc, STEPControl_AsIs) or writer.Write(path) != IFSelect_RetDone:
+    if not writer.Transfer(doc, STEPControl_AsIs):
         raise KernelError(f"OCCT STEP writer failed for {path}")
+    if timestamp is not None:
+        header = APIHeaderSection_MakeHeader(writer.ChangeWriter().Model())
+        header.SetTimeStamp(TCollection_HAsciiString(timestamp))
+    if writer.Write(path) != IFSelect_RetDone:
+        raise KernelError(f"OCCT STEP writer failed for {path}")
+    with open(path, encoding="latin-1", newline="") as fh:
+        text = fh.read()
+    ordered = canonical_styles(_NAUO_ID.sub(_numbered_ids(), text))
+    if ordered != text:
+        with open(path, "w", encoding="latin-1", newline="") as fh:
+            fh.write(ordered)
+
+
+_NAUO_ID = re.compile(r"(NEXT_ASSEMBLY_USAGE_OCCURRENCE\(')(\d+)('[^;]*;)")
+_WRAP = re.compile(r"\n +")
+
+
+def _numbered_ids():
+    """A substitution giving the assembly usages ids 1, 2, 3... in file order, each on one line: OCCT takes them
+    from a counter that runs on across the files written by one process (and wraps lines by their length)."""
+    count = iter(range(1, 1 << 62))
+    return lambda m: _WRAP.sub("", f"{m[1]}{next(count)}{m[3]}")
+
+
+_ENTITY = re.compile(r"^#(\d+) = ", re.MULTILINE)
+_REF = re.compile(r"#(\d+)")
+_STYLES = "MECHANICAL_DESIGN_GEOMETRIC_PRESENTATION_REPRESENTATION("
+
+
+def canonical_styles(text: str) -> str:
+    """The STEP file ``text`` with its colour styles in a canonical order.
+
+    OCCT writes the styles of assembly components last, in the order of a map hashed by memory address, so two runs
+    of the same tree give files that differ in that order and its entity numbers. This renumbers that tail (from the
+    first MECHANICAL_DESIGN_GEOMETRIC_PRESENTATION_REPRESENTATION on) within the same numbers: roots sorted by their
+    fully expanded content, entities numbered depth first from them, each on one line. ``text`` is returned as is when it does not
+    have that layout (something before the tail refers into it, or an entity of the tail is not reached)."""
+    start, end = text.find("\nDATA;\n"), text.rfind("\nENDSEC;")
+    if start < 0 or end < start:
+        return text
+    data = text[start + 7:end + 1]
+    cuts = [m.start() for m in _ENTITY.finditer(data)]
+    if not cuts or cuts[0] != 0:
+        return text
+    entities = [data[a:b] for a, b in zip(cuts, cuts[1:] + [len(data)])]
+    first = next((i for i, e in enumerate(entities) if e.split(" = ", 1)[1].startswith(_STYLES)), None)
+    if first is None:
+        return text
+    body = {int(_ENTITY.match(e)[1]): e.split(" = ", 1)[1] for e in entities[first:]}
+    if any(int(r) in body for e in entities[:first] for r in _REF.findall(e.split(" = ", 1)[1])):
+        return text
+    refs = {k: [int(r) for r in _REF.findall(v) if int(r) in body] for k, v in body.items()}
+    memo: dict[int, str] = {}
+
+    def expanded(k: int, seen: frozenset = frozenset()) -> str:
+        if k not in memo:
+            if k in seen:
+                return "<cycle>"
+            inner = seen | {k}
+            memo[k] = _REF.sub(lambda m: "{" + expanded(int(m[1]), inner) + "}" if int(m[1]) in body else m[0],
+                               body[k])
+        return memo[k]
+
+    roots = sorted((k for k, v in body.items() if v.startswith(_STYLES)), key=expanded)
+    order: list[int] = []
+    placed: set[int] = set()
+    for root in roots:
+        stack = [root]
+        while stack:
+            k = stack.pop()
+            if k in placed:
+                continue
+            placed.add(k)
+            order.append(k)
+            stack.extend(reversed(refs[k]))
+    if len(order) != len(body):
+        return text
+    new = dict(zip(order, sorted(body)))
+
+    def renumbered(v: str) -> str:
+        return _REF.sub(lambda m: f"#{new[int(m[1])]}" if int(m[1]) in new else m[0], v)
+
+    tail = "".join(f"#{new[k]} = {_WRAP.sub('', renumbered(body[k]))}" for k in order)
+    return text[:start + 7] + "".join(entities[:first]) + tail + text[end + 1:]
 
 
 def read_step(path: str) -> dict[str, tuple[int, float]]:

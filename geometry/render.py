@@ -265,11 +265,15 @@ def key_levels(design) -> dict[str, float]:
 def plane_for(design, plane: str = "centre") -> tuple[tuple[float, float, float], tuple[float, float, float]]:
     """(point, normal) of a named section plane, normal +y. ``"centre"``: through the origin (package centre).
     ``"row"``: flip-chip, through the first row of bumps; cavity, through the row of side-0 die pads (and the
-    ball bonds of their wires)."""
+    ball bonds of their wires). ``"balls"``: through the row of solder balls nearest the package centre (either
+    flow)."""
     if plane == "centre":
         return (0.0, 0.0, 0.0), (0.0, 1.0, 0.0)
+    if plane == "balls":
+        ys = np.unique(np.round(np.asarray(design.solder_balls.positions())[:, 1], 9))
+        return (0.0, float(ys[np.argmin(np.abs(ys))]), 0.0), (0.0, 1.0, 0.0)
     if plane != "row":
-        raise ValueError(f"plane {plane!r} must be 'centre' or 'row'")
+        raise ValueError(f"plane {plane!r} must be 'centre', 'row' or 'balls'")
     if design.flow == "flip-chip":
         y = float(np.min(np.asarray(design.bump_sites)[:, 1]))
     elif design.flow == "cavity":

@@ -41,7 +41,7 @@ def _listing(folder: Path) -> list[str]:
 
 
 def test_design_folder_layout(design: Path) -> None:
-    assert _listing(design) == ["manifest.json", "package.glb", "package.step", "package.stl", "steps",
+    assert _listing(design) == ["manifest.json", "package.glb", "package.html", "package.step", "package.stl", "steps",
                                 "steps/01-substrate.step", "steps/02-ball_attach.step"]
     assert _listing(design.parent) == ["demo"] + [f"demo/{p}" for p in _listing(design)]
 

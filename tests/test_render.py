@@ -150,3 +150,20 @@ def test_files_written_atomically(build, tmp_path):
     with pytest.raises(ValueError, match="png or .svg"):
         render.section_figure(build, tmp_path / "section.pdf")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["section.png", "strip.svg"]
+
+
+def test_balls_plane_cuts_a_full_row_of_balls(build):
+    """The ``balls`` plane passes through the ball row nearest the centre: the section holds that row's balls,
+    each cut through its centre (width = diameter), down to the seating plane."""
+    from geometry import render
+
+    d = build.design
+    point, normal = render.plane_for(d, "balls")
+    ys = np.asarray(d.solder_balls.positions())[:, 1]
+    in_row = np.isclose(ys, point[1])
+    assert in_row.any() and abs(point[1]) == pytest.approx(np.abs(ys).min())
+    balls = {r.name: r for r in render.section(build.stack, point, normal)}["solder_balls"]
+    assert len(balls.polygons) == int(in_row.sum())
+    widths = [np.ptp(np.asarray(p)[:, 0]) for p in balls.polygons]
+    assert widths == pytest.approx([d.solder_balls.diameter] * len(widths), rel=0.02)
+    assert balls.bounds[1] == pytest.approx(d.z_seating_plane, abs=1e-3)
