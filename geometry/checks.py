@@ -845,4 +845,4 @@ def fc_ball_coplanarity(build) -> list[CheckResult]:
 def fc_valid_solids(build) -> list[CheckResult]:
     """Every body: valid, closed solids."""
     return [valid_solids(build.stack, claim="claim 1")]
-from . import checks_cavity  # noqa: F401  registers the cavity checks
+from . import checks_cavity, checks_claims  # noqa: F401  register the cavity and claim-level checks

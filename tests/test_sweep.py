@@ -316,9 +316,15 @@ def test_local_pool_end_to_end(local_run):
     assert good["check.chip_back_encapsulated.margin"] > 0
     assert good["body.chip.volume_mm3"] == pytest.approx(2.0 * 2.0 * 0.30)
     assert abs(good["second_encapsulant.cap_thickness"] - 0.6) <= 0.01
+    # the design report's metrics: the chip back is encapsulated (claim 6), not exposed (claim 7)
+    assert good["metric.claim_6_pass"] is True and good["metric.claim_7_embodied"] is False
+    assert good["metric.claims_pass"] is True
+    assert 0 < good["metric.theta_jtop_KW"] < good["metric.theta_jboard_KW"] < 1000
+    assert good["metric.mass_total_mg"] == pytest.approx(good["total.mass_mg"])
     csv_rows = read_csv(out / "results.csv")
     assert [r["key"] for r in csv_rows] == [r["key"] for r in result.rows]
     assert csv_rows[0]["status"] == "ok" and float(csv_rows[0]["chip.thickness"]) == 0.30
+    assert float(csv_rows[0]["metric.theta_jtop_KW"]) > 0
     import pyarrow.parquet as pq
 
     table = pq.read_table(out / "results.parquet")

@@ -96,13 +96,16 @@ def flat_row(plan: Plan, v: Variant, row: dict[str, Any], cached: bool) -> dict[
         out[f"body.{b['name']}.mass_mg"] = b["mass_mg"]
     for k, x in (row.get("totals") or {}).items():
         out[f"total.{k}"] = x
+    for k, x in (row.get("metrics") or {}).items():
+        out[f"metric.{k}"] = x
     if spec.keep.step != "none":
         out["exported"] = row.get("exported")
     return out
 
 
 def columns(rows: Sequence[dict[str, Any]]) -> list[str]:
-    """Every column of ``rows``: the meta columns, then parameters, checks, bodies, totals in first-seen order."""
+    """Every column of ``rows``: the meta columns, then parameters, checks, bodies, totals, report metrics in
+    first-seen order."""
     seen: dict[str, None] = {}
     for r in rows:
         for k in r:
@@ -110,7 +113,7 @@ def columns(rows: Sequence[dict[str, Any]]) -> list[str]:
     rest = [k for k in seen if k not in META]
 
     def group(k: str) -> int:
-        for i, prefix in enumerate(("check.", "body.", "total.", "exported")):
+        for i, prefix in enumerate(("check.", "body.", "total.", "metric.", "exported")):
             if k.startswith(prefix):
                 return i + 1
         return 0

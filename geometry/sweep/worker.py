@@ -9,6 +9,8 @@
 ``params``      the validated design, flattened to dotted names (None when invalid)
 ``checks``      per check: name, claim, unit, value, limit, passed, margin, where
 ``bodies``      per body: name, material, count, net volume (mm3) and mass (mg); ``totals`` the same summed
+``metrics``     the design report's metrics (:func:`geometry.report.metrics`: claim_<n>_pass, theta_jtop_KW,
+                theta_jboard_KW, mass_total_mg, mass_<body>_mg, ...), when the checks ran
 ``exported``    the design folder written by :func:`geometry.api.export`, when asked
 ``elapsed_s``, ``timings``  wall-clock seconds, in all and per phase
 
@@ -105,7 +107,8 @@ def run_variant(recipe: Mapping[str, Any], keep: Mapping[str, Any] | None = None
     started = time.monotonic()
     deadline = started + timeout if timeout else None
     row: dict[str, Any] = {"status": "ok", "reason": "", "passed": None, "params": None, "checks": None,
-                           "bodies": None, "totals": None, "exported": None, "timings": {}, "pid": os.getpid()}
+                           "bodies": None, "totals": None, "metrics": None, "exported": None, "timings": {},
+                           "pid": os.getpid()}
     phase = started
 
     def lap(name: str) -> None:
@@ -151,6 +154,11 @@ def run_variant(recipe: Mapping[str, Any], keep: Mapping[str, Any] | None = None
             row["totals"] = {"volume_mm3": sum(b["volume_mm3"] for b in row["bodies"]),
                              "mass_mg": sum(b["mass_mg"] for b in row["bodies"])}
             lap("bodies")
+        if keep.get("metrics", True) and row["checks"] is not None:
+            from ..report import content
+
+            row["metrics"] = content(build, results, with_pictures=False)["metrics"]
+            lap("metrics")
         step = keep.get("step", "none")
         if export_dir and (step == "all" or (step == "failing" and row["passed"] is False)):
             from ..api import export

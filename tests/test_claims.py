@@ -1,0 +1,128 @@
+"""Claim matrix: the claims each recipe embodies, every limitation verified by a check, failing designs named."""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import cache
+
+import pytest
+from conftest import RECIPES, small_cavity, small_recipe
+
+from geometry import api
+from geometry.claims import CLAIMS, embodied, evaluate
+from geometry.params import load_design
+from geometry.stack import Body
+
+EXPECTED = {  # README.md: the claims each recipe embodies (dependent claims with their parents)
+    "flip-chip/fc-basic": {1, 2, 3, 5, 6},
+    "flip-chip/fc-polished": {1, 2, 3, 4, 5, 6},
+    "flip-chip/fc-exposed": {1, 2, 3, 5, 7},
+    "flip-chip/fc-heat-sink": {1, 2, 3, 5, 6, 8},
+    "cavity/cavity-smaller": {1, 2, 3, 4, 5, 9, 10, 11},
+    "cavity/cavity-equal": {1, 2, 3, 4, 6, 9, 10, 11},
+    "cavity/cavity-over": {1, 2, 3, 4, 7, 8, 9, 10, 11},
+}
+PRODUCTION = {"flip-chip/fc-production": {1, 2, 3, 4, 5, 6}, "cavity/cavity-production": {1, 2, 3, 4, 5, 9, 10, 11}}
+
+
+@cache
+def matrix(recipe: str):
+    build = api.run(api.load(RECIPES / f"{recipe}.toml"))
+    return build, *evaluate(build)
+
+
+def test_table_is_well_formed():
+    for flow, claims in CLAIMS.items():
+        numbers = [c.number for c in claims]
+        assert numbers == list(range(1, len(claims) + 1)), flow
+        for c in claims:
+            assert c.depends_on is None or c.depends_on < c.number
+            assert c.limitations, f"{flow} claim {c.number} has no limitation"
+            assert all(lim.checks for lim in c.limitations), f"{flow} claim {c.number}: a limitation without check"
+    assert len(CLAIMS["flip-chip"]) == 8 and len(CLAIMS["cavity"]) == 11
+
+
+@pytest.mark.parametrize("recipe", sorted(EXPECTED))
+def test_recipe_embodies_its_claims_and_passes(recipe):
+    _, rows, _ = matrix(recipe)
+    assert embodied(rows) == EXPECTED[recipe]
+    for r in rows:
+        if r.embodied:
+            assert r.passed, (r.number, r.failing)
+            missing = [n for lim in r.limitations for n in lim.missing]
+            assert not missing, f"claim {r.number}: no check result named {missing}"
+        else:
+            assert r.passed is None and r.status == "not embodied"
+    for r in rows:  # a dependent claim embodied implies its parent
+        if r.embodied and r.depends_on:
+            assert r.depends_on in embodied(rows)
+
+
+def test_every_claim_is_embodied_by_some_recipe():
+    for flow, claims in CLAIMS.items():
+        covered = set().union(*(s for k, s in EXPECTED.items() if k.startswith(flow)))
+        assert covered == {c.number for c in claims}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("recipe", sorted(PRODUCTION))
+def test_production_claims(recipe):
+    _, rows, _ = matrix(recipe)
+    assert embodied(rows) == PRODUCTION[recipe]
+    assert all(r.passed for r in rows if r.embodied)
+
+
+def test_ball_spread_fails_claim_2_by_coplanarity():
+    """Cavity claim 2 (balls flush with each other) broken by a ball diameter spread: the coplanarity check is
+    named, claim 3 fails through its parent, claim 1 still passes."""
+    d = load_design(small_cavity(solder_balls={"diameter_spread": 0.03}, bottom_pads={"diameter": 0.45}))
+    rows, _ = evaluate(api.run(d))
+    by = {r.number: r for r in rows}
+    assert by[1].passed
+    assert by[2].passed is False and "solder_balls_coplanarity" in by[2].failing
+    assert by[3].passed is False and by[3].failing == ("claim 2",)
+
+
+def test_bump_material_swapped_in_the_stack_fails_claim_3():
+    """A stack whose bumps are gold while the design claims Sn/Pb: claim 3 fails on ``bump_material``."""
+    build = api.run(load_design(small_recipe()))
+    s = build.stack
+    gold = Body("bumps", "Au", s["bumps"].parts)
+    last = dataclasses.replace(build.history[-1], stack=s.replace(gold))
+    broken = dataclasses.replace(build, history=(*build.history[:-1], last))
+    rows, checks = evaluate(broken)
+    by = {r.number: r for r in rows}
+    assert by[3].embodied and by[3].passed is False and by[3].failing == ("bump_material",)
+    assert by[2].passed and by[1].passed
+    assert next(c for c in checks if c.name == "bump_material").where == "bumps is Au, not Sn or Pb or SnPb63"
+
+
+def test_unseated_balls_fail_claim_1():
+    """Solder balls lifted 10 um off their pads: ``solder_balls_seated`` fails claim 1 step 6) and every claim
+    that depends on claim 1."""
+    build = api.run(load_design(small_recipe()))
+    s = build.stack
+    balls = s["solder_balls"]
+    lifted = Body(balls.name, balls.material_name, tuple(
+        dataclasses.replace(p, placements=p.placements + _dz(-0.01)) for p in balls.parts))
+    last = dataclasses.replace(build.history[-1], stack=s.replace(lifted))
+    rows, _ = evaluate(dataclasses.replace(build, history=(*build.history[:-1], last)))
+    by = {r.number: r for r in rows}
+    assert by[1].passed is False and "solder_balls_seated" in by[1].failing
+    assert by[6].passed is False and by[6].failing == ("claim 1",)
+
+
+def _dz(dz: float):
+    import numpy as np
+
+    m = np.zeros((4, 4))
+    m[2, 3] = dz
+    return m
+
+
+def test_missing_check_is_reported_as_failing():
+    build = api.run(load_design(small_recipe()))
+    results = [c for c in api.check(build) if c.name != "chip_back_encapsulated"]
+    rows, _ = evaluate(build, results)
+    six = next(r for r in rows if r.number == 6)
+    assert six.passed is False and six.failing == ("chip_back_encapsulated (missing)",)
