@@ -17,8 +17,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/pkgcad build $(RECIPES) -o exports
-	$(BIN)/pkgcad report $(RECIPES) -o exports
+	$(BIN)/pkgcad build --report $(RECIPES) -o exports
 	$(MAKE) images
 
 # The README's pictures: a process strip (section through the row plane) and a cut-open 3D picture of each flow.

@@ -90,6 +90,8 @@ def cmd_build(args) -> int:
     for build, results in done:
         path = export(build, results, args.output, steps=args.steps)
         print(f"wrote {path}")
+        if args.report:
+            _report(build, results, args.output)
     return EXIT_OK
 
 
@@ -142,18 +144,23 @@ def cmd_picture(args) -> int:
 def cmd_report(args) -> int:
     """Write ``report.md`` and ``report.html`` per design; a failing claim or check still writes the report (the
     engineer wants to see it) and exits 1."""
-    from .export import write_report
-    from .report import content, html, markdown
-
     designs = _load_all(args.recipes)
     done, ok = _build_and_check(designs, verbose=False)
     for build, results in done:
-        c = content(build, results)
-        ok &= c["passed"]
-        path = write_report(args.output, build.design.name, markdown(c), html(c))
-        failing = [f"claim {r.number}" for r in c["claims"] if r.embodied and not r.passed]
-        print(f"wrote {path}/report.html" + (f" ({', '.join(failing)} failing)" if failing else ""))
+        ok &= _report(build, results, args.output)
     return EXIT_OK if ok and len(done) == len(designs) else EXIT_FAILED
+
+
+def _report(build, results, out_dir) -> bool:
+    """Write the design report of ``build`` into ``out_dir/<name>/``; returns whether every claim and check passed."""
+    from .export import write_report
+    from .report import content, html, markdown
+
+    c = content(build, results)
+    path = write_report(out_dir, build.design.name, markdown(c), html(c))
+    failing = [f"claim {r.number}" for r in c["claims"] if r.embodied and not r.passed]
+    print(f"wrote {path}/report.html" + (f" ({', '.join(failing)} failing)" if failing else ""))
+    return c["passed"]
 
 
 def cmd_list(args) -> int:
@@ -184,6 +191,7 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("-o", "--output", default="exports", help="output folder (default: exports)")
     b.add_argument("--steps", action="store_true", help="also write every intermediate stack as STEP")
     b.add_argument("--force", action="store_true", help="export even when a check fails")
+    b.add_argument("--report", action="store_true", help="also write the design report (as `pkgcad report`)")
     b.add_argument("-q", "--quiet", action="store_true", help="print check tables only when a check fails")
     b.set_defaults(func=cmd_build)
     c = sub.add_parser("check", help="run the flows and their checks, write nothing")

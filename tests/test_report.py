@@ -80,3 +80,16 @@ def test_cli_report_bad_input_exits_2(tmp_path):
     bad = write_recipe(tmp_path / "bad.toml", small_recipe(name="bad", bumps={"pitch": 0.1}))
     assert cli.main(["report", str(bad), "-o", str(tmp_path / "out")]) == cli.EXIT_INPUT
     assert not (tmp_path / "out").exists()
+
+
+def test_build_with_report_writes_both_beside_each_other(tmp_path, capsys):
+    """``pkgcad build --report`` (what ``make run`` calls): the design files and the report in one folder, exit 0,
+    and the Markdown says every embodied claim passes."""
+    good = write_recipe(tmp_path / "good.toml", small_recipe(name="good"))
+    out = tmp_path / "out"
+    assert cli.main(["build", "--quiet", "--report", str(good), "-o", str(out)]) == cli.EXIT_OK
+    files = {p.name for p in (out / "good").iterdir()}
+    assert {"package.step", "manifest.json", "report.md", "report.html"} <= files
+    md = (out / "good" / "report.md").read_text()
+    assert "Overall: **pass**" in md and "FAIL" not in md
+    assert "failing" not in capsys.readouterr().out
