@@ -93,18 +93,14 @@ def _atomic(path: Path | str, write: Callable[[Path], None]) -> Path:
     return path
 
 
-def _write_bytes(path: Path | str, data: bytes) -> Path:
+def write_bytes(path: Path | str, data: bytes) -> Path:
+    """``data`` written atomically (also PNG pictures rendered in memory)."""
     return _atomic(path, lambda tmp: tmp.write_bytes(data))
 
 
 def write_text(path: Path | str, text: str) -> Path:
     """``text`` as a UTF-8 file, written atomically (HTML, Markdown, CSV)."""
-    return _write_bytes(path, text.encode("utf-8"))
-
-
-def write_bytes(path: Path | str, data: bytes) -> Path:
-    """``data`` written atomically (PNG pictures rendered in memory)."""
-    return _write_bytes(path, data)
+    return write_bytes(path, text.encode("utf-8"))
 
 
 # ------------------------------------------------------------------------------------------------------------ STEP
@@ -334,7 +330,7 @@ def write_stl(stack: Stack, path: Path | str, meshes: Mapping[str, trimesh.Trime
     """Whole package as one binary STL (mm); ``meshes`` reuses a :func:`stack_mesh` result."""
     meshes = stack_mesh(stack) if meshes is None else meshes
     data = _combined(meshes).export(file_type="stl")
-    return _write_bytes(path, data)
+    return write_bytes(path, data)
 
 
 def write_glb(stack: Stack, path: Path | str, meshes: Mapping[str, trimesh.Trimesh] | None = None) -> Path:
@@ -353,7 +349,7 @@ def write_glb(stack: Stack, path: Path | str, meshes: Mapping[str, trimesh.Trime
                                roughnessFactor=0.6, alphaMode="BLEND" if rgba[3] < 1.0 else "OPAQUE")
         geom = trimesh.Trimesh(m.vertices, m.faces, process=False, visual=TextureVisuals(material=material))
         scene.add_geometry(geom, node_name=body.name, geom_name=body.name, transform=scale)
-    return _write_bytes(path, scene.export(file_type="glb"))
+    return write_bytes(path, scene.export(file_type="glb"))
 
 
 def write_html(stack: Stack, name: str, path: Path | str, meshes: Mapping[str, trimesh.Trimesh] | None = None) -> Path:
@@ -473,7 +469,7 @@ def write_figure(fig, path: Path | str, dpi: int = 200) -> Path:
 def write_manifest(data: dict, path: Path | str) -> Path:
     """``data`` as UTF-8 JSON, indent 2, keys sorted (stable diffs between builds), trailing newline."""
     text = json.dumps(_plain(data), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
-    return _write_bytes(path, text.encode("utf-8"))
+    return write_bytes(path, text.encode("utf-8"))
 
 
 # ---------------------------------------------------------------------------------------------------- design folder
@@ -525,6 +521,17 @@ def remove_stale(out_dir: Path | str) -> list[Path]:
     return gone
 
 
+def _design_folder(out_dir: Path | str, name: str) -> Path:
+    """The resolved folder ``out_dir/name`` of a design; ValueError unless ``name`` matches :data:`NAME_RULE` and
+    the folder lies directly in ``out_dir``."""
+    _check_name(name, "design name")
+    root = Path(out_dir).resolve()
+    target = root / name
+    if target.resolve().parent != root:
+        raise ValueError(f"design name {name!r} resolves to {target.resolve()}, outside the output folder {root}")
+    return target
+
+
 def _make_temp_dir(root: Path, name: str) -> Path:
     while True:
         tmp = root / f".{name}.tmp-{_owner()}-{secrets.token_hex(4)}"
@@ -567,19 +574,16 @@ def write_design(out_dir: Path | str, name: str, stack: Stack, manifest: dict,
     ``name`` and every step key must match :data:`NAME_RULE`, and the resolved folder must lie directly in
     ``out_dir``; otherwise ValueError, before anything is written. All files go to a hidden temporary folder in
     ``out_dir`` that then replaces the previous design folder, so on any error no partial output is left and a
-    previous output stays as it was. ``timestamp`` as in :func:`write_step`. A writer killed outright leaves only its hidden folder, tagged with its
-    process id, which the next write to ``out_dir`` removes (:func:`remove_stale`).
+    previous output stays as it was. ``timestamp`` as in :func:`write_step`. A writer killed outright leaves only
+    its hidden folder, tagged with its process id, which the next write to ``out_dir`` removes
+    (:func:`remove_stale`).
     """
-    _check_name(name, "design name")
+    target = _design_folder(out_dir, name)
+    root = target.parent
     steps = list(steps or [])
     for key, _ in steps:
         _check_name(key, "step key")
-    out = Path(out_dir)
-    root = out.resolve()
-    target = root / name
-    if target.resolve().parent != root:
-        raise ValueError(f"design name {name!r} resolves to {target.resolve()}, outside the output folder {root}")
-    out.mkdir(parents=True, exist_ok=True)
+    root.mkdir(parents=True, exist_ok=True)
     remove_stale(root)
     tmp = _make_temp_dir(root, name)
     try:
@@ -604,11 +608,7 @@ def write_design(out_dir: Path | str, name: str, stack: Stack, manifest: dict,
 def write_report(out_dir: Path | str, name: str, markdown: str, html: str) -> Path:
     """Write ``out_dir/name/report.md`` and ``report.html`` (each atomically), creating the design folder when
     missing; other files in it stay. ``name`` must match :data:`NAME_RULE`. Returns the design folder."""
-    _check_name(name, "design name")
-    root = Path(out_dir).resolve()
-    target = root / name
-    if target.resolve().parent != root:
-        raise ValueError(f"design name {name!r} resolves to {target.resolve()}, outside the output folder {root}")
+    target = _design_folder(out_dir, name)
     target.mkdir(parents=True, exist_ok=True)
     write_text(target / "report.md", markdown)
     write_text(target / "report.html", html)

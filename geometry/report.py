@@ -35,7 +35,7 @@ def pictures(build) -> dict[str, bytes]:
 
 def bill_of_materials(stack) -> list[dict]:
     """Per body: name, material, count, net volume (mm3), mass (mg)."""
-    return [{"body": b.name, "material": b.material_name, "count": b.count, "volume_mm3": stack.net_volume(b.name),
+    return [{"name": b.name, "material": b.material_name, "count": b.count, "volume_mm3": stack.net_volume(b.name),
              "mass_mg": stack.mass_mg(b.name)} for b in stack]
 
 
@@ -56,7 +56,7 @@ def metrics(rows: Sequence[_claims.ClaimResult], th: _thermal.Thermal, bom: Sequ
                heat_top_share=num(th.top_share))
     out["mass_total_mg"] = sum(b["mass_mg"] for b in bom)
     for b in bom:
-        out[f"mass_{b['body']}_mg"] = b["mass_mg"]
+        out[f"mass_{b['name']}_mg"] = b["mass_mg"]
     return out
 
 
@@ -103,7 +103,7 @@ def _tables(c: dict) -> list[tuple[str, str, list[str], list[list[str]]]]:
                                  "embodies it, every check of its limitations passes, and its parent claim passes."),
                 ["claim", "text", "depends on", "embodied", "result", "limitation", "check", "value / limit",
                  "check result"], claim_rows))
-    bom = [[b["body"], b["material"], str(b["count"]), f"{b['volume_mm3']:.4f}", f"{b['mass_mg']:.3f}"]
+    bom = [[b["name"], b["material"], str(b["count"]), f"{b['volume_mm3']:.4f}", f"{b['mass_mg']:.3f}"]
            for b in c["bom"]]
     bom.append(["total", "", str(sum(b["count"] for b in c["bom"])), f"{c['totals']['volume_mm3']:.4f}",
                 f"{c['totals']['mass_mg']:.3f}"])

@@ -43,7 +43,7 @@ def test_markdown_and_html_carry_the_same_content(small_report):
     assert [int(line.split("|")[1]) for line in rows] == list(range(1, 9))
     assert [line.split("|")[4].strip() for line in rows] == ["yes", "yes", "yes", "no", "yes", "yes", "no", "no"]
     for b in c["bom"]:
-        assert f"| {b['body']} | {b['material']} | {b['count']} | {b['volume_mm3']:.4f} | {b['mass_mg']:.3f} |" in md
+        assert f"| {b['name']} | {b['material']} | {b['count']} | {b['volume_mm3']:.4f} | {b['mass_mg']:.3f} |" in md
     assert md.count("data:image/png;base64,") == 2
 
 

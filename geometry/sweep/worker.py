@@ -146,11 +146,9 @@ def run_variant(recipe: Mapping[str, Any], keep: Mapping[str, Any] | None = None
             lap("checks")
             _deadline_check(deadline, started, "in the checks")
         if keep.get("bodies", True):
-            stack = build.stack
-            row["bodies"] = [{
-                "name": b.name, "material": b.material_name, "count": b.count,
-                "volume_mm3": stack.net_volume(b.name), "mass_mg": stack.mass_mg(b.name),
-            } for b in stack]
+            from ..report import bill_of_materials
+
+            row["bodies"] = bill_of_materials(build.stack)
             row["totals"] = {"volume_mm3": sum(b["volume_mm3"] for b in row["bodies"]),
                              "mass_mg": sum(b["mass_mg"] for b in row["bodies"])}
             lap("bodies")
