@@ -1,52 +1,66 @@
-"""The Python API: everything the CLI does, as functions.
+"""The Python API: everything the CLI does, as functions (the one facade of the CLI, notebooks and sweeps).
 
     from geometry import api
 
     design = api.load("builds/flip-chip/fc-basic.toml")  # validated, frozen parameters (mm)
     build = api.run(design)                              # every intermediate stack: build.history
     results = api.check(build)                           # list of CheckResult
-    api.export(build, results, "exports", steps=True)    # STEP, STL, GLB, manifest
+    rows, _ = api.claims(build, results)                 # the claim matrix
+    api.export(build, results, "exports", steps=True)    # STEP, STL, GLB, HTML viewer, manifest
+    api.report(build, results, "exports")                # report.html and report.md beside them
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from .params import Design
+from .core.claims import ClaimResult, evaluate
+from .core.flow import Build
+from .core.results import CheckResult
+from .flows import FLOWS
+from .output import report as reports
+from .output.design import write_design, write_report
+from .output.manifest import manifest as build_manifest
 from .recipes import load, parse
 
 
-def run(design: Design):
+def run(design: Any) -> Build:
     """Run ``design`` through its flow; returns a Build with every intermediate stack."""
-    from . import flows
-
-    return flows.run(design)
+    return FLOWS[design.flow].run(design)
 
 
-def check(build) -> list:
+def check(build: Build) -> list[CheckResult]:
     """Every check of the build's flow, as CheckResult records."""
-    from .checks import run_checks
-
-    return run_checks(build)
+    return build.flow.check(build)
 
 
-def manifest(build, results: list) -> dict:
+def claims(build: Build, results: Sequence[CheckResult] | None = None) -> tuple[list[ClaimResult], list[CheckResult]]:
+    """The claim matrix of ``build`` and the check results it used (run when not given)."""
+    return evaluate(build, results)
+
+
+def manifest(build: Build, results: Sequence[CheckResult]) -> dict:
     """The manifest content of a checked build: parameters, bodies, checks, steps, versions."""
-    from .export import manifest as build_manifest
-
     design = build.design
     steps = [{"index": r.index, "key": r.step.key, "title": r.step.title, "claim": r.step.claim,
               "reference": r.step.reference, "bodies": list(r.stack.names)} for r in build.history]
-    return build_manifest(design.name, build.flow, design.model_dump(mode="json"), build.stack,
-                       [c.to_dict() for c in results], steps)
+    return build_manifest(design.name, build.flow.name, design.model_dump(mode="json"), build.stack,
+                          [c.to_dict() for c in results], steps)
 
 
-def export(build, results: list, out_dir: str | Path, steps: bool = False) -> Path:
+def export(build: Build, results: Sequence[CheckResult], out_dir: str | Path, steps: bool = False) -> Path:
     """Write ``out_dir/<name>/`` (package.step, .stl, .glb, .html, manifest.json; ``steps/`` when asked)."""
-    from .export import write_design
-
-    history = [(f"{r.step.key}", r.stack) for r in build.history] if steps else None
+    history = [(r.step.key, r.stack) for r in build.history] if steps else None
     return write_design(Path(out_dir), build.design.name, build.stack, manifest(build, results), history)
 
 
-__all__ = ["check", "export", "load", "manifest", "parse", "run"]
+def report(build: Build, results: Sequence[CheckResult] | None, out_dir: str | Path) -> tuple[Path, dict]:
+    """Write ``out_dir/<name>/report.md`` and ``report.html``; returns the design folder and the report content
+    (:func:`geometry.output.report.content`: claim rows, checks, bill of materials, thermal network, metrics)."""
+    c = reports.content(build, results)
+    return write_report(out_dir, build.design.name, reports.markdown(c), reports.html(c)), c
+
+
+__all__ = ["check", "claims", "export", "load", "manifest", "parse", "report", "run"]

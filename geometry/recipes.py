@@ -1,11 +1,14 @@
-"""Recipes: TOML files that name a design, its flow and its parameters (mm)."""
+"""Recipes: TOML files that name a design, its flow and its parameters (mm), read with a size bound and validated
+into the flow's design model (:func:`geometry.flows.load_design`)."""
 
 from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Any
 
-from .params import Design, ParameterError, load_design
+from .core.params import ParameterError
+from .flows import load_design
 
 MAX_RECIPE_BYTES = 1_000_000
 
@@ -26,7 +29,7 @@ def read_toml(path: str | Path, what: str = "recipe", max_bytes: int = MAX_RECIP
         raise ParameterError(f"{p}: not valid TOML: arrays or tables nested too deeply") from None
 
 
-def parse(text: str, source: str = "<recipe>") -> Design:
+def parse(text: str, source: str = "<recipe>") -> Any:
     """Validate TOML ``text`` into a design; raises :class:`ParameterError` naming ``source``."""
     try:
         data = tomllib.loads(text)
@@ -40,7 +43,7 @@ def parse(text: str, source: str = "<recipe>") -> Design:
         raise ParameterError(f"{source}: {e}") from None
 
 
-def load(path: str | Path) -> Design:
+def load(path: str | Path) -> Any:
     """Read and validate one recipe file."""
     data = read_toml(path)
     try:

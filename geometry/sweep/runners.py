@@ -24,19 +24,22 @@ thread may stay busy: the runner then keeps one task fewer in flight.
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
 import signal
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
+from multiprocessing.connection import wait
 from typing import Any
 
+from ..core.params import ParameterError
 from .worker import error_row, run_variant, timeout_row
 
 Task = tuple[str, dict[str, Any]]
 OnDone = Callable[[str, dict[str, Any]], None]
 
-PRELOAD = ["geometry.sweep.worker", "geometry.api", "geometry.checks", "geometry.flows"]
+PRELOAD = ["geometry.sweep.worker", "geometry.api", "geometry.flows"]
 """Modules the fork server imports once (no kernel operation runs there), so workers start in milliseconds."""
 STARTUP_TIMEOUT = 300.0
 """Seconds a new worker process may take to import the geometry package."""
@@ -52,11 +55,10 @@ def default_grace(timeout: float) -> float:
 
 
 def _worker_main(conn, fn: Callable[..., dict]) -> None:
-    """Worker process: ignore Ctrl-C, import the kernel once, then run jobs from ``conn`` until told to stop."""
+    """Worker process: ignore Ctrl-C, report ready (the geometry package and the kernel came with ``fn``'s module,
+    imported once, before the first deadline starts), then run jobs from ``conn`` until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        from .. import api, checks, flows  # noqa: F401 - import once, before the first deadline starts
-
         conn.send(("ready", os.getpid()))
     except BaseException as e:  # noqa: BLE001
         conn.send(("failed", f"{type(e).__name__}: {e}"))
@@ -122,9 +124,6 @@ def run_local(tasks: Iterable[Task], on_done: OnDone, *, workers: int | None = N
               grace: float | None = None, fn: Callable[..., dict] = run_variant,
               start_method: str = "forkserver") -> None:
     """Run ``tasks`` on a pool of ``workers`` processes (default: one per core); see the module doc."""
-    import multiprocessing as mp
-    from multiprocessing.connection import wait
-
     if start_method not in ("forkserver", "spawn"):
         raise ValueError(f"start_method {start_method!r} must be 'forkserver' or 'spawn': a forked worker deadlocks "
                          "once the parent has run an OCCT boolean")
@@ -210,8 +209,6 @@ def run_dask(tasks: Iterable[Task], on_done: OnDone, *, scheduler: Any, timeout:
              grace: float | None = None, fn: Callable[..., dict] = run_variant) -> None:
     """Run ``tasks`` on the Dask cluster at ``scheduler`` (an address such as ``tcp://host:8786``, or a
     ``distributed.Client``); see the module doc. Exported files go to paths the workers must be able to write."""
-    from ..params import ParameterError
-
     try:
         from distributed import Client
     except ImportError:

@@ -9,7 +9,7 @@
 ``params``      the validated design, flattened to dotted names (None when invalid)
 ``checks``      per check: name, claim, unit, value, limit, passed, margin, where
 ``bodies``      per body: name, material, count, net volume (mm3) and mass (mg); ``totals`` the same summed
-``metrics``     the design report's metrics (:func:`geometry.report.metrics`: claim_<n>_pass, theta_jtop_KW,
+``metrics``     the design report's metrics (:func:`geometry.output.report.metrics`: claim_<n>_pass, theta_jtop_KW,
                 theta_jboard_KW, mass_total_mg, mass_<body>_mg, ...), when the checks ran
 ``exported``    the design folder written by :func:`geometry.api.export`, when asked
 ``elapsed_s``, ``timings``  wall-clock seconds, in all and per phase
@@ -21,12 +21,18 @@ the sign of ``passed``.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import time
 import traceback
 from collections.abc import Mapping
 from typing import Any
+
+from .. import api
+from ..core.params import ParameterError
+from ..flows import FLOWS, load_design
+from ..output.report import bill_of_materials, content
 
 STATUSES = ("ok", "invalid", "error", "timeout")
 
@@ -37,8 +43,6 @@ class VariantTimeout(Exception):
 
 def flatten(obj: Any, prefix: str = "") -> dict[str, Any]:
     """Nested dicts to one level of dotted keys; lists become JSON text."""
-    import json
-
     out: dict[str, Any] = {}
     for k, v in obj.items():
         key = f"{prefix}{k}"
@@ -79,19 +83,14 @@ def _deadline_check(deadline: float | None, started: float, what: str) -> None:
 
 def _run_flow(design, deadline: float | None, started: float):
     """The design's flow, with the deadline checked before every step."""
-    from ..flows import FLOWS
-
     return FLOWS[design.flow].run(design, lambda step: _deadline_check(deadline, started, f"before step {step.key}"))
 
 
 def _checks(build) -> tuple[list | None, str]:
-    """The flow's check results, or (None, why) when the flow has no checks registered."""
-    from ..api import check
-    from ..checks import CHECKS
-
-    if build.flow not in CHECKS:
-        return None, f"no checks registered for flow {build.flow!r}"
-    return check(build), ""
+    """The flow's check results, or (None, why) when the flow has no checks."""
+    if not build.flow.checks:
+        return None, f"no checks registered for flow {build.flow.name!r}"
+    return api.check(build), ""
 
 
 def run_variant(recipe: Mapping[str, Any], keep: Mapping[str, Any] | None = None, export_dir: str | None = None,
@@ -118,8 +117,6 @@ def run_variant(recipe: Mapping[str, Any], keep: Mapping[str, Any] | None = None
         phase = now
 
     try:
-        from ..params import ParameterError, load_design
-
         try:
             design = load_design(dict(recipe))
         except ParameterError as e:
@@ -146,22 +143,16 @@ def run_variant(recipe: Mapping[str, Any], keep: Mapping[str, Any] | None = None
             lap("checks")
             _deadline_check(deadline, started, "in the checks")
         if keep.get("bodies", True):
-            from ..report import bill_of_materials
-
             row["bodies"] = bill_of_materials(build.stack)
             row["totals"] = {"volume_mm3": sum(b["volume_mm3"] for b in row["bodies"]),
                              "mass_mg": sum(b["mass_mg"] for b in row["bodies"])}
             lap("bodies")
         if keep.get("metrics", True) and row["checks"] is not None:
-            from ..report import content
-
             row["metrics"] = content(build, results, with_pictures=False)["metrics"]
             lap("metrics")
         step = keep.get("step", "none")
         if export_dir and (step == "all" or (step == "failing" and row["passed"] is False)):
-            from ..api import export
-
-            row["exported"] = str(export(build, results, export_dir))
+            row["exported"] = str(api.export(build, results, export_dir))
             lap("export")
     except VariantTimeout as e:
         row.update(status="timeout", reason=str(e), passed=None)

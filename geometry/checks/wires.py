@@ -1,0 +1,203 @@
+"""Checks of bond wires, measured from their centre lines: clear of other bodies, covered by the mold, connecting a
+pad to a finger, clear of each other and of edges (mm)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from ..core.results import Z_TOL, CheckResult
+from ..core.stack import Stack
+from ..measure.broad import box_pairs
+from ..measure.faces import bodies_containing
+from ..measure.members import member_label
+from ..measure.polylines import densify, polyline_gap
+from ..measure.tubes import member_boxes, solid_parts, surface_distances, swept_lines, tube_tops
+
+
+def tube_clearance(stack: Stack, name: str, tubes: str, claim: str = "") -> CheckResult:
+    """Swept members of body ``tubes`` (wire loops) overlap no other body except the hosts that embed them.
+
+    Every spine point is measured against the member surfaces of the other bodies within the tube radius plus the
+    spine step (:func:`surface_distances`); a tube overlaps a member where its centre line comes nearer than its
+    radius. A spine that enters a solid has a sample within half a step of its surface; one that lies wholly inside
+    is caught by classifying its highest point. Value: the smallest surface gap (mm), centre-line distance less the
+    radius, capped at one spine step (gaps beyond the reach are not measured); touching (a wire lying on its finger)
+    passes, an overlap fails. Distances are unsigned, so a centre line that crosses into a body reads about minus
+    the radius, whatever the depth. Members of ``tubes`` itself (ball bonds, other loops) are :func:`wire_clearance`'s.
+    """
+    body = stack[tubes]
+    sw = swept_lines(body)
+    others = [b for b in stack if b.name != tubes and tubes not in b.embeds]
+    pts, owner = sw.points, sw.owner
+    r = sw.radius[owner]
+    d, bi, mi = surface_distances(pts, others, float(sw.radius.max()) + sw.step)
+    gap = d - r
+    k = int(np.argmin(gap))
+    value = float(min(gap[k], sw.step))
+    crest = np.array([s[int(np.argmax(s[:, 2]))] for s in sw.lines])
+    boxes = np.vstack([member_boxes(b) for b in others])
+    cand = np.unique(box_pairs(crest, crest, boxes[:, :3], boxes[:, 3:], strict=False)[0])
+    inside: list[list[str]] = [[] for _ in crest]
+    for c, names in zip(cand, bodies_containing(stack, crest[cand], [b.name for b in others]), strict=True):
+        inside[c] = names
+    n_in = sum(1 for x in inside if x)
+    where = ""
+    if value < -Z_TOL:
+        where = (f"{member_label(body, int(sw.member[owner[k]]), pts[k])} enters "
+                 f"{member_label(others[bi[k]], int(mi[k]), pts[k])}")
+    elif n_in:
+        w = next(n for n, x in enumerate(inside) if x)
+        where = f"{member_label(body, int(sw.member[w]), crest[w])} lies inside {', '.join(inside[w])}"
+        value = -float(sw.radius[w])
+    touching = sorted({others[b].name for b in bi[gap <= Z_TOL]})
+    detail = (f"{len(sw.lines)} tubes, {len(pts)} spine points against {len(others)} bodies; touching: "
+              f"{', '.join(touching) or 'none'}")
+    return CheckResult(name, claim, value, 0.0, "mm", value >= -Z_TOL and not n_in, where, detail)
+
+
+def wire_cover(stack: Stack, name: str, wires: str, mold: str, min_cover: float, claim: str = "") -> CheckResult:
+    """Mold above the highest wire (mm): ``mold`` top less the highest tube top (:func:`tube_tops`), limit
+    ``min_cover``."""
+    body = stack[wires]
+    sw = swept_lines(body)
+    tops = tube_tops(sw)
+    k = int(np.argmax(tops))
+    top = float(stack[mold].bounds()[5])
+    cover = top - float(tops[k])
+    ok = cover >= min_cover - 1e-9
+    crest = sw.lines[k][int(np.argmax(sw.lines[k][:, 2]))]
+    return CheckResult(name, claim, cover, min_cover, "mm", ok,
+                       "" if ok else member_label(body, int(sw.member[k]), crest),
+                       f"highest wire top z = {tops[k]:.6g}, {mold} top z = {top:.6g} mm")
+
+
+def wires_connect(stack: Stack, name: str, wires: str, pads: str, chip: str, fingers: str, board: str,
+                  claim: str = "") -> CheckResult:
+    """Every wire runs from a pad on the chip's top to a finger on the board's top, one wire per pad and finger.
+
+    A loop starts on the top centre of a ball bond (a non-swept member of ``wires``) whose bottom rests on a
+    ``pads`` member lying on the ``chip`` top; it ends one tube radius above a ``fingers`` member (within its xy
+    bounds) lying on the ``board`` top. Bounds-based, within 1e-6 mm. Value: the number of faults.
+    """
+    body, tol = stack[wires], 1e-6
+    sw = swept_lines(body)
+    start = np.array([s[0] for s in sw.lines])
+    end = np.array([s[-1] for s in sw.lines])
+    balls = solid_parts(body)
+    bb = balls.member_bounds() if balls else np.zeros((0, 6))
+    pb, fb = stack[pads].member_bounds(), stack[fingers].member_bounds()
+    chip_top, board_top = float(stack[chip].bounds()[5]), float(stack[board].bounds()[5])
+    faults: list[str] = []
+
+    def on(top: np.ndarray, boxes: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """Index of the box whose xy holds each point and whose top is at ``z``; -1 when none."""
+        hit = ((boxes[None, :, 0] - tol <= top[:, None, 0]) & (top[:, None, 0] <= boxes[None, :, 3] + tol)
+               & (boxes[None, :, 1] - tol <= top[:, None, 1]) & (top[:, None, 1] <= boxes[None, :, 4] + tol)
+               & (np.abs(boxes[None, :, 5] - z[:, None]) <= tol))
+        return np.where(hit.any(axis=1), np.argmax(hit, axis=1), -1)
+
+    ball_top = np.column_stack([(bb[:, :2] + bb[:, 3:5]) / 2, bb[:, 5]])
+    dist, ball = cKDTree(ball_top).query(start) if len(bb) else (np.full(len(start), np.inf), np.zeros(len(start), int))
+    pad = np.where(dist <= tol, on(ball_top[ball], pb, bb[ball, 2]), -1)
+    finger = on(end, fb, end[:, 2] - sw.radius)
+    for k in range(len(sw.lines)):
+        why = ("does not start on a ball bond" if dist[k] > tol else "ball bond not on a pad" if pad[k] < 0
+               else "does not end on a finger" if finger[k] < 0 else "")
+        if why:
+            faults.append(f"{member_label(body, int(sw.member[k]), start[k])} {why}")
+    for body_name, used, boxes, z in ((pads, pad, pb, chip_top), (fingers, finger, fb, board_top)):
+        n = np.bincount(used[used >= 0], minlength=len(boxes))
+        faults += [f"{body_name}[{i}] carries {n[i]} wires" for i in np.flatnonzero(n > 1)]
+        faults += [f"{body_name}[{i}] not on {chip if body_name == pads else board}"
+                   for i in np.unique(used[used >= 0]) if abs(boxes[i, 2] - z) > tol]
+    return CheckResult(name, claim, float(len(faults)), 0.0, "faults", not faults,
+                       faults[0] if faults else "", f"{len(sw.lines)} wires from {pads} on {chip} to {fingers} on "
+                       f"{board}" + (f"; {'; '.join(faults[:3])}" if faults else ""))
+
+
+def wire_clearance(stack: Stack, name: str, wires: str, limit: float, claim: str = "") -> CheckResult:
+    """Smallest surface-to-surface clearance (mm) between two different wires of body ``wires``, limit ``limit``.
+
+    Loop to loop: centre-line distance (:func:`polyline_gap`) less both tube radii. Loop to another wire's ball
+    bond: distance from the loop's spine to the ball's surface (:func:`surface_distances`) less the tube radius; a
+    loop's own ball is the one whose top centre is the spine's start.
+    """
+    body = stack[wires]
+    sw = swept_lines(body)
+    rmax = float(sw.radius.max())
+    gap = polyline_gap(sw.lines, reach=limit + 2 * rmax + sw.step)
+    loops = gap.distance - sw.radius[gap.line_a] - sw.radius[gap.line_b] if gap.line_a >= 0 else math.inf
+    balls = solid_parts(body)
+    to_ball, wb, label_b = math.inf, -1, ""
+    if balls is not None:
+        bb = balls.member_bounds()
+        top = np.column_stack([(bb[:, :2] + bb[:, 3:5]) / 2, bb[:, 5]])
+        dist, own = cKDTree(top).query(np.array([s[0] for s in sw.lines]))
+        own = np.where(dist <= 1e-6, own, -1)
+        pts, owner = sw.points, sw.owner
+        d, _, mi = surface_distances(pts, [balls], limit + rmax + sw.step, skip=own[owner])
+        g = d - sw.radius[owner]
+        k = int(np.argmin(g))
+        to_ball, wb = float(g[k]), int(owner[k])
+        m = int(mi[k])
+        label_b = f"{member_label(body, int(sw.member[wb]), pts[k])} & ball bond {member_label(balls, m, bb[m, :2])}"
+    value = float(min(loops, to_ball))
+    ok = value >= limit - 1e-9
+    if loops <= to_ball:
+        where = (f"{member_label(body, int(sw.member[gap.line_a]), gap.point_a)} & "
+                 f"{member_label(body, int(sw.member[gap.line_b]), gap.point_b)}")
+    else:
+        where = label_b
+    ball_text = f"{to_ball:.6g} mm" if math.isfinite(to_ball) else f"over {limit + sw.step:.4g} mm"
+    return CheckResult(name, claim, value, limit, "mm", ok, "" if ok else where,
+                       f"{len(sw.lines)} loops; loop to loop {loops:.6g} mm, loop to another ball bond {ball_text}; "
+                       f"closest at {where}")
+
+
+def ball_bond_clearance(stack: Stack, name: str, wires: str, claim: str = "") -> CheckResult:
+    """Smallest gap (mm) between two ball bonds of ``wires`` (its non-swept members, vertical discs): centre
+    distance less both radii (half their bounds' width), over discs whose heights overlap. Neighbouring balls must
+    not touch: passes when the gap exceeds 1e-6 mm."""
+    body = stack[wires]
+    balls = solid_parts(body)
+    if balls is None or balls.count < 2:
+        return CheckResult(name, claim, math.inf, 0.0, "mm", True, "", "fewer than two ball bonds")
+    b = balls.member_bounds()
+    c, rad = (b[:, :2] + b[:, 3:5]) / 2, (b[:, 3] - b[:, 0]) / 2
+    tree = cKDTree(c)
+    nearest = float(tree.query(c, k=2)[0][:, 1].min())
+    i, j = tree.query_pairs(nearest + 2 * float(np.ptp(rad)) + 1e-9, output_type="ndarray").T
+    g = np.linalg.norm(c[i] - c[j], axis=1) - rad[i] - rad[j]
+    g = np.where((b[i, 2] < b[j, 5]) & (b[j, 2] < b[i, 5]), g, np.inf)
+    k = int(np.argmin(g))
+    value = float(g[k])
+    ok = value > Z_TOL
+    return CheckResult(name, claim, value, 0.0, "mm", ok,
+                       "" if ok else f"{member_label(balls, int(i[k]), c[i[k]])} & "
+                                     f"{member_label(balls, int(j[k]), c[j[k]])}",
+                       f"{balls.count} ball bonds, diameter {2 * rad.min():.4g}..{2 * rad.max():.4g} mm")
+
+
+def wires_clear_of_edges(stack: Stack, name: str, wires: str, edges: dict[str, list[np.ndarray]], limit: float,
+                         claim: str = "") -> CheckResult:
+    """Smallest distance (mm) from any wire's surface to any of the named ``edges`` (polylines, mm): centre-line
+    distance (:func:`polyline_gap`, edges densified to the spine step) less the tube radius; limit ``limit``."""
+    body = stack[wires]
+    sw = swept_lines(body)
+    rmax = float(sw.radius.max())
+    worst, where, parts_ = math.inf, "", []
+    for label, lines in edges.items():
+        if not lines:
+            continue
+        g = polyline_gap(sw.lines, [densify(e, sw.step) for e in lines], reach=limit + rmax + sw.step)
+        v = g.distance - sw.radius[g.line_a] if g.line_a >= 0 else math.inf
+        parts_.append(f"{label} {v:.6g} mm")
+        if v < worst:
+            worst = float(v)
+            where = f"{member_label(body, int(sw.member[g.line_a]), g.point_a)} near {label}"
+    ok = worst >= limit - 1e-9
+    return CheckResult(name, claim, worst, limit, "mm", ok, "" if ok else where,
+                       f"{len(sw.lines)} wires; " + ", ".join(parts_) + (f"; closest at {where}" if where else ""))

@@ -1,0 +1,167 @@
+"""The commands of ``pkgcad``: each takes the parsed arguments, prints what it did and returns the exit status
+(:mod:`geometry.cli` parses the arguments and maps errors to statuses)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from . import api
+from .core.occ import KernelError
+from .core.params import ParameterError
+from .core.process import ProcessError
+from .flows import FLOWS
+from .output.design import write_html
+from .output.drawing import section_figure
+from .output.files import write_bytes
+from .output.picture import picture_png
+from .output.tables import format_checks
+from .recipes import load
+from .sweep import load_spec, run_sweep
+
+EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def recipe_paths(items: list[str]) -> list[Path]:
+    """Files as given; folders expand to their ``*.toml`` recipes (sweep specs under ``sweeps/`` excluded)."""
+    out: list[Path] = []
+    for item in items:
+        p = Path(item)
+        if p.is_dir():
+            out += sorted(q for q in p.rglob("*.toml") if "sweeps" not in q.relative_to(p).parts)
+        else:
+            out.append(p)
+    return out
+
+
+def load_all(items: list[str]) -> list:
+    """Every recipe of ``items``, validated; design names must be unique."""
+    paths = recipe_paths(items)
+    if not paths:
+        raise ParameterError("no recipe given")
+    designs = [load(p) for p in paths]
+    names = [d.name for d in designs]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ParameterError(f"name {dup[0]!r} is used by more than one recipe; design names must be unique")
+    return designs
+
+
+def build_and_check(designs, verbose: bool = True):
+    """Run and check every design; returns [(build, results)] and whether all checks passed."""
+    done, ok = [], True
+    for d in designs:
+        try:
+            build = api.run(d)
+        except (ProcessError, KernelError) as e:
+            print(f"{d.name}: the build failed: {e}", file=sys.stderr)
+            return done, False
+        results = api.check(build)
+        passed = all(c.passed for c in results)
+        ok &= passed
+        if verbose or not passed:
+            print(format_checks(d.name, results), file=sys.stdout if passed else sys.stderr)
+        done.append((build, results))
+    return done, ok
+
+
+def write_report(build, results, out_dir) -> bool:
+    """Write the design report of ``build`` into ``out_dir/<name>/``; returns whether every claim and check passed."""
+    path, c = api.report(build, results, out_dir)
+    failing = [f"claim {r.number}" for r in c["claims"] if r.embodied and not r.passed]
+    print(f"wrote {path}/report.html" + (f" ({', '.join(failing)} failing)" if failing else ""))
+    return c["passed"]
+
+
+def build(args) -> int:
+    designs = load_all(args.recipes)
+    done, ok = build_and_check(designs, verbose=not args.quiet)
+    if len(done) < len(designs):
+        return EXIT_FAILED
+    if not ok and not args.force:
+        print("checks failed: nothing written (use --force to export anyway)", file=sys.stderr)
+        return EXIT_FAILED
+    for b, results in done:
+        path = api.export(b, results, args.output, steps=args.steps)
+        print(f"wrote {path}")
+        if args.report:
+            write_report(b, results, args.output)
+    return EXIT_OK
+
+
+def check(args) -> int:
+    designs = load_all(args.recipes)
+    done, ok = build_and_check(designs)
+    return EXIT_OK if ok and len(done) == len(designs) else EXIT_FAILED
+
+
+def sweep(args) -> int:
+    """``pkgcad sweep``: 0 done, 1 some variant ended in error or timeout, 2 bad spec (ParameterError, raised for
+    the caller to print) or a missing package, 130 interrupted (finished rows kept)."""
+    spec = load_spec(args.spec)
+    out = Path(args.output) if args.output else Path("exports") / "sweeps" / spec.name
+    try:
+        result = run_sweep(spec, out, workers=args.workers, scheduler=args.scheduler, limit=args.limit,
+                           timeout=args.timeout, plots=not args.no_plots)
+    except ImportError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_INPUT
+    print(result.summary)
+    names = ", ".join(Path(p).name for k, p in result.files.items() if k != "plots")
+    print(f"wrote {out}: {names}, {len(result.files.get('plots', []))} plot(s) in plots/")
+    if result.interrupted:
+        print("interrupted: finished variants are kept; run the same command again to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    st = result.status
+    return EXIT_FAILED if st.get("error") or st.get("timeout") else EXIT_OK
+
+
+def section(args) -> int:
+    if Path(args.output).suffix.lower() not in (".png", ".svg"):
+        raise ParameterError(f"-o {args.output} must end in .png or .svg")
+    path = section_figure(api.run(load(args.recipe)), args.output, plane=args.plane, steps=args.steps)
+    print(f"wrote {path}")
+    return EXIT_OK
+
+
+def picture(args) -> int:
+    suffix = Path(args.output).suffix.lower()
+    if suffix not in (".png", ".html"):
+        raise ParameterError(f"-o {args.output} must end in .png or .html")
+    if args.width < 16 or args.height < 16:
+        raise ParameterError(f"--width {args.width} and --height {args.height} must be at least 16x16 pixels")
+    b = api.run(load(args.recipe))
+    if suffix == ".html":
+        path = write_html(b.stack, b.design.name, args.output)
+    else:
+        y = b.flow.views.plane(b.design, "row")[0][1]
+        path = write_bytes(args.output, picture_png(b.stack, args.width, args.height, cut_y=y))
+    print(f"wrote {path}")
+    return EXIT_OK
+
+
+def report(args) -> int:
+    """Write ``report.md`` and ``report.html`` per design; a failing claim or check still writes the report (the
+    engineer wants to see it) and exits 1."""
+    designs = load_all(args.recipes)
+    done, ok = build_and_check(designs, verbose=False)
+    for b, results in done:
+        ok &= write_report(b, results, args.output)
+    return EXIT_OK if ok and len(done) == len(designs) else EXIT_FAILED
+
+
+def list_flows(args) -> int:
+    for name, flow in FLOWS.items():
+        print(f"flow {name} ({flow.claims_file})")
+        for s in flow.all_steps:
+            print(f"  {s.key:<26} {s.reference:<18} {s.title}")
+    paths = recipe_paths(args.builds)
+    if paths:
+        print("recipes:")
+    for p in paths:
+        try:
+            d = load(p)
+            print(f"  {p!s:<44} {d.name:<20} {d.flow:<10} {d.description}")
+        except ParameterError as e:
+            print(f"  {p!s:<44} INVALID: {str(e).splitlines()[0]}")
+    return EXIT_OK

@@ -1,0 +1,115 @@
+"""Steps, flows and builds: a claimed process as data.
+
+A :class:`Flow` binds everything one claimed process is: its design model, its ordered process steps (each a pure
+function of (stack, design) that records the claim it realises), its checks, its claim table, its first-order
+thermal network and its views (labelled z-levels and section planes). Its :meth:`Flow.run` keeps every
+intermediate stack in a :class:`Build`, which carries the flow object itself, so every layer above reaches the
+flow's data through the build and none names a flow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .claims import Claim
+from .results import CheckResult
+from .stack import Stack
+
+
+@dataclass(frozen=True)
+class Step:
+    """One process step. ``claim`` and ``clause`` cite the claim text (e.g. claim "1", clause "3)")."""
+
+    key: str
+    title: str
+    claim: str
+    clause: str
+    apply: Callable[[Stack, Any], Stack]
+
+    @property
+    def reference(self) -> str:
+        return f"claim {self.claim}" + (f", step {self.clause}" if self.clause else "")
+
+
+@dataclass(frozen=True)
+class StepResult:
+    index: int
+    step: Step
+    stack: Stack
+
+
+@dataclass(frozen=True)
+class Views:
+    """How a flow's packages are drawn: ``levels(design)`` the labelled z-levels (name -> z, mm) of its sections,
+    ``planes`` the named vertical section planes (normal +y), each a function of the design giving the plane's y
+    (mm)."""
+
+    levels: Callable[[Any], dict[str, float]]
+    planes: Mapping[str, Callable[[Any], float]]
+
+    def plane(self, design: Any, name: str) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+        """(point, normal) of the section plane ``name``; ValueError names the known planes."""
+        if name not in self.planes:
+            raise ValueError(f"plane {name!r} must be one of {', '.join(repr(k) for k in self.planes)}")
+        return (0.0, float(self.planes[name](design)), 0.0), (0.0, 1.0, 0.0)
+
+
+CheckFn = Callable[["Build"], list[CheckResult]]
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A claimed process. ``plan`` picks the steps a design calls for (dependent claims add steps); ``checks`` run
+    in order on a build, ``claims`` is its claim table, ``thermal`` its first-order network (stack -> network)."""
+
+    name: str
+    claims_file: str
+    model: type
+    plan: Callable[[Any], tuple[Step, ...]]
+    all_steps: tuple[Step, ...]
+    checks: tuple[CheckFn, ...]
+    claims: tuple[Claim, ...]
+    thermal: Callable[[Stack], Any]
+    views: Views
+
+    def run(self, design: Any, before_step: Callable[[Step], None] | None = None) -> Build:
+        """Run every planned step from an empty stack, keeping each intermediate stack. ``before_step`` is called
+        with each step before it runs (a sweep worker checks its deadline there)."""
+        stack, history = Stack(), []
+        for i, step in enumerate(self.plan(design), start=1):
+            if before_step is not None:
+                before_step(step)
+            stack = step.apply(stack, design)
+            history.append(StepResult(i, step, stack))
+        return Build(design, self, tuple(history))
+
+    def check(self, build: Build) -> list[CheckResult]:
+        """Every check of this flow on ``build``, in order."""
+        return [r for fn in self.checks for r in fn(build)]
+
+
+@dataclass(frozen=True)
+class Build:
+    """A design run through its flow: every intermediate stack, in order."""
+
+    design: Any
+    flow: Flow
+    history: tuple[StepResult, ...]
+
+    @property
+    def stack(self) -> Stack:
+        """The finished package."""
+        return self.history[-1].stack
+
+    def after(self, key: str) -> Stack:
+        """The stack right after the step named ``key``."""
+        for r in self.history:
+            if r.step.key == key:
+                return r.stack
+        raise KeyError(f"no step {key!r} in this build; steps: {', '.join(r.step.key for r in self.history)}")
+
+    def ran(self, key: str) -> bool:
+        """Whether the step named ``key`` ran in this build."""
+        return any(r.step.key == key for r in self.history)

@@ -1,0 +1,252 @@
+"""The kernel layer for STEP: XCAF assembly documents written and read with OCCT (AP214, mm).
+
+An assembly is a tree of definitions: :class:`XPart` (one solid shape, named and coloured) and
+:class:`XAssembly` (named, with placed components). A definition referenced many times is written once, so an
+array of N members costs one solid and N references, or fewer references still when rows of members are
+themselves shared definitions. Only :mod:`geometry.output.step` calls these functions; it owns the file handling.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import cadquery as cq
+import numpy as np
+from OCP.APIHeaderSection import APIHeaderSection_MakeHeader
+from OCP.BinXCAFDrivers import BinXCAFDrivers
+from OCP.BRepGProp import BRepGProp
+from OCP.GProp import GProp_GProps
+from OCP.IFSelect import IFSelect_RetDone
+from OCP.Interface import Interface_Static
+from OCP.Quantity import Quantity_Color, Quantity_ColorRGBA, Quantity_TOC_RGB
+from OCP.STEPCAFControl import STEPCAFControl_Reader, STEPCAFControl_Writer
+from OCP.STEPControl import STEPControl_AsIs
+from OCP.TCollection import TCollection_AsciiString, TCollection_ExtendedString, TCollection_HAsciiString
+from OCP.TDataStd import TDataStd_Name
+from OCP.TDF import TDF_Label, TDF_LabelSequence, TDF_Tool
+from OCP.TDocStd import TDocStd_Document
+from OCP.TopAbs import TopAbs_SOLID
+from OCP.TopExp import TopExp_Explorer
+from OCP.XCAFApp import XCAFApp_Application
+from OCP.XCAFDoc import XCAFDoc_ColorType, XCAFDoc_DocumentTool, XCAFDoc_ShapeTool
+
+from .occ import KernelError, location
+
+
+@dataclass(frozen=True, eq=False)
+class XPart:
+    """A solid definition: ``shape`` in its local coordinates (mm), a name and an RGBA colour (0-1)."""
+
+    name: str
+    shape: cq.Shape
+    rgba: tuple[float, float, float, float]
+
+
+@dataclass(frozen=True, eq=False)
+class XAssembly:
+    """An assembly definition: components ``(definition, 4x4 placement, instance name)``."""
+
+    name: str
+    components: list[tuple[XPart | XAssembly, np.ndarray, str]] = field(default_factory=list)
+
+
+def _new_document() -> TDocStd_Document:
+    app = XCAFApp_Application.GetApplication_s()
+    BinXCAFDrivers.DefineFormat_s(app)
+    doc = TDocStd_Document(TCollection_ExtendedString("BinXCAF"))
+    app.InitDocument(doc)
+    return doc
+
+
+def _name(label: TDF_Label, name: str) -> None:
+    TDataStd_Name.Set_s(label, TCollection_ExtendedString(name))
+
+
+def _label_name(label: TDF_Label) -> str:
+    attr = TDataStd_Name()
+    if label.FindAttribute(TDataStd_Name.GetID_s(), attr):
+        return attr.Get().ToExtString()
+    return ""
+
+
+def write_step(root: XAssembly, path: str, timestamp: str | None = None) -> None:
+    """Write the assembly tree ``root`` to ``path`` as AP214 STEP in mm; each definition once.
+
+    ``timestamp`` (ISO 8601 text, e.g. ``2026-01-01T00:00:00``) is written in the header's FILE_NAME instead of the
+    current time, so that the same tree gives the same bytes on every run."""
+    doc = _new_document()
+    tool = XCAFDoc_DocumentTool.ShapeTool_s(doc.Main())
+    colors = XCAFDoc_DocumentTool.ColorTool_s(doc.Main())
+    XCAFDoc_ShapeTool.SetAutoNaming_s(False)
+    labels: dict[int, TDF_Label] = {}
+
+    def define(node: XPart | XAssembly) -> TDF_Label:
+        if id(node) in labels:
+            return labels[id(node)]
+        if isinstance(node, XPart):
+            label = tool.AddShape(node.shape.wrapped, False, False)
+            r, g, b, a = node.rgba
+            colors.SetColor(label, Quantity_ColorRGBA(Quantity_Color(r, g, b, Quantity_TOC_RGB), a),
+                            XCAFDoc_ColorType.XCAFDoc_ColorSurf)
+        else:
+            label = tool.NewShape()
+            for child, placement, instance in node.components:
+                comp = tool.AddComponent(label, define(child), location(placement).wrapped)
+                _name(comp, instance)
+        _name(label, node.name)
+        labels[id(node)] = label
+        return label
+
+    define(root)
+    tool.UpdateAssemblies()
+    Interface_Static.SetCVal_s("write.step.schema", "AP214IS")
+    Interface_Static.SetCVal_s("xstep.cascade.unit", "MM")
+    Interface_Static.SetCVal_s("write.step.unit", "MM")
+    writer = STEPCAFControl_Writer()
+    writer.SetColorMode(True)
+    writer.SetNameMode(True)
+    if not writer.Transfer(doc, STEPControl_AsIs):
+        raise KernelError(f"OCCT STEP writer failed for {path}")
+    if timestamp is not None:
+        header = APIHeaderSection_MakeHeader(writer.ChangeWriter().Model())
+        header.SetTimeStamp(TCollection_HAsciiString(timestamp))
+    if writer.Write(path) != IFSelect_RetDone:
+        raise KernelError(f"OCCT STEP writer failed for {path}")
+    with open(path, encoding="latin-1", newline="") as fh:
+        text = fh.read()
+    ordered = canonical_styles(_NAUO_ID.sub(_numbered_ids(), text))
+    if ordered != text:
+        with open(path, "w", encoding="latin-1", newline="") as fh:
+            fh.write(ordered)
+
+
+_NAUO_ID = re.compile(r"(NEXT_ASSEMBLY_USAGE_OCCURRENCE\(')(\d+)('[^;]*;)")
+_WRAP = re.compile(r"\n +")
+
+
+def _numbered_ids():
+    """A substitution giving the assembly usages ids 1, 2, 3... in file order, each on one line: OCCT takes them
+    from a counter that runs on across the files written by one process (and wraps lines by their length)."""
+    count = iter(range(1, 1 << 62))
+    return lambda m: _WRAP.sub("", f"{m[1]}{next(count)}{m[3]}")
+
+
+_ENTITY = re.compile(r"^#(\d+) = ", re.MULTILINE)
+_REF = re.compile(r"#(\d+)")
+_STYLES = "MECHANICAL_DESIGN_GEOMETRIC_PRESENTATION_REPRESENTATION("
+
+
+def canonical_styles(text: str) -> str:
+    """The STEP file ``text`` with its colour styles in a canonical order.
+
+    OCCT writes the styles of assembly components last, in the order of a map hashed by memory address, so two runs
+    of the same tree give files that differ in that order and its entity numbers. This renumbers that tail (from the
+    first MECHANICAL_DESIGN_GEOMETRIC_PRESENTATION_REPRESENTATION on) within the same numbers: roots sorted by their
+    fully expanded content, entities numbered depth first from them, each on one line. ``text`` is returned as is when it does not
+    have that layout (something before the tail refers into it, or an entity of the tail is not reached)."""
+    start, end = text.find("\nDATA;\n"), text.rfind("\nENDSEC;")
+    if start < 0 or end < start:
+        return text
+    data = text[start + 7:end + 1]
+    cuts = [m.start() for m in _ENTITY.finditer(data)]
+    if not cuts or cuts[0] != 0:
+        return text
+    entities = [data[a:b] for a, b in zip(cuts, cuts[1:] + [len(data)])]
+    first = next((i for i, e in enumerate(entities) if e.split(" = ", 1)[1].startswith(_STYLES)), None)
+    if first is None:
+        return text
+    body = {int(_ENTITY.match(e)[1]): e.split(" = ", 1)[1] for e in entities[first:]}
+    if any(int(r) in body for e in entities[:first] for r in _REF.findall(e.split(" = ", 1)[1])):
+        return text
+    refs = {k: [int(r) for r in _REF.findall(v) if int(r) in body] for k, v in body.items()}
+    memo: dict[int, str] = {}
+
+    def expanded(k: int, seen: frozenset = frozenset()) -> str:
+        if k not in memo:
+            if k in seen:
+                return "<cycle>"
+            inner = seen | {k}
+            memo[k] = _REF.sub(lambda m: "{" + expanded(int(m[1]), inner) + "}" if int(m[1]) in body else m[0],
+                               body[k])
+        return memo[k]
+
+    roots = sorted((k for k, v in body.items() if v.startswith(_STYLES)), key=expanded)
+    order: list[int] = []
+    placed: set[int] = set()
+    for root in roots:
+        stack = [root]
+        while stack:
+            k = stack.pop()
+            if k in placed:
+                continue
+            placed.add(k)
+            order.append(k)
+            stack.extend(reversed(refs[k]))
+    if len(order) != len(body):
+        return text
+    new = dict(zip(order, sorted(body)))
+
+    def renumbered(v: str) -> str:
+        return _REF.sub(lambda m: f"#{new[int(m[1])]}" if int(m[1]) in new else m[0], v)
+
+    tail = "".join(f"#{new[k]} = {_WRAP.sub('', renumbered(body[k]))}" for k in order)
+    return text[:start + 7] + "".join(entities[:first]) + tail + text[end + 1:]
+
+
+def read_step(path: str) -> dict[str, tuple[int, float]]:
+    """Per top-level component of the STEP assembly at ``path``: (number of solids, total volume in mm3)."""
+    reader = STEPCAFControl_Reader()
+    reader.SetNameMode(True)
+    reader.SetColorMode(True)
+    if reader.ReadFile(path) != IFSelect_RetDone:
+        raise KernelError(f"OCCT STEP reader cannot read {path}")
+    doc = _new_document()
+    if not reader.Transfer(doc):
+        raise KernelError(f"OCCT STEP reader cannot transfer {path}")
+    tool = XCAFDoc_DocumentTool.ShapeTool_s(doc.Main())
+    cache: dict[str, tuple[int, float]] = {}
+
+    def measure(label: TDF_Label) -> tuple[int, float]:
+        entry = TCollection_AsciiString()
+        TDF_Tool.Entry_s(label, entry)
+        key = entry.ToCString()
+        if key in cache:
+            return cache[key]
+        if XCAFDoc_ShapeTool.IsAssembly_s(label):
+            count, vol = 0, 0.0
+            comps = TDF_LabelSequence()
+            XCAFDoc_ShapeTool.GetComponents_s(label, comps, False)
+            for i in range(1, comps.Length() + 1):
+                ref = TDF_Label()
+                XCAFDoc_ShapeTool.GetReferredShape_s(comps.Value(i), ref)
+                c, v = measure(ref)
+                count, vol = count + c, vol + v
+        else:
+            shape = XCAFDoc_ShapeTool.GetShape_s(label)
+            count, vol = 0, 0.0
+            exp = TopExp_Explorer(shape, TopAbs_SOLID)
+            while exp.More():
+                props = GProp_GProps()
+                BRepGProp.VolumeProperties_s(exp.Current(), props)
+                count, vol = count + 1, vol + props.Mass()
+                exp.Next()
+        cache[key] = (count, vol)
+        return cache[key]
+
+    roots = TDF_LabelSequence()
+    tool.GetFreeShapes(roots)
+    out: dict[str, tuple[int, float]] = {}
+    for i in range(1, roots.Length() + 1):
+        root = roots.Value(i)
+        comps = TDF_LabelSequence()
+        XCAFDoc_ShapeTool.GetComponents_s(root, comps, False)
+        for j in range(1, comps.Length() + 1):
+            comp = comps.Value(j)
+            ref = TDF_Label()
+            XCAFDoc_ShapeTool.GetReferredShape_s(comp, ref)
+            name = _label_name(ref) or _label_name(comp)
+            c, v = measure(ref)
+            prev = out.get(name, (0, 0.0))
+            out[name] = (prev[0] + c, prev[1] + v)
+    return out

@@ -1,0 +1,50 @@
+"""Names of the flip-chip flow's bodies, steps and checks: the STEP component names, manifest keys and claim-table
+entries, each written once here so a failing check name can be found with grep."""
+
+# bodies
+SUBSTRATE = "substrate"
+SUBSTRATE_PADS = "substrate_pads"
+BALL_PADS = "ball_pads"
+BUMPS = "bumps"
+FIRST_ENCAPSULANT = "first_encapsulant"
+CHIP_PADS = "chip_pads"
+CHIP = "chip"
+HEAT_SINK = "heat_sink"
+SECOND_ENCAPSULANT = "second_encapsulant"
+SOLDER_BALLS = "solder_balls"
+
+# steps
+PREPARE_SUBSTRATE = "prepare_substrate"
+DISPOSE_BUMPS = "dispose_bumps"
+FORM_FIRST_ENCAPSULANT = "form_first_encapsulant"
+POLISH = "polish"
+MOUNT_CHIP = "mount_chip"
+ATTACH_HEAT_SINK = "attach_heat_sink"
+FORM_SECOND_ENCAPSULANT = "form_second_encapsulant"
+IMPLANT_SOLDER_BALLS = "implant_solder_balls"
+
+# checks
+BUMPS_END_COPLANARITY = "bumps_end_coplanarity"
+BUMPS_ENDS_EXPOSED = "bumps_ends_exposed"
+CHIP_PADS_ON_BUMPS = "chip_pads_on_bumps"
+NO_INTERFERENCE = "no_interference"
+CHIP_BACK_ENCAPSULATED = "chip_back_encapsulated"
+CHIP_BACK_EXPOSED = "chip_back_exposed"
+HEAT_SINK_ENCAPSULATED = "heat_sink_encapsulated"
+HEAT_SINK_CLEARANCE = "heat_sink_clearance"
+SOLDER_BALLS_COPLANARITY = "solder_balls_coplanarity"
+VALID_SOLIDS = "valid_solids"
+CHIP_MOUNTING_AREA = "chip_mounting_area"
+BUMPS_SEATED = "bumps_seated"
+CHIP_ENCAPSULATED = "chip_encapsulated"
+BALL_PADS_SEATED = "ball_pads_seated"
+SOLDER_BALLS_SEATED = "solder_balls_seated"
+BUMPS_CONDUCTIVE = "bumps_conductive"
+BUMP_MATERIAL = "bump_material"
+SUBSTRATE_PADS_SEATED = "substrate_pads_seated"
+POLISH_AFTER_FIRST_ENCAPSULANT = "polish_after_first_encapsulant"
+HEAT_SINK_ATTACHED = "heat_sink_attached"
+
+# materials
+SOLDERS_CLAIM_3 = ("Sn", "Pb", "SnPb63")
+"""Bump materials of claim 3: tin, lead or tin/lead alloy."""

@@ -1,0 +1,76 @@
+"""The design folder: package.step, .stl, .glb, .html and manifest.json (and every step as STEP, on request) written
+into a hidden work folder that then replaces the previous design folder in one swap; the report beside them."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import trimesh
+
+from ..core.stack import Stack
+from . import viewer
+from .files import write_text
+from .folder import check_name, design_folder, make_temp_dir, remove_stale, swap_in
+from .manifest import write_manifest
+from .mesh import stack_mesh
+from .meshfiles import write_glb, write_stl
+from .step import write_step
+
+
+def write_html(stack: Stack, name: str, path: Path | str, meshes: Mapping[str, trimesh.Trimesh] | None = None) -> Path:
+    """Self-contained HTML 3D viewer of ``stack`` titled ``name`` (:func:`geometry.output.viewer.html`: colours per
+    material, one toggle per body, nothing loaded from outside the file); ``meshes`` reuses a :func:`stack_mesh`
+    result."""
+    return write_text(path, viewer.html(stack, name, meshes))
+
+
+def write_design(out_dir: Path | str, name: str, stack: Stack, manifest: dict,
+                 steps: Sequence[tuple[str, Stack]] | None = None, timestamp: str | None = None) -> Path:
+    """Write ``out_dir/name/``: package.step, package.stl, package.glb, package.html (3D viewer), manifest.json
+    and, when ``steps`` are given, ``steps/NN-<key>.step`` for each (key, stack) in order (NN from 01). Returns
+    the design folder.
+
+    ``name`` and every step key must match :data:`~geometry.output.folder.NAME_RULE`, and the resolved folder must lie directly in
+    ``out_dir``; otherwise ValueError, before anything is written. All files go to a hidden temporary folder in
+    ``out_dir`` that then replaces the previous design folder, so on any error no partial output is left and a
+    previous output stays as it was. ``timestamp`` as in :func:`write_step`. A writer killed outright leaves only
+    its hidden folder, tagged with its process id, which the next write to ``out_dir`` removes
+    (:func:`remove_stale`).
+    """
+    target = design_folder(out_dir, name)
+    root = target.parent
+    steps = list(steps or [])
+    for key, _ in steps:
+        check_name(key, "step key")
+    root.mkdir(parents=True, exist_ok=True)
+    remove_stale(root)
+    tmp = make_temp_dir(root, name)
+    try:
+        write_step(stack, name, tmp / "package.step", timestamp=timestamp)
+        meshes = stack_mesh(stack)
+        write_stl(stack, tmp / "package.stl", meshes=meshes)
+        write_glb(stack, tmp / "package.glb", meshes=meshes)
+        write_html(stack, name, tmp / "package.html", meshes=meshes)
+        write_manifest(manifest, tmp / "manifest.json")
+        if steps:
+            (tmp / "steps").mkdir()
+            for i, (key, step_stack) in enumerate(steps, start=1):
+                write_step(step_stack, f"{name}-{i:02d}-{key}", tmp / "steps" / f"{i:02d}-{key}.step",
+                           timestamp=timestamp)
+        swap_in(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target
+
+
+def write_report(out_dir: Path | str, name: str, markdown: str, html: str) -> Path:
+    """Write ``out_dir/name/report.md`` and ``report.html`` (each atomically), creating the design folder when
+    missing; other files in it stay. ``name`` must match :data:`~geometry.output.folder.NAME_RULE`. Returns the design folder."""
+    target = design_folder(out_dir, name)
+    target.mkdir(parents=True, exist_ok=True)
+    write_text(target / "report.md", markdown)
+    write_text(target / "report.html", html)
+    return target

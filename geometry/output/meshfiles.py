@@ -1,0 +1,45 @@
+"""Mesh files of a stack: one binary STL of the whole package and a coloured binary glTF (GLB), from the tiled
+meshes of :func:`geometry.output.mesh.stack_mesh`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import trimesh
+from trimesh.visual import TextureVisuals
+from trimesh.visual.material import PBRMaterial
+
+from ..core.stack import Stack
+from .files import write_bytes
+from .mesh import combined, stack_mesh
+
+#: glTF lengths are metres; GLB nodes scale the millimetre geometry by this factor.
+GLB_SCALE = 1e-3
+
+
+def write_stl(stack: Stack, path: Path | str, meshes: Mapping[str, trimesh.Trimesh] | None = None) -> Path:
+    """Whole package as one binary STL (mm); ``meshes`` reuses a :func:`stack_mesh` result."""
+    meshes = stack_mesh(stack) if meshes is None else meshes
+    data = combined(meshes).export(file_type="stl")
+    return write_bytes(path, data)
+
+
+def write_glb(stack: Stack, path: Path | str, meshes: Mapping[str, trimesh.Trimesh] | None = None) -> Path:
+    """Binary glTF: one node and one mesh per body, both named ``body.name``, coloured by a PBR material.
+
+    Geometry is stored in mm and each node scales it by :data:`GLB_SCALE` so viewers see metres, as glTF requires.
+    Translucent materials (alpha < 1) use alpha blending.
+    """
+    meshes = stack_mesh(stack) if meshes is None else meshes
+    scene = trimesh.Scene()
+    scale = np.diag([GLB_SCALE, GLB_SCALE, GLB_SCALE, 1.0])
+    for body in stack:
+        m = meshes[body.name]
+        rgba = np.asarray(body.material.color, dtype=float)
+        material = PBRMaterial(name=body.material_name, baseColorFactor=rgba, metallicFactor=0.0,
+                               roughnessFactor=0.6, alphaMode="BLEND" if rgba[3] < 1.0 else "OPAQUE")
+        geom = trimesh.Trimesh(m.vertices, m.faces, process=False, visual=TextureVisuals(material=material))
+        scene.add_geometry(geom, node_name=body.name, geom_name=body.name, transform=scale)
+    return write_bytes(path, scene.export(file_type="glb"))

@@ -1,0 +1,134 @@
+"""Design report: claim matrix, bill of materials, process strip, 3D picture, check table and the first-order
+thermal estimate, assembled as data (:func:`content`) and rendered as Markdown (:func:`markdown`) and one
+self-contained HTML page (:func:`html`: pictures as base64 data URIs, no external resource). The claim table and
+the thermal network come from the build's flow. No file I/O: :func:`geometry.output.design.write_report` writes
+the texts.
+"""
+
+from __future__ import annotations
+
+import base64
+import html as _html
+import io
+import math
+from collections.abc import Sequence
+
+from ..core.claims import ClaimResult, evaluate
+from ..core.results import CheckResult
+from ..thermal.network import Thermal
+from .drawing import build_figure
+from .picture import picture_png
+from .tables import report_tables
+
+
+def _png(fig, dpi: int = 110) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+def pictures(build) -> dict[str, bytes]:
+    """PNG bytes: ``strip`` (one section panel per process step, :func:`geometry.output.drawing.build_figure`) and ``3d``
+    (:func:`geometry.output.picture.picture_png` of the finished stack)."""
+    return {"strip": _png(build_figure(build, steps=True, dpi=110)),
+            "3d": picture_png(build.stack, width=900, height=650)}
+
+
+def bill_of_materials(stack) -> list[dict]:
+    """Per body: name, material, count, net volume (mm3), mass (mg)."""
+    return [{"name": b.name, "material": b.material_name, "count": b.count, "volume_mm3": stack.net_volume(b.name),
+             "mass_mg": stack.mass_mg(b.name)} for b in stack]
+
+
+def metrics(rows: Sequence[ClaimResult], th: Thermal, bom: Sequence[dict]) -> dict[str, object]:
+    """Flat report metrics for sweeps: ``claim_<n>_embodied``, ``claim_<n>_pass`` (None when not embodied),
+    ``claims_pass``, ``theta_jtop_KW``, ``theta_jboard_KW``, ``theta_j_KW``, ``heat_top_share``,
+    ``mass_total_mg`` and ``mass_<body>_mg``."""
+    out: dict[str, object] = {}
+    for r in rows:
+        out[f"claim_{r.number}_embodied"] = r.embodied
+        out[f"claim_{r.number}_pass"] = r.passed
+    out["claims_pass"] = all(r.passed for r in rows if r.embodied)
+
+    def num(x: float) -> float | None:
+        return float(x) if math.isfinite(x) else None
+
+    out.update(theta_jtop_KW=num(th.theta_jtop), theta_jboard_KW=num(th.theta_jboard), theta_j_KW=num(th.theta_j),
+               heat_top_share=num(th.top_share))
+    out["mass_total_mg"] = sum(b["mass_mg"] for b in bom)
+    for b in bom:
+        out[f"mass_{b['name']}_mg"] = b["mass_mg"]
+    return out
+
+
+def content(build, results: Sequence[CheckResult] | None = None, with_pictures: bool = True) -> dict:
+    """The report of ``build`` as data: name, flow, description, claims file, claim matrix rows, every check
+    used, the bill of materials and totals, the thermal network, the metrics and (unless ``with_pictures`` is
+    False) the PNG pictures."""
+    rows, checks = evaluate(build, results)
+    th = build.flow.thermal(build.stack)
+    bom = bill_of_materials(build.stack)
+    d = build.design
+    return {"name": d.name, "flow": build.flow.name, "description": d.description,
+            "claims_file": build.flow.claims_file, "claims": rows, "checks": checks, "bom": bom,
+            "totals": {"volume_mm3": sum(b["volume_mm3"] for b in bom), "mass_mg": sum(b["mass_mg"] for b in bom)},
+            "thermal": th, "metrics": metrics(rows, th, bom),
+            "pictures": pictures(build) if with_pictures else {},
+            "passed": all(c.passed for c in checks) and all(r.passed for r in rows if r.embodied)}
+
+
+def _md_cell(s: str) -> str:
+    return str(s).replace("|", "\\|").replace("\n", " ")
+
+
+def markdown(c: dict) -> str:
+    """The report as Markdown (pictures inline as data URIs)."""
+    lines = [f"# {c['name']}: design report", "", f"{c['description']}", "",
+             f"Flow `{c['flow']}`, claims `{c['claims_file']}`. Overall: **{'pass' if c['passed'] else 'FAIL'}**.",
+             ""]
+    for key, title in (("strip", "Process strip"), ("3d", "3D view")):
+        if key in c["pictures"]:
+            data = base64.b64encode(c["pictures"][key]).decode("ascii")
+            lines += [f"## {title}", "", f"![{title}](data:image/png;base64,{data})", ""]
+    for heading, intro, header, rows in report_tables(c):
+        lines += [f"## {heading}", "", intro, "", "| " + " | ".join(header) + " |",
+                  "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(_md_cell(x) for x in r) + " |" for r in rows]
+        lines.append("")
+        if heading.startswith("Thermal"):
+            lines += [c["thermal"].assumptions, ""]
+    return "\n".join(lines)
+
+
+_CSS = ("body{font-family:sans-serif;margin:2em;max-width:1400px}table{border-collapse:collapse;margin:1em 0;"
+        "font-size:13px}td,th{border:1px solid #bbb;padding:3px 6px;text-align:left;vertical-align:top}"
+        "th{background:#eee}.FAIL{color:#b00;font-weight:bold}.pass{color:#070}img{max-width:100%}"
+        "pre{white-space:pre-wrap}")
+
+
+def html(c: dict) -> str:
+    """The report as one self-contained HTML page: inline CSS, pictures as data URIs, no scripts, no links."""
+    e = _html.escape
+    verdict = "pass" if c["passed"] else "FAIL"
+    parts = ["<!DOCTYPE html>", "<html><head><meta charset=\"utf-8\">",
+             f"<title>{e(c['name'])}: design report</title>",
+             f"<style>{_CSS}</style></head><body>", f"<h1>{e(c['name'])}: design report</h1>",
+             f"<p>{e(c['description'])}</p>",
+             (f"<p>Flow <code>{e(c['flow'])}</code>, claims <code>{e(c['claims_file'])}</code>. Overall: "
+              f"<span class=\"{verdict}\">{verdict}</span>.</p>")]
+    for key, title in (("strip", "Process strip"), ("3d", "3D view")):
+        if key in c["pictures"]:
+            data = base64.b64encode(c["pictures"][key]).decode("ascii")
+            parts += [f"<h2>{title}</h2>", f"<img alt=\"{title}\" src=\"data:image/png;base64,{data}\">"]
+    for heading, intro, header, rows in report_tables(c):
+        head = "".join(f"<th>{e(h)}</th>" for h in header)
+        parts += [f"<h2>{e(heading)}</h2>", f"<p>{e(intro)}</p>", f"<table><tr>{head}</tr>"]
+        for r in rows:
+            cells = "".join(f"<td class=\"{x}\">{e(x)}</td>" if x in ("pass", "FAIL") else f"<td>{e(x)}</td>"
+                            for x in r)
+            parts.append(f"<tr>{cells}</tr>")
+        parts.append("</table>")
+        if heading.startswith("Thermal"):
+            parts.append(f"<pre>{e(c['thermal'].assumptions)}</pre>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"

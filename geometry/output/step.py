@@ -1,0 +1,93 @@
+"""STEP files of a stack: an AP214 assembly (mm), one named, coloured component per body, arrays instanced (one
+solid definition per prototype, regular rows shared), written atomically; and a reader of top-level component
+counts and volumes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..core import occ_step
+from ..core.stack import Body, Instances, Stack, translations
+from .files import atomic
+
+
+def _part_definitions(body: Body) -> list[occ_step.XPart]:
+    """One STEP solid definition per prototype of ``body``."""
+    many = len(body.parts) > 1
+    return [occ_step.XPart(f"{body.name}_proto{k}" if many else f"{body.name}_proto", part.shape,
+                           body.material.color) for k, part in enumerate(body.parts)]
+
+
+def _rows(part: Instances) -> list[tuple[np.ndarray, np.ndarray]] | None:
+    """Members grouped into rows that share one x pattern: [(row x offsets, row placements)], or None when rows
+    would not save references (members rotated, or no two rows alike)."""
+    m = part.placements
+    if not np.allclose(m[:, :3, :3], np.eye(3)):
+        return None
+    xyz = np.round(m[:, :3, 3], 9)
+    rows: dict[tuple[float, float], list[float]] = {}
+    for x, y, z in xyz:
+        rows.setdefault((y, z), []).append(x)
+    patterns: dict[tuple[float, ...], list[tuple[float, float]]] = {}
+    for yz, xs in rows.items():
+        patterns.setdefault(tuple(sorted(xs)), []).append(yz)
+    if len(rows) + sum(len(p) for p in patterns) >= part.count:
+        return None
+    out = []
+    for xs, yzs in patterns.items():
+        offsets = np.column_stack([xs, np.zeros((len(xs), 2))])
+        at = np.column_stack([np.zeros(len(yzs)), np.array(yzs)])
+        out.append((translations(offsets), translations(at)))
+    return out
+
+
+def step_tree(stack: Stack, name: str, rows: bool = True) -> occ_step.XAssembly:
+    """The STEP assembly ``name``: one component per body, named ``body.name``.
+
+    A single-member body is its solid. An array body is an assembly of references to its prototype solid(s);
+    members on regular rows are grouped into shared row assemblies (``<body>_row<k>``), so a 100 x 100 bump grid is
+    written as one solid, one row of 100 references and 100 row references instead of 10,000 references.
+    ``rows=False`` writes every member as a direct reference to its prototype: larger and slower, but readable
+    by importers that need unique sub-assembly names, such as ``cadquery.Assembly.load``.
+    """
+    root = occ_step.XAssembly(name)
+    for body in stack:
+        protos = _part_definitions(body)
+        if body.count == 1:
+            root.components.append((occ_step.XPart(body.name, body.parts[0].shape, body.material.color),
+                                    body.parts[0].placements[0], body.name))
+            continue
+        assy = occ_step.XAssembly(body.name)
+        i = 0
+        for k, (part, proto) in enumerate(zip(body.parts, protos)):
+            grouped = _rows(part) if rows else None
+            if grouped is None:
+                for m in part.placements:
+                    assy.components.append((proto, m, f"{body.name}_{i}"))
+                    i += 1
+                continue
+            for r, (offsets, at) in enumerate(grouped):
+                row = occ_step.XAssembly(f"{body.name}_p{k}_row{r}" if len(body.parts) > 1 else f"{body.name}_row{r}",
+                                         [(proto, m, f"{body.name}_p{k}_r{r}_{j}") for j, m in enumerate(offsets)])
+                for m in at:
+                    assy.components.append((row, m, f"{body.name}_{i}"))
+                    i += 1
+        root.components.append((assy, np.eye(4), body.name))
+    return root
+
+
+def write_step(stack: Stack, name: str, path: Path | str, rows: bool = True, timestamp: str | None = None) -> Path:
+    """Write ``stack`` as an AP214 STEP assembly (mm) whose root product is ``name``; returns ``path``.
+    ``rows`` as in :func:`step_tree`. ``timestamp`` (ISO 8601) replaces the current time in the header, so the same
+    stack gives the same bytes on every run."""
+    if not len(stack):
+        raise ValueError(f"cannot write STEP {name!r}: the stack has no bodies")
+    tree = step_tree(stack, name, rows)
+    return atomic(path, lambda tmp: occ_step.write_step(tree, str(tmp), timestamp))
+
+
+def read_step(path: Path | str) -> dict[str, dict[str, float]]:
+    """Per top-level component of a STEP assembly: ``{"count": solids, "volume": mm3}`` (placements applied)."""
+    return {k: {"count": c, "volume": v} for k, (c, v) in occ_step.read_step(str(path)).items()}

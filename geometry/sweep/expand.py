@@ -1,0 +1,150 @@
+"""The pure expansion of a sweep spec into resolved variants: the same variants, in the same order, with the same
+hashes, on every machine."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..core.params import ParameterError
+from .expr import Expression, num, rounded
+from .paths import MISSING, default_value, design_model, is_real, set_path
+from .spec import MAX_VARIANTS, SweepSpec
+
+
+def canonical(obj: Any) -> str:
+    """Canonical JSON: sorted keys, no spaces, no NaN."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+
+
+def variant_key(recipe: Mapping[str, Any]) -> str:
+    """sha256 of the canonical JSON of a resolved recipe, less its name and description."""
+    body = {k: v for k, v in recipe.items() if k not in ("name", "description")}
+    return hashlib.sha256(canonical(body).encode()).hexdigest()
+
+
+def _words(text: str, n: int = 2) -> list[int]:
+    d = hashlib.sha256(text.encode()).digest()
+    return [int.from_bytes(d[4 * i:4 * i + 4], "little") for i in range(n)]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One resolved design of a sweep: ``recipe`` is complete and ready for :func:`geometry.params.load_design`."""
+
+    index: int
+    point: int
+    replicate: int
+    values: dict[str, Any]
+    recipe: dict[str, Any]
+    key: str
+    nominal: dict[str, Any] = field(default_factory=dict)
+    """Values of the toleranced parameters before their draw."""
+
+    @property
+    def name(self) -> str:
+        return self.recipe["name"]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The expansion of a spec: variants in run order, and how many design points the filter removed."""
+
+    spec: SweepSpec
+    variants: list[Variant]
+    points: int
+    filtered: int
+    seed_varied: bool
+    nominal_columns: list[str] = field(default_factory=list)
+
+
+def _unit_points(spec: SweepSpec) -> np.ndarray:
+    """(count, axes) coordinates in [0, 1) for random or Latin-hypercube sampling."""
+    n, d = spec.sample.count, len(spec.axes)
+    rng = np.random.default_rng([spec.seed, 0])
+    if spec.sample.method == "random":
+        return rng.random((n, d))
+    u = np.empty((n, d))
+    for j in range(d):
+        u[:, j] = (rng.permutation(n) + rng.random(n)) / n
+    return u
+
+
+def _points(spec: SweepSpec) -> list[dict[str, Any]]:
+    axes = list(spec.axes.items())
+    if spec.sample.method == "grid":
+        levels = [ax.levels() for _, ax in axes]
+        total = math.prod(len(lv) for lv in levels) * spec.sample.replicates
+        if total > MAX_VARIANTS:
+            raise ParameterError(f"axes expand to {total} variants (with sample.replicates "
+                                 f"{spec.sample.replicates}), more than the limit of {MAX_VARIANTS}")
+        return [dict(zip([p for p, _ in axes], combo, strict=True)) for combo in itertools.product(*levels)]
+    if spec.sample.count * spec.sample.replicates > MAX_VARIANTS:
+        raise ParameterError(f"sample.count {spec.sample.count} x replicates {spec.sample.replicates} exceeds the "
+                             f"limit of {MAX_VARIANTS} variants")
+    u = _unit_points(spec)
+    return [{p: ax.pick(float(u[i, j])) for j, (p, ax) in enumerate(axes)} for i in range(len(u))]
+
+
+def expand(spec: SweepSpec) -> Plan:
+    """Every variant of ``spec``, in order: design points (grid order, or sample order), each repeated
+    ``sample.replicates`` times with its own tolerance draws; the filter drops design points before the draws.
+
+    Deterministic: tolerance draws and varied design seeds derive from ``spec.seed``, the design point's values and
+    the replicate number, so extending an axis keeps every earlier variant (and its cache entry)."""
+    model = design_model(spec.flow)
+    base = copy.deepcopy(spec.base)
+    for path, value in spec.fixed.items():
+        set_path(base, path, value)
+    derived = {p: Expression(t, f"derived.{p}") for p, t in spec.derived.items()}
+    filt = Expression(spec.filter, "filter") if spec.filter else None
+    vary_seed = (spec.sample.member_seed == "vary" and "seed" in model.model_fields
+                 and "seed" not in spec.axes and "seed" not in spec.fixed and "seed" not in spec.derived)
+    variants: list[Variant] = []
+    filtered = 0
+    points = _points(spec)
+    for pi, values in enumerate(points):
+        recipe = copy.deepcopy(base)
+        for path, value in values.items():
+            set_path(recipe, path, value)
+
+        def get(name: str, recipe=recipe) -> Any:
+            v = default_value(model, recipe, name)
+            if v is MISSING:
+                raise ParameterError(f"{name} has no value in the base recipe or the design defaults")
+            return v
+
+        for path, expr in derived.items():
+            v = expr(get)
+            set_path(recipe, path, rounded(v) if isinstance(v, float) else v)
+        if filt is not None and not filt(get):
+            filtered += 1
+            continue
+        point_id = canonical({"values": values, "fixed": spec.fixed, "derived": spec.derived})
+        words = _words(point_id)
+        for rep in range(spec.sample.replicates):
+            r = copy.deepcopy(recipe)
+            nominals: dict[str, Any] = {}
+            for path, tol in spec.tolerances.items():
+                nominal = nominals[path] = get(path, recipe)
+                if not isinstance(nominal, (int, float)) or isinstance(nominal, bool) or not is_real(model, path):
+                    raise ParameterError(f"tolerances.{path} applies to a real-valued parameter; its nominal value "
+                                         f"is {num(nominal)}")
+                rng = np.random.default_rng([spec.seed, 1, rep, *words, *_words(path)])
+                set_path(r, path, rounded(nominal + tol.draw(rng)))
+            if vary_seed:
+                r["seed"] = _words(f"{spec.seed}/{point_id}/{rep}", 1)[0]
+            key = variant_key(r)
+            r["name"] = f"{spec.name[:40]}-{key[:12]}"
+            r["description"] = f"sweep {spec.name}, point {pi}, replicate {rep}"
+            variants.append(Variant(len(variants), pi, rep, dict(values), r, key, nominals))
+    nominal = [p for p in spec.tolerances if p in spec.axes or p in spec.derived]
+    return Plan(spec, variants, len(points), filtered, vary_seed, nominal)
