@@ -20,7 +20,12 @@ DEFAULT = [ROOT / "builds/flip-chip/fc-production.toml", ROOT / "builds/cavity/c
 
 def bench(recipe: Path) -> list[tuple[str, float]]:
     t0 = time.perf_counter()
-    from geometry import api, export, viewer
+    from geometry import api
+    from geometry.output.design import write_html
+    from geometry.output.files import write_bytes
+    from geometry.output.meshfiles import write_glb, write_stl
+    from geometry.output.picture import picture_png
+    from geometry.output.step import write_step
 
     rows = [("import", time.perf_counter() - t0)]
 
@@ -36,12 +41,12 @@ def bench(recipe: Path) -> list[tuple[str, float]]:
     failed = [c.name for c in results if not c.passed]
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
-        timed("STEP", export.write_step, build.stack, design.name, out / "p.step")
+        timed("STEP", write_step, build.stack, design.name, out / "p.step")
         core_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        timed("STL", export.write_stl, build.stack, out / "p.stl")
-        timed("GLB", export.write_glb, build.stack, out / "p.glb")
-        timed("HTML viewer", export.write_html, build.stack, design.name, out / "p.html")
-        timed("PNG picture", lambda: export.write_bytes(out / "p.png", viewer.picture_png(build.stack)))
+        timed("STL", write_stl, build.stack, out / "p.stl")
+        timed("GLB", write_glb, build.stack, out / "p.glb")
+        timed("HTML viewer", write_html, build.stack, design.name, out / "p.html")
+        timed("PNG picture", lambda: write_bytes(out / "p.png", picture_png(build.stack)))
         sizes = {p.suffix: p.stat().st_size / 1e6 for p in out.iterdir()}
     core = sum(s for k, s in rows if k in {"flow", "checks", "STEP"})
     rows.append(("flow + checks + STEP", core))

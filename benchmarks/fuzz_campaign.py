@@ -27,14 +27,15 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path.insert(0, str(ROOT))
 
 
 def generate(count: int) -> list[dict]:
     """``count`` recipes from the fuzzing strategy, reproducibly."""
-    import fuzzing
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import strategies as st
+
+    from tests import fuzzing
 
     out: list[dict] = []
 
@@ -86,7 +87,7 @@ def campaign(count: int, workers: int, timeout: float, export_every: int, crash_
             rate = done / (last[0] - started) * 60
             print(f"  {done}/{len(tasks)} judged, {dict(counts)}, {rate:.0f}/min", flush=True)
 
-    import fuzzing
+    from tests import fuzzing
 
     run_local(tasks, on_done, workers=workers, timeout=timeout, fn=fuzzing.judge)
     elapsed = time.monotonic() - started
@@ -112,9 +113,8 @@ def campaign(count: int, workers: int, timeout: float, export_every: int, crash_
 def malformed_timings(repeat: int = 3) -> None:
     """Seconds to refuse each malformed recipe of ``fuzzing.MALFORMED``: in this process (``main``) and as the
     ``pkgcad`` console script (a fresh interpreter, imports included)."""
-    import fuzzing
-
     from geometry.cli import main
+    from tests import fuzzing
 
     exe = Path(sys.executable).with_name("pkgcad")
     rows = []

@@ -12,11 +12,21 @@ without loading OpenCascade (seconds).
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import sys
 
 from .core.params import ParameterError
 
 EXIT_INPUT = 2
+DESCRIPTION = ("Parametric 3D CAD of two claimed semiconductor packaging processes (flip-chip and cavity), built step "
+               "by step, checked against the claims and exported as STEP, STL, GLB, HTML and reports.")
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("pkgcad")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def _positive_int(text: str) -> int:
@@ -54,7 +64,8 @@ def _sweep_arguments(p: argparse.ArgumentParser) -> None:
 
 def parser() -> argparse.ArgumentParser:
     """The argument parser; each subcommand names its function in :mod:`geometry.commands` as ``command``."""
-    ap = argparse.ArgumentParser(prog="pkgcad", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="pkgcad", description=DESCRIPTION)
+    ap.add_argument("--version", action="version", version=f"pkgcad {_version()}")
     sub = ap.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="run, check and export recipes")
     b.add_argument("recipes", nargs="+", help="recipe files or folders of recipes")

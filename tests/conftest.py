@@ -1,11 +1,26 @@
-"""Shared fixtures: small designs that build in well under a second."""
+"""The one copy of every shared test helper: paths, small designs that build in well under a second and their
+fixtures, recipe files, builds with a replaced stack, a hand-built stack for the output tests, the small sweep spec
+and a fault-injecting flow step. Test modules import the helpers as ``from tests.conftest import small_recipe``."""
 
 from __future__ import annotations
 
 import copy
+import dataclasses
+import json
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+from geometry import api, sweep
+from geometry.core import occ
+from geometry.core.occ import KernelError
+from geometry.core.results import CheckResult
+from geometry.core.stack import Body, Instances, Stack
+from geometry.flows import load_design
+from geometry.flows.flip_chip import names, steps
+from geometry.output.design import write_design
+from geometry.output.manifest import manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPES = ROOT / "builds"
@@ -44,8 +59,7 @@ def small_recipe(**changes) -> dict:
 
 @pytest.fixture
 def small():
-    from geometry.params import load_design
-
+    """The small flip-chip design, validated."""
     return load_design(small_recipe())
 
 
@@ -63,3 +77,129 @@ SMALL_CAVITY = {
 def small_cavity(**changes) -> dict:
     """The small cavity design (builds in about half a second), updated as in :func:`_updated`."""
     return _updated(SMALL_CAVITY, changes)
+
+
+@pytest.fixture(scope="module")
+def small_build():
+    """The small flip-chip design, built (once per module)."""
+    return api.run(load_design(small_recipe()))
+
+
+# ------------------------------------------------------------------------------------------------ recipes as files
+
+
+def write_recipe(path: Path, recipe: dict) -> Path:
+    """``recipe`` (one level of sections) written as a TOML file at ``path``."""
+    def toml_value(v):
+        return json.dumps(v) if not isinstance(v, bool) else str(v).lower()
+
+    lines = [f"{k} = {toml_value(v)}" for k, v in recipe.items() if not isinstance(v, dict)]
+    for k, v in recipe.items():
+        if isinstance(v, dict):
+            lines.append(f"[{k}]")
+            lines += [f"{kk} = {toml_value(vv)}" for kk, vv in v.items() if vv is not None]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def files_under(p: Path) -> list[Path]:
+    """Every file below ``p`` (none when it does not exist), sorted."""
+    return sorted(q for q in p.rglob("*") if q.is_file()) if p.exists() else []
+
+
+# ------------------------------------------------------------------------------------------------------- builds
+
+
+def by_name(results) -> dict[str, CheckResult]:
+    """Check results keyed by check name."""
+    return {r.name: r for r in results}
+
+
+def with_step(build, key: str, stack: Stack):
+    """The build ``build`` with the stack after step ``key`` replaced by ``stack``."""
+    return dataclasses.replace(build, history=tuple(dataclasses.replace(r, stack=stack) if r.step.key == key else r
+                                                    for r in build.history))
+
+
+def with_stack(build, stack: Stack):
+    """The build ``build`` with its finished stack replaced by ``stack``."""
+    return with_step(build, build.history[-1].step.key, stack)
+
+
+def with_failing_step(recipe: dict, fn, **kwargs) -> dict:
+    """``fn(recipe, **kwargs)`` with the flip-chip ``mount_chip`` step raising a kernel error for this call only."""
+    original = steps.STEPS[names.MOUNT_CHIP]
+
+    def boom(stack, design):
+        raise KernelError("injected: the chip cannot be mounted")
+
+    steps.STEPS[names.MOUNT_CHIP] = dataclasses.replace(original, apply=boom)
+    try:
+        return fn(recipe, **kwargs)
+    finally:
+        steps.STEPS[names.MOUNT_CHIP] = original
+
+
+# ---------------------------------------------------------------------------- a hand-built stack for the outputs
+
+BALL_R = 0.3
+"""Radius (mm) of the balls of :func:`ball_stack`."""
+
+
+@pytest.fixture(scope="module")
+def ball_stack() -> Stack:
+    """A 2 x 1 x 0.5 mm substrate on a 3 x 3 grid of whole spheres of radius :data:`BALL_R` (mm)."""
+    substrate = Body.one("substrate", "BT", occ.box(0.0, 0.0, 0.0, 2.0, 1.0, 0.5))
+    grid = np.array([(0.5 + x, 0.5 + y, -BALL_R) for y in range(3) for x in range(3)], dtype=float)
+    balls = Body("solder_balls", "SAC305", (Instances.at(occ.sphere(BALL_R, 0.0), grid),))
+    return Stack((substrate, balls))
+
+
+@pytest.fixture(scope="module")
+def ball_design(ball_stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The design folder of :func:`ball_stack` (name ``demo``, two steps), written once per module."""
+    out = tmp_path_factory.mktemp("out")
+    data = manifest("demo", "flip_chip", {"pitch": 1.0, "ball": {"d": 2 * BALL_R}}, ball_stack,
+                    [{"name": "coplanarity", "passed": True, "value": float("inf")}],
+                    [{"key": "substrate"}, {"key": "ball_attach"}])
+    stages = [("substrate", Stack(ball_stack.bodies[:1])), ("ball_attach", ball_stack)]
+    return write_design(out, "demo", ball_stack, data, stages)
+
+
+# ------------------------------------------------------------------------------------------------------ sweeps
+
+FLAKY_THICKNESS = 0.34
+"""Chip thickness at which the fault-injecting sweep jobs of the tests make the flow raise or the worker die."""
+HUNG_THICKNESS = 0.32
+"""Chip thickness at which the hanging sweep job of the tests hangs."""
+
+
+def spec_dict(**changes) -> dict:
+    """A small grid: 3 chip thicknesses x 2 bump pitches (0.1 is refused: below the bump diameter), a cap-thickness
+    tolerance, on the small flip-chip design (6 variants, 3 of them built)."""
+    d = {
+        "name": "t-sweep",
+        "base": small_recipe(),
+        "seed": 5,
+        "axes": {"chip.thickness": [0.30, 0.32, FLAKY_THICKNESS], "bumps.pitch": [0.2, 0.1]},
+        "tolerances": {"second_encapsulant.cap_thickness": {"dist": "normal", "sigma": 0.005, "truncate": 2}},
+    }
+    d.update(changes)
+    return d
+
+
+def make_spec(**changes) -> sweep.SweepSpec:
+    """The validated :func:`spec_dict` sweep."""
+    return sweep.parse_spec(spec_dict(**changes))
+
+
+# ------------------------------------------------------------------------------------------------------ thermal
+
+THERMAL_K = {"Si": 148.0, "EMC": 0.9, "Al": 237.0, "SnPb63": 50.0, "Cu": 398.0, "BT": 0.4, "SAC305": 58.0,
+             "die_attach": 2.5}
+"""Conductivities (W/m.K) as typed in the material table, for hand computations."""
+
+
+def series_r(t_mm: float, k: float, a_mm2: float, n: int = 1) -> float:
+    """Conduction resistance (K/W) of ``n`` parallel slabs ``t_mm`` thick of area ``a_mm2``, conductivity ``k``."""
+    return 1000.0 * t_mm / (k * a_mm2 * n)

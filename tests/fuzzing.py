@@ -5,8 +5,8 @@ fixtures and the builds/ recipes with their arrays capped) with a few mutations:
 ranges or set to extreme values (0, negative, NaN, infinities, 1e300, huge counts), keys dropped, misspelt or
 added, values of the wrong type or with units, optional sections switched on. :func:`judge` runs one recipe the
 way the tool does and classifies the outcome as ``accepted`` (validated, built, every solid valid and closed with a
-positive volume, a complete check report), ``rejected`` (a :class:`~geometry.params.ParameterError` whose every
-line names a field, and a value or the rule) or ``crash`` (anything else). It never raises, so it can be the job
+positive volume, a complete check report), ``rejected`` (a :class:`~geometry.core.params.ParameterError`
+whose every line names a field, and a value or the rule) or ``crash`` (anything else). It never raises, so it can be the job
 of the sweep's local pool, which turns a hung or dying worker into a ``timeout`` or ``error`` row.
 """
 
@@ -22,9 +22,14 @@ import traceback
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 
-from conftest import RECIPES, small_cavity, small_recipe
 from hypothesis import strategies as st
 from pydantic import BaseModel
+
+from geometry import api
+from geometry.core import occ
+from geometry.core.params import ParameterError
+from geometry.flows import FLOWS, load_design
+from tests.conftest import RECIPES, small_cavity, small_recipe
 
 CAP_COUNT = 8
 """Array counts of the base designs are capped at this, so an accepted design builds in about a second."""
@@ -116,9 +121,7 @@ def bases() -> list[dict]:
 
 
 def _models(flow: str) -> type[BaseModel]:
-    from geometry.params import design_models
-
-    return design_models()[flow]
+    return FLOWS[flow].model
 
 
 def _leaf_fields(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:
@@ -256,16 +259,12 @@ def _stray_entries(folder: Path, name: str) -> list[str]:
 
 def judge(recipe: dict, export_dir: str | None = None) -> dict:
     """The outcome of one recipe (see the module doc); with ``export_dir`` an accepted design is also written
-    there by :func:`geometry.export.write_design` and the folder is searched for partial files. Never raises."""
+    there by :func:`geometry.api.export` and the folder is searched for partial files. Never raises."""
     started = time.monotonic()
     row: dict[str, Any] = {"outcome": "crash", "flow": recipe.get("flow") if isinstance(recipe, dict) else None,
                            "reason": "", "partial": 0, "pid": os.getpid()}
     stage = "validate"
     try:
-        from geometry import api, occ
-        from geometry.checks import CHECKS
-        from geometry.params import ParameterError, load_design
-
         try:
             design = load_design(recipe)
         except ParameterError as e:
@@ -288,7 +287,7 @@ def judge(recipe: dict, export_dir: str | None = None) -> dict:
             row["reason"] = "; ".join(bad[:3])
             return row
         stage = "checks"
-        report = [(fn.__name__, fn(build)) for fn in CHECKS[design.flow]]
+        report = [(fn.__name__, fn(build)) for fn in FLOWS[design.flow].checks]
         for fn_name, results in report:
             for c in results:
                 if not (isinstance(c.name, str) and c.name and isinstance(c.passed, bool)

@@ -1,4 +1,5 @@
-"""The command line: exit codes 0/1/2, what is written and what is not, STEP round trips of every recipe."""
+"""The command line: exit codes 0/1/2, what is written and what is not, STEP round trips of every recipe, the
+sweep command."""
 
 from __future__ import annotations
 
@@ -10,29 +11,13 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import RECIPES, ROOT, small_recipe
 
 from geometry.cli import main
-from geometry.export import read_step
+from geometry.output.step import read_step
+from geometry.sweep.results import read_csv
+from tests.conftest import RECIPES, ROOT, files_under, small_recipe, write_recipe
 
 FAST_RECIPES = sorted(p for p in RECIPES.glob("*/*.toml") if "production" not in p.name and p.parent.name != "sweeps")
-
-
-def write_recipe(path: Path, recipe: dict) -> Path:
-    def toml_value(v):
-        return json.dumps(v) if not isinstance(v, bool) else str(v).lower()
-
-    lines = [f"{k} = {toml_value(v)}" for k, v in recipe.items() if not isinstance(v, dict)]
-    for k, v in recipe.items():
-        if isinstance(v, dict):
-            lines.append(f"[{k}]")
-            lines += [f"{kk} = {toml_value(vv)}" for kk, vv in v.items() if vv is not None]
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
-def files_under(p: Path) -> list[Path]:
-    return sorted(q for q in p.rglob("*") if q.is_file()) if p.exists() else []
 
 
 def test_build_writes_the_design_and_steps(tmp_path, capsys):
@@ -146,3 +131,32 @@ def test_section_command_writes_a_figure_and_refuses_other_formats(tmp_path, cap
     assert text.lstrip().startswith("<?xml") and "<svg" in text
     assert main(["section", str(r), "-o", str(tmp_path / "x.pdf")]) == 2
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_sweep_command_line(tmp_path, capsys):
+    base = tmp_path / "small.toml"
+    lines = ['name = "small"', 'flow = "flip-chip"']
+    for section, values in small_recipe().items():
+        if isinstance(values, dict):
+            lines.append(f"[{section}]")
+            lines += [f"{k} = {json.dumps(v)}" for k, v in values.items()]
+    base.write_text("\n".join(lines) + "\n")
+    spec = tmp_path / "s.toml"
+    spec.write_text('name = "cli"\nbase = "small.toml"\n[axes]\n"chip.thickness" = [0.3, 0.35, 0.4]\n'
+                    '[keep]\nstep = "all"\nparameters = "all"\n')
+    out = tmp_path / "out"
+    assert main(["sweep", str(spec), "-o", str(out), "--workers", "1", "--limit", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert "1 of 1 variants" in printed and f"wrote {out}" in printed
+    (row,) = read_csv(out / "results.csv")
+    assert row["substrate.width"] == "6.0" and row["bumps.material"] == "SnPb63"  # parameters = "all"
+    design = Path(row["exported"])
+    assert design.parent == out / "designs" and (design / "package.step").is_file()
+    assert (design / "manifest.json").is_file()
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "bad"\nbase = "small.toml"\n[axes]\n"chip.thicknes" = [0.3]\n')
+    assert main(["sweep", str(bad), "-o", str(tmp_path / "o2")]) == 2
+    err = capsys.readouterr().err
+    assert "error: " in err and "'chip.thicknes' is not a parameter" in err and "did you mean 'chip.thickness'" in err
+    assert not (tmp_path / "o2").exists()

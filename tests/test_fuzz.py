@@ -13,12 +13,16 @@ import sys
 import tempfile
 
 import pytest
-from conftest import ROOT
-from fuzzing import LINE, judge, recipes
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from geometry.params import ParameterError, design_models, load_design
+from geometry.core.flow import Flow
+from geometry.core.occ import KernelError
+from geometry.core.params import ParameterError
+from geometry.flows import FLOWS, load_design
+from geometry.sweep.runners import run_local
+from tests.conftest import ROOT
+from tests.fuzzing import LINE, bases, judge, recipes
 
 QUICK = settings(max_examples=300, deadline=None, derandomize=True, database=None,
                  suppress_health_check=list(HealthCheck))
@@ -32,7 +36,8 @@ def test_every_recipe_is_accepted_or_refused_with_field_value_and_rule(recipe):
     except ParameterError as e:
         lines = str(e).splitlines()
         assert lines and all(LINE.match(line) for line in lines), str(e)
-        model = design_models().get(recipe.get("flow")) if isinstance(recipe.get("flow"), str) else None
+        flow = FLOWS.get(recipe.get("flow")) if isinstance(recipe.get("flow"), str) else None
+        model = flow.model if flow else None
         known = set(model.model_fields) if model else {"flow"}
         for line in lines:  # the field is a parameter of the design, or the unknown key the recipe gave
             top = line.split(" ", 1)[0].split(".")[0]
@@ -63,8 +68,6 @@ def _generated(count: int) -> list[dict]:
 
 
 def test_accepted_recipes_build_valid_closed_solids_with_complete_reports():
-    from geometry.sweep.runners import run_local
-
     batch = _generated(40)
     rows: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as scratch:
@@ -83,16 +86,11 @@ def test_accepted_recipes_build_valid_closed_solids_with_complete_reports():
 
 def test_judge_reports_a_kernel_exception_as_a_crash(monkeypatch):
     """The verdict can fail: an exception in the flow of an accepted recipe is a crash, not a rejection."""
-    import fuzzing
-
-    from geometry import flows
-    from geometry.occ import KernelError
-
-    def boom(design):
+    def boom(self, design, before_step=None):
         raise KernelError("injected")
 
-    monkeypatch.setattr(flows, "run", boom)
-    row = judge(fuzzing.bases()[0])
+    monkeypatch.setattr(Flow, "run", boom)
+    row = judge(bases()[0])
     assert row["outcome"] == "crash" and row["reason"].startswith("build: KernelError: injected")
 
 

@@ -14,12 +14,11 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import RECIPES, ROOT, small_recipe
-from fuzzing import MALFORMED, write_malformed
-from test_cli import files_under, write_recipe
 
 from geometry import sweep
 from geometry.cli import main
+from tests.conftest import RECIPES, ROOT, files_under, small_recipe, write_recipe
+from tests.fuzzing import MALFORMED, write_malformed
 
 STAMP = re.compile(rb"^(FILE_NAME\('[^']*',')[^']*(')", re.MULTILINE)
 """The header timestamp of a STEP file (second field of FILE_NAME)."""
@@ -56,12 +55,12 @@ def test_malformed_recipe_is_refused_with_exit_2_and_one_line(tmp_path, capsys, 
 
 def test_absurd_grid_is_refused_before_any_kernel_work(tmp_path, capsys, monkeypatch):
     """A 100,000 x 100,000 ball grid and a 1000 x 1000 one (within the per-axis limit) never reach the flow."""
-    from geometry import flows
+    from geometry.core.flow import Flow
 
     def no_kernel(*args, **kwargs):
         raise AssertionError("the flow ran")
 
-    monkeypatch.setattr(flows, "run", no_kernel)
+    monkeypatch.setattr(Flow, "run", no_kernel)
     for label in ("absurd count", "absurd grid within count limits"):
         assert main(["check", str(write_malformed(tmp_path, label))]) == 2
     assert "exceeds the limit of 40000" in capsys.readouterr().err
@@ -94,7 +93,7 @@ def test_hostile_sweep_names_are_refused(tmp_path, capsys, name):
     spec = tmp_path / "s.toml"
     spec.write_text(f'name = {json.dumps(name)}\nbase = "{base.name}"\n[axes]\n"chip.thickness" = [0.3]\n')
     out = tmp_path / "out"
-    assert sweep.main([str(spec), "-o", str(out), "--workers", "1"]) == 2
+    assert main(["sweep", str(spec), "-o", str(out), "--workers", "1"]) == 2
     assert "error: " in capsys.readouterr().err
     assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["base.toml", "s.toml"]
 
@@ -107,7 +106,7 @@ def test_sweep_base_with_a_hostile_name_writes_only_under_its_output(tmp_path):
     spec = tmp_path / "specs" / "s.toml"
     spec.write_text('name = "s"\nbase = "../base.toml"\n[axes]\n"chip.thickness" = [0.3]\n[keep]\nstep = "all"\n')
     out = tmp_path / "out"
-    assert sweep.main([str(spec), "-o", str(out), "--workers", "1", "--no-plots"]) == 0
+    assert main(["sweep", str(spec), "-o", str(out), "--workers", "1", "--no-plots"]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["base.toml", "out", "specs"]
     assert not (tmp_path.parent / "escape").exists() and not (tmp_path.parent.parent / "escape").exists()
     (design,) = (out / "designs").iterdir()
@@ -136,7 +135,7 @@ def test_recipes_are_data_never_code(tmp_path, capsys):
     spec.write_text(f'name = "s"\nbase = "description.toml"\nfilter = {json.dumps(evil)}\n'
                     '[axes]\n"chip.thickness" = [0.3]\n'
                     f'[derived]\n"chip.width" = {json.dumps(evil)}\n')
-    assert sweep.main([str(spec), "-o", str(tmp_path / "sweep"), "--workers", "1"]) == 2
+    assert main(["sweep", str(spec), "-o", str(tmp_path / "sweep"), "--workers", "1"]) == 2
     assert "is not allowed" in capsys.readouterr().err
     assert not marker.exists()
 
@@ -147,11 +146,11 @@ def test_recipes_are_data_never_code(tmp_path, capsys):
 BUILD = """
 import json, sys
 from pathlib import Path
-from conftest import small_cavity, small_recipe
+from tests.conftest import small_cavity, small_recipe
 from geometry import api
-from geometry.digest import stack_digest
-from geometry.export import write_design
-from geometry.params import load_design
+from geometry.flows import load_design
+from geometry.output.design import write_design
+from geometry.output.digest import stack_digest
 
 out = Path(sys.argv[1])
 digests = {}
@@ -202,8 +201,8 @@ def test_step_differs_at_most_in_its_timestamp(two_runs):
 
 def test_digest_follows_the_geometry_not_the_objects():
     from geometry import api
-    from geometry.digest import stack_digest
-    from geometry.params import load_design
+    from geometry.flows import load_design
+    from geometry.output.digest import stack_digest
 
     one = api.run(load_design(small_recipe())).stack
     again = api.run(load_design(small_recipe(description="other text, same geometry"))).stack
@@ -220,7 +219,7 @@ WRITE = """
 import sys
 from pathlib import Path
 from geometry import api
-from geometry.export import write_design
+from geometry.output.design import write_design
 
 build = api.run(api.load(sys.argv[1]))
 manifest = api.manifest(build, [])
@@ -253,7 +252,7 @@ def _kill_mid_write(recipe: Path, out: Path, name: str) -> None:
 
 def test_export_killed_mid_write_leaves_no_partial_design(tmp_path):
     from geometry import api
-    from geometry.export import remove_stale
+    from geometry.output.folder import remove_stale
 
     recipe = RECIPES / "flip-chip" / "fc-basic.toml"
     out = tmp_path / "out"
@@ -280,15 +279,16 @@ def test_export_killed_mid_write_leaves_no_partial_design(tmp_path):
 
 
 def test_only_work_of_dead_writers_of_this_host_is_removed(tmp_path):
-    from geometry.export import _host, remove_stale
+    from geometry.output.folder import host_tag, remove_stale
 
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    keep = [f".d.tmp-{_host()}-{os.getppid()}-0123abcd",  # a live writer
-            f".d.tmp-{_host()}-{os.getpid()}-0123abcd",  # this process
+    keep = [f".d.tmp-{host_tag()}-{os.getppid()}-0123abcd",  # a live writer
+            f".d.tmp-{host_tag()}-{os.getpid()}-0123abcd",  # this process
             f".d.tmp-otherhost-{dead.pid}-0123abcd",  # a writer on another host sharing the folder
             ".d.tmp-notapid-0123abcd", "d"]
-    for name in keep + [f".d.tmp-{_host()}-{dead.pid}-0123abcd", f".d.old-{_host()}-{dead.pid}-4567abcd"]:
+    dead_work = [f".d.tmp-{host_tag()}-{dead.pid}-0123abcd", f".d.old-{host_tag()}-{dead.pid}-4567abcd"]
+    for name in keep + dead_work:
         (tmp_path / name).mkdir()
     assert len(remove_stale(tmp_path)) == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(keep)

@@ -12,7 +12,29 @@ from typing import Literal
 import numpy as np
 from pydantic import model_validator
 
-from .params import MAX_ARRAY_MEMBERS, Count, Length, MaterialName, Model, Spread, fail, fmt, sampled
+from .params import (
+    MAX_ARRAY_MEMBERS,
+    Count,
+    DesignName,
+    Length,
+    MaterialName,
+    Model,
+    Seed,
+    Spread,
+    fail,
+    fmt,
+    sampled,
+)
+
+
+class DesignBase(Model):
+    """Base of every flow's design model: the design's name (it names the output folder), its flow (each flow
+    narrows it to its own name), a free description, and the seed of its member-to-member variation."""
+
+    name: DesignName
+    flow: str
+    description: str = ""
+    seed: Seed = 0
 
 
 class Grid(Model):

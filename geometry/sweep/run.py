@@ -19,7 +19,8 @@ from ..core.params import ParameterError
 from ..output.files import write_text
 from .cache import cacheable, code_fingerprint, read_cache, write_cache
 from .expand import Plan, Variant, expand
-from .results import check_stats, draw, flat_row, summary, write_csv, write_parquet
+from .plots import draw
+from .results import check_stats, flat_row, summary, write_csv, write_parquet
 from .runners import run_dask, run_local
 from .spec import SweepSpec, load_spec
 from .worker import run_variant

@@ -6,12 +6,15 @@ import dataclasses
 from functools import cache
 
 import pytest
-from conftest import RECIPES, small_cavity, small_recipe
 
 from geometry import api
-from geometry.claims import CLAIMS, embodied, evaluate
-from geometry.params import load_design
-from geometry.stack import Body
+from geometry.core.claims import embodied, evaluate
+from geometry.core.stack import Body
+from geometry.flows import FLOWS, load_design
+from tests.conftest import RECIPES, small_cavity, small_recipe, with_stack
+
+CLAIMS = {name: f.claims for name, f in FLOWS.items()}
+"""Each flow's claim table, by flow name."""
 
 EXPECTED = {  # README.md: the claims each recipe embodies (dependent claims with their parents)
     "flip-chip/fc-basic": {1, 2, 3, 5, 6},
@@ -88,8 +91,7 @@ def test_bump_material_swapped_in_the_stack_fails_claim_3():
     build = api.run(load_design(small_recipe()))
     s = build.stack
     gold = Body("bumps", "Au", s["bumps"].parts)
-    last = dataclasses.replace(build.history[-1], stack=s.replace(gold))
-    broken = dataclasses.replace(build, history=(*build.history[:-1], last))
+    broken = with_stack(build, s.replace(gold))
     rows, checks = evaluate(broken)
     by = {r.number: r for r in rows}
     assert by[3].embodied and by[3].passed is False and by[3].failing == ("bump_material",)
@@ -105,8 +107,7 @@ def test_unseated_balls_fail_claim_1():
     balls = s["solder_balls"]
     lifted = Body(balls.name, balls.material_name, tuple(
         dataclasses.replace(p, placements=p.placements + _dz(-0.01)) for p in balls.parts))
-    last = dataclasses.replace(build.history[-1], stack=s.replace(lifted))
-    rows, _ = evaluate(dataclasses.replace(build, history=(*build.history[:-1], last)))
+    rows, _ = evaluate(with_stack(build, s.replace(lifted)))
     by = {r.number: r for r in rows}
     assert by[1].passed is False and "solder_balls_seated" in by[1].failing
     assert by[6].passed is False and by[6].failing == ("claim 1",)

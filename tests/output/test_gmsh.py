@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import trimesh
-from conftest import RECIPES, small_cavity, small_recipe
+
+from tests.conftest import RECIPES, small_cavity, small_recipe
 
 FAST = sorted(p for p in RECIPES.glob("*/*.toml") if p.parent.name != "sweeps" and "production" not in p.name)
 PRODUCTION = sorted(RECIPES.glob("*/*production*.toml"))
@@ -42,7 +43,7 @@ def gmsh_bodies(step: Path) -> dict[str, tuple[int, float]]:
 def _export(out: Path, recipe: dict | Path) -> tuple[Path, object]:
     """``recipe`` (a dict or a file) built, checked and written as ``pkgcad build`` does: (design folder, build)."""
     from geometry import api
-    from geometry.params import load_design
+    from geometry.flows import load_design
 
     build = api.run(load_design(recipe) if isinstance(recipe, dict) else api.load(recipe))
     return api.export(build, api.check(build), out), build
@@ -71,7 +72,7 @@ def _check_stl(design: Path, build) -> None:
     member), and its part of the STL, welded by position, is closed with the mesh's volume: a body of several
     solids that touch along an edge (the first encapsulant's pieces under the bump overhangs) shares vertices
     there once welded, so it is closed but not a single manifold."""
-    from geometry.export import stack_mesh
+    from geometry.output.mesh import stack_mesh
 
     raw = trimesh.load(design / "package.stl", file_type="stl", process=False)
     triangles = raw.vertices[raw.faces]
@@ -108,7 +109,7 @@ def test_gmsh_reads_every_recipe(tmp_path, recipe):
 def test_gmsh_reads_the_flat_form_too(tmp_path):
     """``rows=False`` (every member a direct reference) reads the same as the shared row assemblies."""
     from geometry import api
-    from geometry.export import write_step
+    from geometry.output.step import write_step
 
     build = api.run(api.load(RECIPES / "cavity" / "cavity-over.toml"))
     rows = write_step(build.stack, "c", tmp_path / "rows.step")

@@ -6,20 +6,18 @@ import base64
 import re
 
 import pytest
-from conftest import small_cavity, small_recipe
-from test_cli import write_recipe
 
-from geometry import api, cli
-from geometry.params import load_design
-from geometry.report import content, html, markdown
+from geometry import cli, commands
+from geometry.output.report import content, html, markdown
 from geometry.sweep.worker import run_variant
+from tests.conftest import small_cavity, small_recipe, write_recipe
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module")
-def small_report():
-    c = content(api.run(load_design(small_recipe())))
+def small_report(small_build):
+    c = content(small_build)
     return c, markdown(c), html(c)
 
 
@@ -69,7 +67,7 @@ def test_cli_report_writes_failing_design_and_exits_1(tmp_path, capsys):
     bad = write_recipe(tmp_path / "spread.toml", small_cavity(
         name="spread", solder_balls={"diameter_spread": 0.03}, bottom_pads={"diameter": 0.45}))
     out = tmp_path / "out"
-    assert cli.main(["report", str(bad), "-o", str(out)]) == cli.EXIT_FAILED
+    assert cli.main(["report", str(bad), "-o", str(out)]) == commands.EXIT_FAILED
     md = (out / "spread" / "report.md").read_text()
     assert "solder_balls_coplanarity" in md and "**FAIL**" in md
     assert (out / "spread" / "report.html").read_text().startswith("<!DOCTYPE html>")
@@ -87,7 +85,7 @@ def test_build_with_report_writes_both_beside_each_other(tmp_path, capsys):
     and the Markdown says every embodied claim passes."""
     good = write_recipe(tmp_path / "good.toml", small_recipe(name="good"))
     out = tmp_path / "out"
-    assert cli.main(["build", "--quiet", "--report", str(good), "-o", str(out)]) == cli.EXIT_OK
+    assert cli.main(["build", "--quiet", "--report", str(good), "-o", str(out)]) == commands.EXIT_OK
     files = {p.name for p in (out / "good").iterdir()}
     assert {"package.step", "manifest.json", "report.md", "report.html"} <= files
     md = (out / "good" / "report.md").read_text()

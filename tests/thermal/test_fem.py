@@ -12,7 +12,17 @@ from skfem import Basis, BilinearForm, ElementHex0, ElementHex1, MeshHex, asm
 from geometry.thermal.board import Board2s2p, ball_grid, board_boxes, land_pattern
 from geometry.thermal.fem import solve
 from geometry.thermal.grid import build_mesh, conduction_matrix, element_conductivity
-from geometry.thermal.model import MM, Box, Convection, Filler, Isothermal, bottom, homogenised_layer, ring, top
+from geometry.thermal.model import (
+    MM,
+    Box,
+    Convection,
+    Filler,
+    Isothermal,
+    bottom,
+    homogenised_layer,
+    ring,
+    top,
+)
 
 SIDE = 10.0  # mm
 AREA = SIDE * SIDE * MM**2  # m2

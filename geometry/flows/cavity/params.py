@@ -12,8 +12,8 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from ...core.models import BallPads, SolderBalls, Substrate
-from ...core.params import Count, DesignName, Length, MaterialName, Model, Offset, Seed
+from ...core.models import BallPads, DesignBase, SolderBalls, Substrate
+from ...core.params import Count, Length, MaterialName, Model, Offset
 from . import rules
 from .wires import WirePlan, on_side
 
@@ -147,13 +147,10 @@ class CavityBalls(SolderBalls):
 
 
 
-class CavityDesign(Model):
+class CavityDesign(DesignBase):
     """A complete cavity design (claims 1-11 of 003_f6beeb7f75e78ceb.txt)."""
 
-    name: DesignName
     flow: Literal["cavity"] = "cavity"
-    description: str = ""
-    seed: Seed = 0
     substrate: CavitySubstrate = CavitySubstrate()
     opening: Opening = Opening()
     bond_fingers: BondFingers = BondFingers()

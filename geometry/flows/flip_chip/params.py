@@ -12,15 +12,13 @@ from typing import Literal
 import numpy as np
 from pydantic import StrictBool, model_validator
 
-from ...core.models import BallPads, Grid, Rect, SolderBalls, Substrate
+from ...core.models import BallPads, DesignBase, Grid, Rect, SolderBalls, Substrate
 from ...core.params import (
     Count,
-    DesignName,
     Length,
     MaterialName,
     Model,
     Offset,
-    Seed,
     Spread,
     fail,
     fmt,
@@ -130,13 +128,10 @@ class HeatSink(Model):
 
 
 
-class FlipChipDesign(Model):
+class FlipChipDesign(DesignBase):
     """A complete flip-chip design (claims 1-8 of 000_9630dddb18a83760.txt)."""
 
-    name: DesignName
     flow: Literal["flip-chip"] = "flip-chip"
-    description: str = ""
-    seed: Seed = 0
     substrate: Substrate = Substrate()
     chip_area: Rect = Rect(width=8.0, length=8.0)
     bump_pads: BumpPads = BumpPads()

@@ -1,6 +1,7 @@
-"""Cavity checks (claims 1-11 of 003_f6beeb7f75e78ceb.txt): every check passes on the claimed recipes and fails on a
-purpose-built bad design, with hand-computed values where the geometry allows; the numpy distance helpers agree
-with brute force."""
+"""The cavity flow's checks (geometry.flows.cavity.checks, claims 1-11 of 003_f6beeb7f75e78ceb.txt): every check
+passes on the claimed recipes and fails on a purpose-built bad design, with hand-computed values where the geometry
+allows. The generic checks they bind are tested in tests/checks/, the measurements under them (the numpy distance
+helpers against brute force) in tests/measure/."""
 
 from __future__ import annotations
 
@@ -12,28 +13,23 @@ import time
 import cadquery as cq
 import numpy as np
 import pytest
-from conftest import ROOT
 
-from geometry import checks, flows, occ, parts
-from geometry import checks_cavity as cc
+from geometry import api, flows
+from geometry.core import occ, parts
+from geometry.core.stack import Body
+from geometry.flows import FLOWS
+from geometry.flows.cavity import checks as cc
+from geometry.measure.tubes import swept_lines
 from geometry.recipes import load
-from geometry.stack import Body, Instances, Stack, translations
-
-RECIPES = ROOT / "builds" / "cavity"
+from tests.conftest import RECIPES, by_name, with_stack, with_step
 
 
 def build(name: str):
-    return flows.run(load(RECIPES / f"cavity-{name}.toml"))
+    return flows.run(load(RECIPES / "cavity" / f"cavity-{name}.toml"))
 
 
-def with_step(b, key: str, stack: Stack):
-    """The build ``b`` with the stack after step ``key`` replaced by ``stack``."""
-    return dataclasses.replace(b, history=tuple(dataclasses.replace(r, stack=stack) if r.step.key == key else r
-                                                for r in b.history))
 
 
-def with_stack(b, stack: Stack):
-    return with_step(b, b.history[-1].step.key, stack)
 
 
 def shift(body: Body, dxyz, members=None) -> Body:
@@ -48,8 +44,6 @@ def shift(body: Body, dxyz, members=None) -> Body:
     return dataclasses.replace(body, parts=tuple(out))
 
 
-def by_name(results) -> dict[str, checks.CheckResult]:
-    return {r.name: r for r in results}
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +63,7 @@ def over():
 
 @pytest.fixture(scope="module")
 def results(smaller, equal, over):
-    return {n: by_name(checks.run_checks(b)) for n, b in (("smaller", smaller), ("equal", equal), ("over", over))}
+    return {n: by_name(api.check(b)) for n, b in (("smaller", smaller), ("equal", equal), ("over", over))}
 
 
 COMMON = {"no_interference", "bond_wires_clear", "embedded_in_mold_compound", "die_encapsulated", "mold_on_substrate",
@@ -119,73 +113,12 @@ def test_measured_values(results, smaller, over):
     assert s["slice_attached"].claim == "claim 4"
 
 
-def test_tube_top_from_spine_matches_occt_bounds(smaller):
-    wires = smaller.stack["bond_wires"]
-    occt = max(p.bounds()[:, 5].max() for p in wires.parts[1:3])
-    sw = cc.swept_lines(Body(wires.name, wires.material_name, wires.parts[1:3]))
-    assert cc._tube_tops(sw).max() == pytest.approx(occt, abs=1e-6)
-    assert cc.tube_radius(wires.parts[1]) == pytest.approx(smaller.design.bond_wires.diameter / 2, rel=1e-9)
-
-
-# --- numpy helpers against brute force -----------------------------------------------------------------------
-
-
-def test_segment_distance_matches_sampling():
-    rng = np.random.default_rng(1)
-    p0, p1, q0, q1 = (rng.normal(size=(60, 3)) for _ in range(4))
-    q1[:20] = q0[:20]
-    p1[20:30] = p0[20:30] + 1e-3 * (q1[20:30] - q0[20:30])
-    d, ca, cb = cc.segment_distance(p0, p1, q0, q1)
-    t = np.linspace(0, 1, 201)
-    a = p0[:, None, :] + t[None, :, None] * (p1 - p0)[:, None, :]
-    b = q0[:, None, :] + t[None, :, None] * (q1 - q0)[:, None, :]
-    brute = np.linalg.norm(a[:, :, None, :] - b[:, None, :, :], axis=3).min(axis=(1, 2))
-    assert np.all(d <= brute + 1e-12)
-    assert np.allclose(d, brute, atol=2e-2)
-    assert np.allclose(np.linalg.norm(ca - cb, axis=1), d)
-
-
-def test_polyline_gap_matches_brute_force():
-    rng = np.random.default_rng(2)
-    lines = [np.cumsum(rng.normal(scale=0.01, size=(60, 3)), axis=0) + rng.uniform(-0.2, 0.2, 3) for _ in range(12)]
-    g = cc.polyline_gap(lines, reach=0.001)
-    seg = [(k, s[i], s[i + 1]) for k, s in enumerate(lines) for i in range(len(s) - 1)]
-    best = math.inf
-    for ka, kb in [(a, b) for a in range(12) for b in range(a + 1, 12)]:
-        sa = [x for x in seg if x[0] == ka]
-        sb = [x for x in seg if x[0] == kb]
-        p0 = np.repeat([x[1] for x in sa], len(sb), axis=0)
-        p1 = np.repeat([x[2] for x in sa], len(sb), axis=0)
-        q0 = np.tile([x[1] for x in sb], (len(sa), 1))
-        q1 = np.tile([x[2] for x in sb], (len(sa), 1))
-        best = min(best, cc.segment_distance(p0, p1, q0, q1)[0].min())
-    assert g.distance == pytest.approx(best, abs=1e-12)
-    other = cc.polyline_gap(lines[:6], lines[6:], reach=0.001)
-    assert other.distance >= g.distance - 1e-12
-
-
-def test_surface_distance_to_a_box():
-    body = Body.one("block", "Cu", occ.box(0, 0, 0, 1, 1, 0.5))
-    pts = np.array([[0.5, 0.5, 0.52], [1.03, 0.5, 0.25], [1.03, 1.04, 0.6], [3.0, 3.0, 3.0]])
-    d, b, m = cc.surface_distances(pts, [body], reach=0.1)
-    assert d[:3] == pytest.approx([0.02, 0.03, math.sqrt(0.03**2 + 0.04**2 + 0.1**2)])
-    assert d[3] == math.inf and b[3] == -1 and m[0] == 0
-
-
-def test_contact_area_of_stacked_boxes():
-    lower = occ.box(0, 0, 0, 2, 1, 1)
-    upper = occ.box(1.5, 0.5, 1, 3, 3, 2)
-    assert occ.contact_area(upper, lower) == pytest.approx(0.25, rel=1e-6)
-    assert occ.contact_area(lower, upper) == 0.0
-    assert occ.contact_area(upper, occ.box(0, 0, 0, 2, 1, 0.9)) == 0.0
-
-
 # --- claim 1: interference, wires, mold --------------------------------------------------------------------
 
 
 def test_intruding_body_interferes(smaller):
     stack = smaller.stack.add(Body.one("intruder", "Si", occ.box(0.0, 0.0, 0.0, 0.1, 0.1, 0.1)))
-    r = cc.cav_no_interference(with_stack(smaller, stack))[0]
+    r = cc.no_interference(with_stack(smaller, stack))[0]
     assert not r.passed
     assert r.value == pytest.approx(1e-3, rel=1e-6)
     assert "die" in r.detail and "intruder" in r.detail
@@ -193,29 +126,10 @@ def test_intruding_body_interferes(smaller):
 
 def test_raised_fingers_cut_into_the_wires(smaller):
     stack = smaller.stack.replace(shift(smaller.stack["bond_fingers"], (0, 0, 0.005)))
-    r = cc.cav_wires_clear(with_stack(smaller, stack))[0]
+    r = cc.wires_clear(with_stack(smaller, stack))[0]
     assert not r.passed
     assert r.value == pytest.approx(-0.005, abs=1e-7)
     assert "enters bond_fingers" in r.where
-
-
-def test_wire_inside_a_body_is_caught(smaller):
-    sw = cc.swept_lines(smaller.stack["bond_wires"])
-    top = sw.lines[0][np.argmax(sw.lines[0][:, 2])]
-    block = occ.box(*(top - 0.005), *(top + 0.005))
-    stack = smaller.stack.add(Body.one("block", "Cu", block))
-    r = cc.tube_clearance(stack, "bond_wires")
-    assert not r.passed and r.value < 0
-
-
-def test_embedded_margin_respects_the_draft():
-    mold = Body.one("mold", "EMC", occ.box(-1, -1, 0, 1, 1, 1), embeds=("bits",))
-    bits = Body("bits", "Cu", (Instances.at(occ.box(0, 0, 0, 0.1, 0.1, 0.1), np.array([[0.8, 0.0, 0.5]])),))
-    stack = Stack((mold, bits))
-    r = cc.embedded_margin(stack, "mold", 0.0, 10.0)
-    assert not r.passed
-    assert r.value == pytest.approx(1 - 0.6 * math.tan(math.radians(10)) - 0.9)
-    assert cc.embedded_margin(stack, "mold", 0.0, 0.0).value == pytest.approx(0.1)
 
 
 def test_finger_outside_the_mold(equal):
@@ -224,7 +138,7 @@ def test_finger_outside_the_mold(equal):
     k = int(np.argmax(b[:, 3]))
     dx = equal.stack["mold_compound"].bounds()[3] - b[k, 3] + 0.1
     stack = equal.stack.replace(shift(fingers, (dx, 0, 0), [k]))
-    r = cc.cav_embedded_in_mold(with_stack(equal, stack))[0]
+    r = cc.embedded_in_mold(with_stack(equal, stack))[0]
     assert not r.passed
     assert r.value == pytest.approx(-0.1)
     assert r.where.startswith(f"bond_fingers[{k}]")
@@ -234,7 +148,7 @@ def test_die_not_under_the_mold(smaller):
     mold = smaller.stack["mold_compound"]
     stack = smaller.stack.replace(Body.one("mold_compound", "EMC", occ.box(20, 20, 0.36, 21, 21, 0.96),
                                            embeds=mold.embeds))
-    r = by_name(cc.cav_die_covered(with_stack(smaller, stack)) + cc.cav_mold_on_substrate(with_stack(smaller, stack)))
+    r = by_name(cc.die_covered(with_stack(smaller, stack)) + cc.mold_on_substrate(with_stack(smaller, stack)))
     assert not r["die_encapsulated"].passed
     assert not r["mold_on_substrate"].passed and r["mold_on_substrate"].value == 0.0
 
@@ -242,14 +156,14 @@ def test_die_not_under_the_mold(smaller):
 def test_tall_loops_lose_their_cover(smaller):
     d = smaller.design
     bad = d.model_copy(update={"bond_wires": d.bond_wires.model_copy(update={"loop_height": 0.7})})
-    r = cc.cav_wire_cover(flows.run(bad))[0]
+    r = cc.wire_cover(flows.run(bad))[0]
     assert not r.passed
     assert r.value == pytest.approx(d.z_mold_top - (d.z_die_top + 0.7), abs=1e-6)
 
 
 def test_lifted_finger_leaves_a_wire_unconnected(smaller):
     stack = smaller.stack.replace(shift(smaller.stack["bond_fingers"], (0, 0, 0.01), [5]))
-    r = cc.cav_wires_connect(with_stack(smaller, stack))[0]
+    r = cc.wires_connect(with_stack(smaller, stack))[0]
     assert not r.passed
     assert r.value == 1.0
     assert "does not end on a finger" in r.where
@@ -258,7 +172,7 @@ def test_lifted_finger_leaves_a_wire_unconnected(smaller):
 def _wire_of_pad(b, k: int) -> list[int]:
     """Global member indices (ball bond, loop) in bond_wires of the wire on die pad ``k``."""
     wires = b.stack["bond_wires"]
-    sw = cc.swept_lines(wires)
+    sw = swept_lines(wires)
     pad = b.design.die_pad_sites()[k, :2]
     loop = next(int(sw.member[i]) for i, s in enumerate(sw.lines) if np.allclose(s[0, :2], pad))
     return [k, loop]
@@ -268,7 +182,7 @@ def test_shifted_wire_comes_too_close(smaller):
     d = smaller.design
     step = d.die.pad_pitch / 2
     stack = smaller.stack.replace(shift(smaller.stack["bond_wires"], (-step, 0, 0), _wire_of_pad(smaller, 8)))
-    r = by_name(cc.cav_wire_clearance(with_stack(smaller, stack)))
+    r = by_name(cc.wire_clearance(with_stack(smaller, stack)))
     w, balls = d.bond_wires, r["ball_bond_clearance"]
     assert not r["bond_wires_clearance"].passed
     assert r["bond_wires_clearance"].value == pytest.approx(step - w.ball_diameter / 2 - w.diameter / 2, abs=1e-4)
@@ -276,35 +190,12 @@ def test_shifted_wire_comes_too_close(smaller):
     assert not balls.passed and balls.value == pytest.approx(d.die.pad_pitch - step - w.ball_diameter, abs=1e-9)
 
 
-def test_parallel_straight_wires():
-    r, gap = 0.0125, 0.04
-    tube = cq.Solid.makeCylinder(r, 1.0, pnt=cq.Vector(0, 0, 0), dir=cq.Vector(1, 0, 0))
-    spine = np.column_stack([np.linspace(0, 1, 201), np.zeros(201), np.zeros(201)])
-    wires = Body("w", "Au", (Instances(tube, translations(np.array([[0, 0, 0], [0, gap, 0]])), spine),))
-    res = cc.wire_clearance(Stack((wires,)), "w", 2 * r)
-    assert not res.passed
-    assert res.value == pytest.approx(gap - 2 * r)
-
-
-def test_edge_under_a_crest(smaller):
-    sw = cc.swept_lines(smaller.stack["bond_wires"])
-    line = sw.lines[0]
-    crest = line[np.argmax(line[:, 2])]
-    tangent = line[-1] - line[0]
-    normal = np.array([-tangent[1], tangent[0], 0.0]) / np.hypot(*tangent[:2])
-    foot = crest - [0, 0, 0.02]
-    edge = np.array([foot - 0.01 * normal, foot + 0.01 * normal])
-    r = cc.wires_clear_of_edges(smaller.stack, "bond_wires", {"probe": [edge]}, 0.025)
-    assert not r.passed
-    assert r.value == pytest.approx(0.02 - sw.radius[0], abs=1e-6)
-
-
 def test_wires_too_near_the_die_edge(smaller):
     die = smaller.stack["die"]
     b = die.bounds()
     taller = parts.slab(b[3] - b[0], b[4] - b[1], b[2], b[5] + 0.2)
     stack = smaller.stack.replace(Body.one("die", die.material_name, taller))
-    r = cc.cav_wires_clear_of_die_edges(with_stack(smaller, stack))[0]
+    r = cc.wires_clear_of_die_edges(with_stack(smaller, stack))[0]
     assert not r.passed and r.value < 0.025
     assert "near die top edge" in r.where
 
@@ -312,10 +203,10 @@ def test_wires_too_near_the_die_edge(smaller):
 def test_low_loops_cut_the_opening_corner(smaller):
     d = smaller.design
     bad = flows.run(d.model_copy(update={"bond_wires": d.bond_wires.model_copy(update={"loop_height": 0.1})}))
-    edge = cc.cav_wires_clear_of_die_edges(bad)[0]
+    edge = cc.wires_clear_of_die_edges(bad)[0]
     assert not edge.passed and edge.value < 0
     assert "near opening top edge" in edge.where
-    tube = cc.cav_wires_clear(bad)[0]
+    tube = cc.wires_clear(bad)[0]
     assert not tube.passed and "enters substrate" in tube.where
     assert tube.value <= edge.value
 
@@ -327,7 +218,7 @@ def test_small_slice_misses_the_pads(smaller):
     d = smaller.design
     s0 = smaller.after("dispose_slice")
     s0 = s0.replace(Body.one("metal_slice", "Cu", parts.slab(10.0, 10.0, d.z_slice_bottom, d.z_floor)))
-    r = by_name(cc.cav_slice(with_step(smaller, "dispose_slice", s0)))["slice_covers"]
+    r = by_name(cc.slice_in_place(with_step(smaller, "dispose_slice", s0)))["slice_covers"]
     pads = s0["bottom_pads"].bounds()
     assert not r.passed
     assert r.value == pytest.approx(5.0 - pads[3])
@@ -336,7 +227,7 @@ def test_small_slice_misses_the_pads(smaller):
 def test_dropped_slug_is_not_attached(smaller):
     stack = smaller.stack.replace(shift(smaller.stack["heat_slug"], (0, 0, -0.01)))
     b = with_stack(smaller, stack)
-    r = by_name(cc.cav_slice(b) + cc.cav_thermal_path(b))
+    r = by_name(cc.slice_in_place(b) + cc.thermal_path(b))
     assert not r["slice_attached"].passed and r["slice_attached"].value == 0.0
     assert "slice_adhesive does not touch heat_slug" in r["slice_attached"].where
     assert not r["thermal_path"].passed and r["thermal_path"].value == 0.0
@@ -348,13 +239,13 @@ def test_dropped_slug_is_not_attached(smaller):
 def test_floating_die_is_not_attached(smaller):
     s = smaller.after("dispose_die")
     s = s.replace(shift(s["die"], (0, 0, 0.01)))
-    r = cc.cav_die_attached(with_step(smaller, "dispose_die", s))[0]
+    r = cc.die_attached(with_step(smaller, "dispose_die", s))[0]
     assert not r.passed and r.value == 0.0 and r.claim == "claim 5"
 
 
 def test_missing_gap_fill_leaves_the_gap_void(smaller):
     stack = smaller.stack.remove("gap_fill")
-    r = cc.cav_gap(with_stack(smaller, stack))[0]
+    r = cc.gap(with_stack(smaller, stack))[0]
     assert not r.passed
     assert r.value == pytest.approx(smaller.stack["gap_fill"].volume(), rel=1e-6)
     assert "no gap_fill" in r.where
@@ -365,11 +256,11 @@ def test_equal_fit_with_a_gap(equal):
     b = die.bounds()
     narrow = parts.slab(b[3] - b[0] - 0.1, b[4] - b[1], b[2], b[5])
     stack = equal.stack.replace(Body.one("die", die.material_name, narrow))
-    r = cc.cav_gap(with_stack(equal, stack))[0]
+    r = cc.gap(with_stack(equal, stack))[0]
     assert not r.passed and r.name == "no_gap"
     assert r.value == pytest.approx(0.05)
     fill = Body.one("gap_fill", "underfill", occ.box(-2.0, -2.0, -0.03, -1.99, -1.99, 0.0))
-    r = cc.cav_gap(with_stack(equal, equal.stack.add(fill)))[0]
+    r = cc.gap(with_stack(equal, equal.stack.add(fill)))[0]
     assert not r.passed and "gap_fill body" in r.where
 
 
@@ -378,11 +269,11 @@ def test_over_die_without_the_opening_plug(over):
     die = d.die
     layer = parts.slab(die.width, die.length, d.z_top, d.z_die_base)
     stack = over.stack.replace(Body.one("die_adhesive", d.die_adhesive.material, layer))
-    r = cc.cav_gap(with_stack(over, stack))[0]
+    r = cc.gap(with_stack(over, stack))[0]
     opening = (9.0 - (4 - math.pi) * 0.3**2) * (d.z_top - d.z_floor)
     assert not r.passed and r.name == "opening_filled"
     assert r.value == pytest.approx(opening, rel=1e-6)
-    t = cc.cav_thermal_path(with_stack(over, stack))[0]
+    t = cc.thermal_path(with_stack(over, stack))[0]
     assert not t.passed and t.value == 0.0
 
 
@@ -391,7 +282,7 @@ def test_over_die_without_the_opening_plug(over):
 
 def test_unetched_slice_covers_every_pad(smaller):
     b = with_step(smaller, "etch_slice", smaller.after("dispose_slice"))
-    r = cc.cav_pads_exposed(b)[0]
+    r = cc.pads_exposed(b)[0]
     assert not r.passed
     assert r.value == pytest.approx(1.0, abs=1e-6)
     assert "160 of 160 pads covered" in r.detail
@@ -402,7 +293,7 @@ def test_pad_area_differs_from_design(smaller):
     pads = s["bottom_pads"]
     d = smaller.design.bottom_pads
     bigger = Body("bottom_pads", pads.material_name, (pads.parts[0].with_shape(parts.disc(0.36, d.thickness)),))
-    r = cc.cav_pads_exposed(with_step(smaller, "etch_slice", s.replace(bigger)))[0]
+    r = cc.pads_exposed(with_step(smaller, "etch_slice", s.replace(bigger)))[0]
     assert not r.passed
     assert r.value == pytest.approx((0.36 / d.diameter) ** 2 - 1, rel=1e-6)
 
@@ -413,7 +304,7 @@ def test_pad_area_differs_from_design(smaller):
 @pytest.mark.parametrize("dz", [0.05, 0.15])
 def test_raised_ball_breaks_coplanarity(smaller, dz):
     stack = smaller.stack.replace(shift(smaller.stack["solder_balls"], (0, 0, dz), [17]))
-    r = cc.cav_ball_coplanarity(with_stack(smaller, stack))[0]
+    r = cc.ball_coplanarity(with_stack(smaller, stack))[0]
     assert r.value == pytest.approx(dz)
     assert r.limit == 0.12 and r.passed == (dz < 0.12)
     assert r.where.startswith("solder_balls[17]") or r.passed
@@ -421,17 +312,17 @@ def test_raised_ball_breaks_coplanarity(smaller, dz):
 
 def test_slug_below_the_seating_plane(smaller):
     stack = smaller.stack.replace(shift(smaller.stack["heat_slug"], (0, 0, -0.3)))
-    r = cc.cav_slug_below_balls(with_stack(smaller, stack))[0]
+    r = cc.slug_below_balls(with_stack(smaller, stack))[0]
     assert not r.passed and r.value == pytest.approx(0.215 - 0.3)
     d = smaller.design
     thick = Body.one("heat_slug", "Cu", parts.slab(5.0, 5.0, d.z_floor - 0.4, d.z_floor))
-    r = cc.cav_slug_below_balls(with_stack(smaller, smaller.stack.replace(thick)))[0]
+    r = cc.slug_below_balls(with_stack(smaller, smaller.stack.replace(thick)))[0]
     assert not r.passed and "0.4 mm thick" in r.where
 
 
 def test_invalid_solid_is_reported(smaller):
     sheet = cq.Face.makePlane(1.0, 1.0, basePnt=cq.Vector(0, 0, 5))
-    r = cc.cav_valid_solids(with_stack(smaller, smaller.stack.add(Body.one("sheet", "Cu", sheet))))[0]
+    r = cc.valid_solids(with_stack(smaller, smaller.stack.add(Body.one("sheet", "Cu", sheet))))[0]
     assert not r.passed and "sheet part 0: not a solid" in r.where
 
 
@@ -444,12 +335,12 @@ def test_production_checks_pass_and_timings():
     b = build("production")
     print(f"\nbuild {time.perf_counter() - t0:.2f} s")
     total, mine = 0.0, 0.0
-    for fn in checks.CHECKS["cavity"]:
+    for fn in FLOWS["cavity"].checks:
         t = time.perf_counter()
         rs = fn(b)
         dt = time.perf_counter() - t
         total += dt
-        mine += dt if fn is not cc.cav_valid_solids else 0.0
+        mine += dt if fn is not cc.valid_solids else 0.0
         print(f"{fn.__name__:32s} {dt:6.3f} s  " + ", ".join(f"{r.name}={r.value:.6g}" for r in rs))
         assert all(r.passed for r in rs), [r for r in rs if not r.passed]
     print(f"all checks {total:.2f} s, without valid_solids {mine:.2f} s")

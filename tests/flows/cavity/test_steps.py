@@ -6,11 +6,10 @@ from math import pi, radians, tan
 
 import numpy as np
 import pytest
-from conftest import small_cavity
 
 from geometry import flows
-from geometry.params import ParameterError, load_design
-from geometry.params_cavity import WirePlan, _crossing
+from geometry.flows import load_design
+from tests.conftest import small_cavity
 
 N_PADS, N_WIRES = 64, 24
 AREA_OUT, AREA_OPEN = 8 * 8, 3 * 3
@@ -123,32 +122,3 @@ def test_drafted_mold_is_a_frustum():
     frustum = 0.6 / 3 * (49 + top**2 + 7 * top)
     cavity = AREA_OPEN * 0.39 - 4 * 0.275 - (AREA_OPEN - 4) * 0.275
     assert b.stack["mold_compound"].volume() == pytest.approx(frustum + cavity, rel=1e-9)
-
-
-@pytest.mark.parametrize("changes, expected", [
-    ({"die": {"width": 4.0}}, 'die.width 4 > opening.width 3 but placement is "inside"'),
-    ({"die": {"width": 2.5, "placement": "over"}}, "must exceed the opening 3 x 3 on both sides"),
-    ({"opening": {"corner_radius": 0.3}, "die": {"width": 3.0, "length": 3.0}}, "must be 0 for a die equal"),
-    ({"heat_slug": {"margin": 1.0}}, "covers bottom pad"),
-    ({"metal_slice": {"thickness": 0.4}}, "makes the slug thicker than the balls are tall"),
-    ({"bond_wires": {"loop_height": 0.7}}, "needs a loop taller than the mold"),
-    ({"bond_wires": {"loop_height": 0.1}}, "must rise at least two wire diameters"),
-    ({"bond_fingers": {"pitch": 0.1}}, "bond_fingers.pitch 0.1 must be at least die.pad_pitch 0.15"),
-    ({"die": {"pads_per_side": 13}}, "the corner pads would collide"),
-    ({"slice_adhesive": {"thickness": 0.01}}, "must be at least bottom_pads.thickness"),
-    ({"mold_compound": {"width": 8.0}}, "must be smaller than the substrate 8 x 8"),
-    ({"solder_balls": {"rows": 5}}, "solder_balls.rows 5 must leave an empty centre"),
-    ({"bond_wires": {"diameter": 0.1}}, "bond_wires.diameter 0.1"),
-])
-def test_cavity_rules(changes, expected):
-    with pytest.raises(ParameterError) as e:
-        load_design(small_cavity(**changes))
-    assert expected in str(e.value) and len(str(e.value).splitlines()) == 1
-
-
-def test_crossing_wires_are_found():
-    a = WirePlan(start=(0, 0, 0), end=(1, 1, 0), side=0)
-    b = WirePlan(start=(1, 0, 0), end=(0, 1, 0), side=0)
-    c = WirePlan(start=(2, 0, 0), end=(3, 1, 0), side=0)
-    assert _crossing([a, b]) == (0, 1)
-    assert _crossing([a, c]) is None

@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 
 import pytest
-from conftest import small_recipe
 from pydantic import ValidationError
 
-from geometry.params import MAX_ARRAY_MEMBERS, ParameterError, load_design
+from geometry.core.params import MAX_ARRAY_MEMBERS, ParameterError
+from geometry.flows import load_design
 from geometry.recipes import parse
+from tests.conftest import small_recipe
 
 
 def refused(recipe: dict) -> str:

@@ -6,10 +6,10 @@ from math import pi
 
 import numpy as np
 import pytest
-from conftest import small_recipe
 
-from geometry import flows
-from geometry.params import load_design
+from geometry import api, flows
+from geometry.flows import load_design
+from tests.conftest import small_recipe
 
 N_BUMPS, N_BALLS = 30, 25
 
@@ -165,17 +165,15 @@ def test_ball_diameter_spread_scales_ball_heights():
 
 
 def test_spread_bumps_pass_when_polished_below_the_lowest_and_fail_above_it():
-    from geometry.checks import run_checks
-
     spread = {"height_spread": 0.004}
     low = load_design(small_recipe(bumps=spread, seed=5, first_encapsulant={
         "thickness": 0.2, "polish": True, "polish_plane": 0.015 + 0.09 - 3 * 0.004 - 0.001}))
-    results = {c.name: c for c in run_checks(flows.run(low))}
+    results = {c.name: c for c in api.check(flows.run(low))}
     assert results["bumps_ends_exposed"].passed and results["bumps_end_coplanarity"].passed
     high = load_design(small_recipe(bumps=spread, seed=5, first_encapsulant={
         "thickness": 0.2, "polish": True, "polish_plane": 0.015 + 0.09}))
     assert min(high.bump_heights()) < 0.09
-    results = {c.name: c for c in run_checks(flows.run(high))}
+    results = {c.name: c for c in api.check(flows.run(high))}
     assert not results["bumps_ends_exposed"].passed
-    unpolished = {c.name: c for c in run_checks(flows.run(load_design(small_recipe(bumps=spread, seed=5))))}
+    unpolished = {c.name: c for c in api.check(flows.run(load_design(small_recipe(bumps=spread, seed=5))))}
     assert not unpolished["bumps_end_coplanarity"].passed

@@ -1,0 +1,69 @@
+"""Sections drawn (geometry.output.drawing): figure content, the process strip, saved files. The small flip-chip
+design comes from the ``small`` fixture of tests/conftest.py and builds in a fraction of a second."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("matplotlib")
+
+
+def _axes():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    FigureCanvasAgg(fig)
+    return fig.subplots()
+
+
+def test_draw_section_content(small_build):
+    from geometry.output.drawing import draw_section
+    from geometry.output.section import section
+
+    build = small_build
+    ax = _axes()
+    regions = list({r.name: r for r in section(build.stack)}.values())
+    levels = build.flow.views.levels(build.design)
+    draw_section(regions, ax, levels, exaggeration=4.0, window=(-1.5, 1.5))
+    assert len(ax.patches) == sum(len(r.polygons) for r in regions)
+    materials = {r.material for r in regions}
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert sorted(legend) == sorted(materials) and len(legend) == len(materials)
+    lines = {ln.get_gid(): ln for ln in ax.lines if (ln.get_gid() or "").startswith("level:")}
+    assert set(lines) == {f"level:{k}" for k in levels}
+    for k, z in levels.items():
+        assert lines[f"level:{k}"].get_ydata()[0] == pytest.approx(z)
+        assert lines[f"level:{k}"].get_linestyle() == "--"
+    labels = [t.get_text() for t in ax.texts if (t.get_gid() or "").startswith("level-label:")]
+    assert len(labels) == len(levels) and any("mold top" in t for t in labels)
+    assert ax.get_xlim()[0] < -1.5 and ax.get_xlim()[1] > 1.5 and ax.get_xlim()[1] < 1.7
+    assert ax.get_aspect() == 4.0
+    assert "mm" in ax.get_xlabel() and "mm" in ax.get_ylabel()
+
+
+def test_process_strip_one_panel_per_step(small_build):
+    from geometry.output.drawing import build_figure
+
+    build = small_build
+    fig = build_figure(build, plane="centre", steps=True, dpi=50)  # y = 0 cuts every body
+    panels = [ax for ax in fig.axes if ax.get_title()]
+    assert len(panels) == len(build.history)
+    for ax, res in zip(panels, build.history, strict=True):
+        assert res.step.key in ax.get_title()
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert len(legend) == len(set(legend)) == len({b.material_name for b in build.stack})
+
+
+def test_files_written_atomically(small_build, tmp_path):
+    from geometry.output.drawing import section_figure
+
+    build = small_build
+    png = section_figure(build, tmp_path / "section.png", dpi=50)
+    svg = section_figure(build, tmp_path / "strip.svg", plane="row", steps=True, dpi=50)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert b"<svg" in svg.read_bytes()[:2000]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["section.png", "strip.svg"]
+    with pytest.raises(ValueError, match="png or .svg"):
+        section_figure(build, tmp_path / "section.pdf")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["section.png", "strip.svg"]

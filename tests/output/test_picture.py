@@ -1,0 +1,57 @@
+"""The PNG picture (geometry.output.picture) and `pkgcad picture`. The small flip-chip design comes from the
+``small`` fixture of tests/conftest.py."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+from geometry.cli import main
+from geometry.output.mesh import stack_mesh
+from geometry.output.picture import picture_png
+from tests.conftest import small_recipe, write_recipe
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def test_picture_is_a_png_of_the_requested_size_showing_the_package(small_build) -> None:
+    import matplotlib.image as mpimg
+
+    build = small_build
+    data = picture_png(build.stack, width=320, height=240, meshes=stack_mesh(build.stack))
+    assert _png_size(data) == (320, 240)
+    img = mpimg.imread(io.BytesIO(data), format="png")[..., :3]
+    assert img.shape == (240, 320, 3)
+    background = np.all(img > 0.98, axis=-1)
+    assert background[0, 0] and background[-1, -1]
+    assert 0.1 < 1 - background.mean() < 0.95
+    # the green BT substrate is the largest opaque body
+    painted = img[~background]
+    assert np.mean((painted[:, 1] > painted[:, 0] + 0.05) & (painted[:, 1] > painted[:, 2] + 0.05)) > 0.2
+
+
+def test_picture_rejects_a_tiny_size(small_build) -> None:
+    build = small_build
+    with pytest.raises(ValueError, match="at least 16"):
+        picture_png(build.stack, width=8, height=240, meshes=stack_mesh(build.stack))
+
+
+def test_cli_picture_writes_png_and_html(tmp_path, capsys) -> None:
+    recipe = write_recipe(tmp_path / "small.toml", small_recipe())
+    assert main(["picture", str(recipe), "--width", "200", "--height", "150", "-o", str(tmp_path / "p.png")]) == 0
+    assert _png_size((tmp_path / "p.png").read_bytes()) == (200, 150)
+    assert main(["picture", str(recipe), "-o", str(tmp_path / "p.html")]) == 0
+    assert "data-body=\"solder_balls\"" in (tmp_path / "p.html").read_text(encoding="utf-8")
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_cli_picture_bad_suffix_exits_2_and_writes_nothing(tmp_path, capsys) -> None:
+    recipe = write_recipe(tmp_path / "small.toml", small_recipe())
+    assert main(["picture", str(recipe), "-o", str(tmp_path / "p.jpg")]) == 2
+    assert "must end in .png or .html" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["small.toml"]
