@@ -42,12 +42,15 @@ def claims(build: Build, results: Sequence[CheckResult] | None = None) -> tuple[
 
 
 def manifest(build: Build, results: Sequence[CheckResult]) -> dict:
-    """The manifest content of a checked build: parameters, bodies, checks, steps, versions."""
+    """The manifest content of a checked build: parameters, bodies, checks, claims, steps, versions."""
     design = build.design
     steps = [{"index": r.index, "key": r.step.key, "title": r.step.title, "claim": r.step.claim,
               "reference": r.step.reference, "bodies": list(r.stack.names)} for r in build.history]
+    rows, _ = evaluate(build, results)
+    claim_rows = [{"number": r.number, "text": r.text, "depends_on": r.depends_on, "intended": r.intended,
+                   "embodied": r.embodied, "not_embodied_because": list(r.failing)} for r in rows]
     return build_manifest(design.name, build.flow.name, design.model_dump(mode="json"), build.stack,
-                          [c.to_dict() for c in results], steps)
+                          [c.to_dict() for c in results], steps, claim_rows)
 
 
 def export(build: Build, results: Sequence[CheckResult], out_dir: str | Path, steps: bool = False) -> Path:

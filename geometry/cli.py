@@ -1,8 +1,9 @@
 """Command line: ``pkgcad build | check | sweep | section | picture | report | list``.
 
-Exit status: 0 all good, 1 a check failed or a build could not be made (nothing written) or, for a sweep, a
-variant ended in an error or a timeout, 2 bad input (a recipe or sweep spec refused by validation, an unreadable
-file, a bad argument), 130 a sweep stopped by Ctrl-C (finished rows kept).
+Exit status: 0 all good, 1 a design rule failed, a claim named by ``--require-claims`` is not embodied or a build
+could not be made (nothing written) or, for a sweep, a variant ended in an error or a timeout, 2 bad input (a
+recipe or sweep spec refused by validation, an unreadable file, a bad argument), 130 a sweep stopped by Ctrl-C
+(finished rows kept).
 
 This module parses the arguments only; :mod:`geometry.commands` does the work. It is loaded once the arguments
 are parsed (the one deferred import of the package's own code), so ``pkgcad --help`` and argument errors answer
@@ -49,6 +50,16 @@ def _positive_float(text: str) -> float:
     return v
 
 
+def _claim_numbers(text: str) -> list[int]:
+    try:
+        numbers = [int(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list of claim numbers such as 1,3") from None
+    if not numbers or min(numbers) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must name claims by number, 1 or more")
+    return numbers
+
+
 def _sweep_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("spec", help="sweep spec (TOML), e.g. builds/sweeps/ball-pitch-diameter.toml")
     p.add_argument("-o", "--output", default=None, help="output folder (default: exports/sweeps/<spec name>)")
@@ -71,7 +82,10 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("recipes", nargs="+", help="recipe files or folders of recipes")
     b.add_argument("-o", "--output", default="exports", help="output folder (default: exports)")
     b.add_argument("--steps", action="store_true", help="also write every intermediate stack as STEP")
-    b.add_argument("--force", action="store_true", help="export even when a check fails")
+    b.add_argument("--force", action="store_true", help="export even when a design rule fails")
+    b.add_argument("--require-claims", type=_claim_numbers, default=None, metavar="N[,N...]",
+                   help="refuse the export unless the design embodies these claims (e.g. 1,3); by default a claim "
+                        "the design does not embody is reported, not refused")
     b.add_argument("--report", action="store_true", help="also write the design report (as `pkgcad report`)")
     b.add_argument("-q", "--quiet", action="store_true", help="print check tables only when a check fails")
     b.set_defaults(run="build")

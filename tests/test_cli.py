@@ -160,3 +160,35 @@ def test_sweep_command_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "error: " in err and "'chip.thicknes' is not a parameter" in err and "did you mean 'chip.thickness'" in err
     assert not (tmp_path / "o2").exists()
+
+
+def test_lead_free_design_builds_and_reports_claim_3_not_embodied(tmp_path, capsys):
+    """A SAC305 design (issue 12): claim 3 names tin, lead or tin/lead bumps, so the design does not embody it;
+    that is reported in the check table and the manifest and the design still exports (claims are not design
+    rules)."""
+    r = write_recipe(tmp_path / "sac.toml", small_recipe(name="sac", bumps={"material": "SAC305"}))
+    out = tmp_path / "out"
+    assert main(["build", str(r), "-o", str(out)]) == 0
+    table = capsys.readouterr().out
+    line = next(x for x in table.splitlines() if x.strip().startswith("bump_material"))
+    assert line.split()[1] == "claim" and "not met" in line and "FAIL" not in table
+    assert "claims embodied: 1, 2, 5, 6" in table
+    data = json.loads((out / "sac" / "manifest.json").read_text())
+    claims = {c["number"]: c for c in data["claims"]}
+    assert claims[3]["embodied"] is False and "bump_material" in claims[3]["not_embodied_because"]
+    assert claims[2]["embodied"] is True and data["design_rules_pass"] is True
+    assert {c["name"]: c["kind"] for c in data["checks"]}["no_interference"] == "rule"
+
+
+def test_require_claims_refuses_a_design_that_does_not_embody_them(tmp_path, capsys):
+    r = write_recipe(tmp_path / "sac.toml", small_recipe(name="sac", bumps={"material": "SAC305"}))
+    out = tmp_path / "out"
+    assert main(["build", str(r), "-o", str(out), "--require-claims", "1,3"]) == 1
+    err = capsys.readouterr().err
+    assert "claim 3 is required (--require-claims) but not embodied" in err and "nothing written" in err
+    assert files_under(out) == []
+    assert main(["build", str(r), "-o", str(out), "--require-claims", "1,2"]) == 0
+    assert main(["build", str(r), "-o", str(out), "--require-claims", "12"]) == 2
+    assert "--require-claims 12 is not a claim of the flip-chip flow (claims 1-8)" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["build", str(r), "--require-claims", "one"])

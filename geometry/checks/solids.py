@@ -26,7 +26,7 @@ def no_interference(stack: Stack, name: str, tol_volume: float = 1e-9, claim: st
 
 
 def interference_without_sweeps(stack: Stack, name: str, claim: str = "") -> CheckResult:
-    """:func:`checks.no_interference` over every body less its swept parts, ignoring the overlaps of embedded
+    """:func:`no_interference` over every body less its swept parts, ignoring the overlaps of embedded
     bodies with their host (designed). Swept members are left to :func:`tube_clearance` and
     :func:`wire_clearance`: OCCT booleans of swept solids at many distinct placements take minutes."""
     kept, swept = [], 0

@@ -29,13 +29,14 @@ class Limitation:
 
 @dataclass(frozen=True)
 class Claim:
-    """A claim: ``number``, short ``text``, the claim it depends on (None: independent), whether a design embodies
-    it (``embodies(design)``, before the parent's condition), and its limitations."""
+    """A claim: ``number``, short ``text``, the claim it depends on (None: independent), whether a design's
+    parameters call for the variant it claims (``applies(design)``, before the parent's condition), and its
+    limitations."""
 
     number: int
     text: str
     depends_on: int | None
-    embodies: Callable[[object], bool]
+    applies: Callable[[object], bool]
     limitations: tuple[Limitation, ...]
 
 
@@ -56,31 +57,43 @@ class LimitationResult:
 
 @dataclass(frozen=True)
 class ClaimResult:
-    """One row of the matrix. ``failing`` names the failing or missing checks (and ``claim N`` for a failing
-    parent); ``passed`` is None when the claim is not embodied."""
+    """One row of the matrix. ``intended``: the design's parameters call for this claim's variant (and its parent's);
+    ``embodied``: intended, every check of every limitation present and passing, and the parent embodied.
+    ``failing`` says why a claim is not embodied: the failing or missing checks, ``claim N`` for a parent not
+    embodied, or that the design is not this variant."""
 
     number: int
     text: str
     depends_on: int | None
+    intended: bool
     embodied: bool
     limitations: tuple[LimitationResult, ...]
-    passed: bool | None
     failing: tuple[str, ...]
 
     @property
     def status(self) -> str:
-        return "not embodied" if not self.embodied else "pass" if self.passed else "FAIL"
+        return "embodied" if self.embodied else "not embodied"
+
+    @property
+    def reason(self) -> str:
+        """Why the claim is not embodied (empty when it is)."""
+        return ", ".join(self.failing)
+
+
+NOT_THIS_VARIANT = "the design is not this variant"
+"""The reason a claim whose variant the design's parameters do not call for is not embodied."""
 
 
 def always(design: object) -> bool:
-    """The ``embodies`` predicate of a claim every design of its flow embodies."""
+    """The ``applies`` predicate of a claim every design of its flow is a variant of."""
     return True
 
 
 def evaluate(build, results: Sequence[CheckResult] | None = None) -> tuple[list[ClaimResult], list[CheckResult]]:
     """The claim matrix of ``build`` (its flow's claim table) and the check results it used: ``results`` (default:
     the flow's checks run on ``build``). Checks are matched by name; a name that occurs several times must pass
-    every time."""
+    every time. A design that does not embody a claim is reported so, never treated as broken: only failing design
+    rules (:attr:`CheckResult.kind`) say a package cannot be built."""
     every = list(build.flow.check(build) if results is None else results)
     by_name: dict[str, list[CheckResult]] = {}
     for c in every:
@@ -88,22 +101,21 @@ def evaluate(build, results: Sequence[CheckResult] | None = None) -> tuple[list[
     rows: dict[int, ClaimResult] = {}
     for claim in build.flow.claims:
         parent = rows.get(claim.depends_on) if claim.depends_on is not None else None
-        embodied = bool(claim.embodies(build.design)) and (parent is None or parent.embodied)
+        intended = bool(claim.applies(build.design)) and (parent is None or parent.intended)
         lims = []
         for lim in claim.limitations:
             found = tuple(c for n in lim.checks for c in by_name.get(n, []))
             lims.append(LimitationResult(lim.text, found, tuple(n for n in lim.checks if n not in by_name)))
         failing: list[str] = []
-        passed = None
-        if embodied:
-            for lim in lims:
-                failing += [c.name for c in lim.checks if not c.passed] + [f"{n} (missing)" for n in lim.missing]
-            if parent is not None and not parent.passed:
-                failing.append(f"claim {parent.number}")
-            failing = list(dict.fromkeys(failing))
-            passed = not failing
-        rows[claim.number] = ClaimResult(claim.number, claim.text, claim.depends_on, embodied, tuple(lims), passed,
-                                         tuple(failing))
+        if not intended:
+            failing.append(NOT_THIS_VARIANT)
+        for lim in lims:
+            failing += [c.name for c in lim.checks if not c.passed] + [f"{n} (missing)" for n in lim.missing]
+        if parent is not None and not parent.embodied and parent.intended:
+            failing.append(f"claim {parent.number}")
+        failing = list(dict.fromkeys(failing))
+        rows[claim.number] = ClaimResult(claim.number, claim.text, claim.depends_on, intended, not failing,
+                                         tuple(lims), tuple(failing))
     return list(rows.values()), every
 
 

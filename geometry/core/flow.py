@@ -9,12 +9,13 @@ flow's data through the build and none names a flow.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .claims import Claim
-from .results import CheckResult
+from .results import CLAIM, CheckResult
 from .stack import Stack
 
 
@@ -62,7 +63,8 @@ CheckFn = Callable[["Build"], list[CheckResult]]
 @dataclass(frozen=True)
 class Flow:
     """A claimed process. ``plan`` picks the steps a design calls for (dependent claims add steps); ``checks`` run
-    in order on a build, ``claims`` is its claim table, ``thermal`` its first-order network (stack -> network)."""
+    in order on a build, ``claims`` is its claim table, ``thermal`` its first-order network (stack -> network).
+    ``claim_checks`` names the checks that are claim limitations only; every other check is a design rule."""
 
     name: str
     claims_file: str
@@ -73,6 +75,7 @@ class Flow:
     claims: tuple[Claim, ...]
     thermal: Callable[[Stack], Any]
     views: Views
+    claim_checks: frozenset[str] = field(default_factory=frozenset)
 
     def run(self, design: Any, before_step: Callable[[Step], None] | None = None) -> Build:
         """Run every planned step from an empty stack, keeping each intermediate stack. ``before_step`` is called
@@ -86,8 +89,9 @@ class Flow:
         return Build(design, self, tuple(history))
 
     def check(self, build: Build) -> list[CheckResult]:
-        """Every check of this flow on ``build``, in order."""
-        return [r for fn in self.checks for r in fn(build)]
+        """Every check of this flow on ``build``, in order, each marked a design rule or a claim limitation."""
+        return [dataclasses.replace(r, kind=CLAIM) if r.name in self.claim_checks else r
+                for fn in self.checks for r in fn(build)]
 
 
 @dataclass(frozen=True)

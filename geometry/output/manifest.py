@@ -45,10 +45,11 @@ def _bounds_record(b: np.ndarray) -> dict[str, list[float]]:
 
 
 def manifest(design_name: str, flow: str, params: dict, stack: Stack, checks: list[dict],
-             steps: list[dict]) -> dict:
+             steps: list[dict], claims: list[dict] | None = None) -> dict:
     """Manifest content: parameters as given, per body its solid volume (mm3, what the STEP holds), net volume
     (less embedded bodies) and mass (mg, of the net volume), bounds (mm); the geometry digest of the stack
-    (:func:`geometry.output.digest.stack_digest`); checks, steps, versions."""
+    (:func:`geometry.output.digest.stack_digest`); checks (each a design ``rule`` or a ``claim`` limitation) and
+    whether every design rule passes; the claims (intended, embodied, why not); steps, versions."""
     bodies = [
         {
             "name": b.name,
@@ -78,6 +79,8 @@ def manifest(design_name: str, flow: str, params: dict, stack: Stack, checks: li
         },
         "geometry_digest": stack_digest(stack) if len(stack) else None,
         "checks": list(checks),
+        "design_rules_pass": all(c.get("passed", True) for c in checks if c.get("kind", "rule") == "rule"),
+        "claims": list(claims or []),
         "steps": list(steps),
         "versions": _versions(),
     }

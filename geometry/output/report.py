@@ -13,12 +13,12 @@ import io
 import math
 from collections.abc import Sequence
 
-from ..core.claims import ClaimResult, evaluate
-from ..core.results import CheckResult
+from ..core.claims import ClaimResult, embodied, evaluate
+from ..core.results import CheckResult, rules_pass
 from ..thermal.network import Thermal
 from .drawing import build_figure
 from .picture import picture_png
-from .tables import report_tables
+from .tables import claim_summary, report_tables
 
 
 def _png(fig, dpi: int = 110) -> bytes:
@@ -41,14 +41,14 @@ def bill_of_materials(stack) -> list[dict]:
 
 
 def metrics(rows: Sequence[ClaimResult], th: Thermal, bom: Sequence[dict]) -> dict[str, object]:
-    """Flat report metrics for sweeps: ``claim_<n>_embodied``, ``claim_<n>_pass`` (None when not embodied),
-    ``claims_pass``, ``theta_jtop_KW``, ``theta_jboard_KW``, ``theta_j_KW``, ``heat_top_share``,
-    ``mass_total_mg`` and ``mass_<body>_mg``."""
+    """Flat report metrics for sweeps: ``claim_<n>_intended`` (the design is that claim's variant),
+    ``claim_<n>_embodied``, ``claims_embodied`` (every intended claim embodied), ``theta_jtop_KW``,
+    ``theta_jboard_KW``, ``theta_j_KW``, ``heat_top_share``, ``mass_total_mg`` and ``mass_<body>_mg``."""
     out: dict[str, object] = {}
     for r in rows:
+        out[f"claim_{r.number}_intended"] = r.intended
         out[f"claim_{r.number}_embodied"] = r.embodied
-        out[f"claim_{r.number}_pass"] = r.passed
-    out["claims_pass"] = all(r.passed for r in rows if r.embodied)
+    out["claims_embodied"] = all(r.embodied for r in rows if r.intended)
 
     def num(x: float) -> float | None:
         return float(x) if math.isfinite(x) else None
@@ -63,8 +63,9 @@ def metrics(rows: Sequence[ClaimResult], th: Thermal, bom: Sequence[dict]) -> di
 
 def content(build, results: Sequence[CheckResult] | None = None, with_pictures: bool = True) -> dict:
     """The report of ``build`` as data: name, flow, description, claims file, claim matrix rows, every check
-    used, the bill of materials and totals, the thermal network, the metrics and (unless ``with_pictures`` is
-    False) the PNG pictures."""
+    used, the bill of materials and totals, the thermal network, the metrics, (unless ``with_pictures`` is False)
+    the PNG pictures, ``passed`` (every design rule passes), ``embodied`` (the claims embodied) and ``summary``
+    (one line on the claims)."""
     rows, checks = evaluate(build, results)
     th = build.flow.thermal(build.stack)
     bom = bill_of_materials(build.stack)
@@ -74,7 +75,8 @@ def content(build, results: Sequence[CheckResult] | None = None, with_pictures: 
             "totals": {"volume_mm3": sum(b["volume_mm3"] for b in bom), "mass_mg": sum(b["mass_mg"] for b in bom)},
             "thermal": th, "metrics": metrics(rows, th, bom),
             "pictures": pictures(build) if with_pictures else {},
-            "passed": all(c.passed for c in checks) and all(r.passed for r in rows if r.embodied)}
+            "passed": rules_pass(checks), "embodied": sorted(embodied(rows)),
+            "summary": claim_summary(rows)}
 
 
 def _md_cell(s: str) -> str:
@@ -84,8 +86,8 @@ def _md_cell(s: str) -> str:
 def markdown(c: dict) -> str:
     """The report as Markdown (pictures inline as data URIs)."""
     lines = [f"# {c['name']}: design report", "", f"{c['description']}", "",
-             f"Flow `{c['flow']}`, claims `{c['claims_file']}`. Overall: **{'pass' if c['passed'] else 'FAIL'}**.",
-             ""]
+             (f"Flow `{c['flow']}`, claims `{c['claims_file']}`. Design rules: "
+              f"**{'pass' if c['passed'] else 'FAIL'}**; {c['summary']}."), ""]
     for key, title in (("strip", "Process strip"), ("3d", "3D view")):
         if key in c["pictures"]:
             data = base64.b64encode(c["pictures"][key]).decode("ascii")
@@ -102,7 +104,7 @@ def markdown(c: dict) -> str:
 
 _CSS = ("body{font-family:sans-serif;margin:2em;max-width:1400px}table{border-collapse:collapse;margin:1em 0;"
         "font-size:13px}td,th{border:1px solid #bbb;padding:3px 6px;text-align:left;vertical-align:top}"
-        "th{background:#eee}.FAIL{color:#b00;font-weight:bold}.pass{color:#070}img{max-width:100%}"
+        "th{background:#eee}.FAIL{color:#b00;font-weight:bold}.pass{color:#070}.not-met{color:#a60}img{max-width:100%}"
         "pre{white-space:pre-wrap}")
 
 
@@ -114,8 +116,8 @@ def html(c: dict) -> str:
              f"<title>{e(c['name'])}: design report</title>",
              f"<style>{_CSS}</style></head><body>", f"<h1>{e(c['name'])}: design report</h1>",
              f"<p>{e(c['description'])}</p>",
-             (f"<p>Flow <code>{e(c['flow'])}</code>, claims <code>{e(c['claims_file'])}</code>. Overall: "
-              f"<span class=\"{verdict}\">{verdict}</span>.</p>")]
+             (f"<p>Flow <code>{e(c['flow'])}</code>, claims <code>{e(c['claims_file'])}</code>. Design rules: "
+              f"<span class=\"{verdict}\">{verdict}</span>; {e(c['summary'])}.</p>")]
     for key, title in (("strip", "Process strip"), ("3d", "3D view")):
         if key in c["pictures"]:
             data = base64.b64encode(c["pictures"][key]).decode("ascii")
@@ -124,7 +126,8 @@ def html(c: dict) -> str:
         head = "".join(f"<th>{e(h)}</th>" for h in header)
         parts += [f"<h2>{e(heading)}</h2>", f"<p>{e(intro)}</p>", f"<table><tr>{head}</tr>"]
         for r in rows:
-            cells = "".join(f"<td class=\"{x}\">{e(x)}</td>" if x in ("pass", "FAIL") else f"<td>{e(x)}</td>"
+            cells = "".join(f"<td class=\"{x.replace(' ', '-')}\">{e(x)}</td>" if x in ("pass", "FAIL", "not met")
+                            else f"<td>{e(x)}</td>"
                             for x in r)
             parts.append(f"<tr>{cells}</tr>")
         parts.append("</table>")

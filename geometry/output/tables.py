@@ -6,20 +6,31 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from ..core.claims import ClaimResult
 from ..core.results import CheckResult
 
 
-def format_checks(name: str, results: Sequence[CheckResult]) -> str:
-    """A readable table of check results."""
-    rows = [("check", "claim", "value", "limit", "unit", "result", "where")]
+def format_checks(name: str, results: Sequence[CheckResult], claims: Sequence[ClaimResult] = ()) -> str:
+    """A readable table of check results (``kind``: design rule or claim limitation; a failing rule is ``FAIL``, a
+    claim limitation not met is ``not met``), then, given the claim rows, which claims the design embodies."""
+    rows = [("check", "kind", "claim", "value", "limit", "unit", "result", "where")]
     for c in results:
-        rows.append((c.name, c.claim, f"{c.value:.6g}", f"{c.limit:.6g}", c.unit, "pass" if c.passed else "FAIL",
-                     c.where))
+        rows.append((c.name, c.kind, c.claim, f"{c.value:.6g}", f"{c.limit:.6g}", c.unit, c.verdict, c.where))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = [f"{name}:"]
     for r in rows:
         lines.append("  " + "  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip())
+    if claims:
+        lines.append("  " + claim_summary(claims))
     return "\n".join(lines)
+
+
+def claim_summary(claims: Sequence[ClaimResult]) -> str:
+    """One line: the claims embodied, and each intended claim that is not, with its failing checks."""
+    have = [str(r.number) for r in claims if r.embodied]
+    missed = [f"{r.number} ({r.reason})" for r in claims if r.intended and not r.embodied]
+    text = f"claims embodied: {', '.join(have) or 'none'}"
+    return text + (f"; intended but not embodied: {'; '.join(missed)}" if missed else "")
 
 
 def _g(x: float) -> str:
@@ -32,20 +43,22 @@ def report_tables(c: dict) -> list[tuple[str, str, list[str], list[list[str]]]]:
     claim_rows = []
     for r in c["claims"]:
         dep = "independent" if r.depends_on is None else f"claim {r.depends_on}"
-        claim_rows.append([str(r.number), r.text, dep, "yes" if r.embodied else "no", r.status, "", "", "", ""])
-        if not r.embodied:
+        claim_rows.append([str(r.number), r.text, dep, "yes" if r.intended else "no", r.status, "", "", "", ""])
+        if not r.intended:
             continue
         for lim in r.limitations:
             for ck in lim.checks:
                 claim_rows.append(["", "", "", "", "", lim.text, ck.name, f"{_g(ck.value)} / {_g(ck.limit)} {ck.unit}",
-                                   "pass" if ck.passed else "FAIL"])
+                                   ck.verdict])
             for n in lim.missing:
-                claim_rows.append(["", "", "", "", "", lim.text, n, "missing", "FAIL"])
+                claim_rows.append(["", "", "", "", "", lim.text, n, "missing", "not met"])
         if r.failing:
-            claim_rows.append(["", "", "", "", "", "failing", ", ".join(r.failing), "", "FAIL"])
-    out.append(("Claim matrix", (f"Claims of {c['claims_file']} ({c['flow']} flow). A claim passes when the design "
-                                 "embodies it, every check of its limitations passes, and its parent claim passes."),
-                ["claim", "text", "depends on", "embodied", "result", "limitation", "check", "value / limit",
+            claim_rows.append(["", "", "", "", "", "not embodied because", r.reason, "", "not met"])
+    out.append(("Claim matrix", (f"Claims of {c['claims_file']} ({c['flow']} flow). A claim is embodied when the "
+                                 "design is its variant, every check of its limitations passes, and its parent "
+                                 "claim is embodied. A design that does not embody a claim is not broken: only a "
+                                 "failing design rule (see Checks) says the package cannot be built."),
+                ["claim", "text", "depends on", "intended", "status", "limitation", "check", "value / limit",
                  "check result"], claim_rows))
     bom = [[b["name"], b["material"], str(b["count"]), f"{b['volume_mm3']:.4f}", f"{b['mass_mg']:.3f}"]
            for b in c["bom"]]
@@ -65,8 +78,10 @@ def report_tables(c: dict) -> list[tuple[str, str, list[str], list[list[str]]]]:
                 net))
     out.append(("Materials of the thermal network", "Conductivities and their public sources.",
                 ["material", "k (W/m.K)", "source"], [[n, _g(k), s] for n, k, s in th.materials()]))
-    checks = [[ck.name, ck.claim, _g(ck.value), _g(ck.limit), ck.unit, "pass" if ck.passed else "FAIL", ck.where]
+    checks = [[ck.name, ck.kind, ck.claim, _g(ck.value), _g(ck.limit), ck.unit, ck.verdict, ck.where]
               for ck in c["checks"]]
-    out.append(("Checks", "Every check run on the finished package and its history.",
-                ["check", "claim", "value", "limit", "unit", "result", "where"], checks))
+    out.append(("Checks", ("Every check run on the finished package and its history: design rules (the package "
+                           "cannot be built or assembled when one fails) and claim limitations (the design then "
+                           "does not embody the claims that name them)."),
+                ["check", "kind", "claim", "value", "limit", "unit", "result", "where"], checks))
     return out

@@ -38,7 +38,7 @@ def _words(text: str, n: int = 2) -> list[int]:
 
 @dataclass(frozen=True)
 class Variant:
-    """One resolved design of a sweep: ``recipe`` is complete and ready for :func:`geometry.params.load_design`."""
+    """One resolved design of a sweep: ``recipe`` is complete and ready for :func:`geometry.flows.load_design`."""
 
     index: int
     point: int

@@ -5,7 +5,7 @@
 ``status``      ``ok`` (built; checks may pass or fail), ``invalid`` (refused by validation), ``error`` (the flow or
                 a check raised), ``timeout`` (past the deadline)
 ``reason``      why, for anything but ``ok``: the validation message, or the exception and where it was raised
-``passed``      every check passed (None when no check ran)
+``passed``      every design rule passed (None when no check ran); claim limitations may not
 ``params``      the validated design, flattened to dotted names (None when invalid)
 ``checks``      per check: name, claim, unit, value, limit, passed, margin, where
 ``bodies``      per body: name, material, count, net volume (mm3) and mass (mg); ``totals`` the same summed
@@ -31,6 +31,7 @@ from typing import Any
 
 from .. import api
 from ..core.params import ParameterError
+from ..core.results import rules_pass
 from ..flows import FLOWS, load_design
 from ..output.report import bill_of_materials, content
 
@@ -135,11 +136,11 @@ def run_variant(recipe: Mapping[str, Any], keep: Mapping[str, Any] | None = None
             else:
                 results = found
                 row["checks"] = [{
-                    "name": c.name, "claim": c.claim, "unit": c.unit, "value": float(c.value),
+                    "name": c.name, "kind": c.kind, "claim": c.claim, "unit": c.unit, "value": float(c.value),
                     "limit": float(c.limit), "passed": bool(c.passed), "margin": margin(c.value, c.limit, c.passed),
                     "where": c.where,
                 } for c in results]
-                row["passed"] = all(c["passed"] for c in row["checks"])
+                row["passed"] = rules_pass(results)
             lap("checks")
             _deadline_check(deadline, started, "in the checks")
         if keep.get("bodies", True):

@@ -83,7 +83,7 @@ def test_a_third_flow_is_one_registry_entry(monkeypatch: pytest.MonkeyPatch, tmp
     results = api.check(build)
     assert [r.name for r in results] == ["valid_solids", "solder_balls_coplanarity"] and all(r.passed for r in results)
     rows, _ = api.claims(build, results)
-    assert [(r.number, r.status) for r in rows] == [(1, "pass")]
+    assert [(r.number, r.status) for r in rows] == [(1, "embodied")]
     folder = api.export(build, results, tmp_path)
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["flow"] == "slab"

@@ -48,7 +48,8 @@ def test_markdown_and_html_carry_the_same_content(small_report):
 def test_metrics(small_report):
     c = small_report[0]
     m = c["metrics"]
-    assert m["claim_6_pass"] is True and m["claim_7_pass"] is None and m["claim_7_embodied"] is False
+    assert m["claim_6_embodied"] is True and m["claim_6_intended"] is True
+    assert m["claim_7_intended"] is False and m["claim_7_embodied"] is False and m["claims_embodied"] is True
     assert m["theta_jtop_KW"] == pytest.approx(c["thermal"].theta_jtop)
     assert m["mass_total_mg"] == pytest.approx(sum(b["mass_mg"] for b in c["bom"]))
     assert m["mass_chip_mg"] == pytest.approx(2 * 2 * 0.3 * 2.33)
@@ -58,7 +59,7 @@ def test_sweep_row_has_the_report_metrics():
     row = run_variant(small_cavity())
     assert row["status"] == "ok"
     m = row["metrics"]
-    assert m["claim_5_pass"] is True and m["claim_6_embodied"] is False and m["claims_pass"] is True
+    assert m["claim_5_embodied"] is True and m["claim_6_embodied"] is False and m["claims_embodied"] is True
     assert m["theta_jtop_KW"] > 0 and m["theta_jboard_KW"] > 0
     assert m["mass_total_mg"] == pytest.approx(row["totals"]["mass_mg"])
 
@@ -69,9 +70,10 @@ def test_cli_report_writes_failing_design_and_exits_1(tmp_path, capsys):
     out = tmp_path / "out"
     assert cli.main(["report", str(bad), "-o", str(out)]) == commands.EXIT_FAILED
     md = (out / "spread" / "report.md").read_text()
-    assert "solder_balls_coplanarity" in md and "**FAIL**" in md
+    assert "solder_balls_coplanarity" in md and "Design rules: **FAIL**" in md
+    assert "intended but not embodied: 2 (solder_balls_coplanarity); 3 (claim 2)" in md
     assert (out / "spread" / "report.html").read_text().startswith("<!DOCTYPE html>")
-    assert "claim 2, claim 3 failing" in capsys.readouterr().out
+    assert "(claims not embodied: 2, 3)" in capsys.readouterr().out
 
 
 def test_cli_report_bad_input_exits_2(tmp_path):
@@ -82,12 +84,12 @@ def test_cli_report_bad_input_exits_2(tmp_path):
 
 def test_build_with_report_writes_both_beside_each_other(tmp_path, capsys):
     """``pkgcad build --report`` (what ``make run`` calls): the design files and the report in one folder, exit 0,
-    and the Markdown says every embodied claim passes."""
+    and the Markdown says every design rule passes and which claims the design embodies."""
     good = write_recipe(tmp_path / "good.toml", small_recipe(name="good"))
     out = tmp_path / "out"
     assert cli.main(["build", "--quiet", "--report", str(good), "-o", str(out)]) == commands.EXIT_OK
     files = {p.name for p in (out / "good").iterdir()}
     assert {"package.step", "manifest.json", "report.md", "report.html"} <= files
     md = (out / "good" / "report.md").read_text()
-    assert "Overall: **pass**" in md and "FAIL" not in md
-    assert "failing" not in capsys.readouterr().out
+    assert "Design rules: **pass**; claims embodied: 1, 2, 3, 5, 6." in md and "FAIL" not in md
+    assert "not embodied:" not in capsys.readouterr().out

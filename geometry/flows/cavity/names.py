@@ -54,3 +54,10 @@ SOLDER_BALLS_SEATED = "solder_balls_seated"
 BALLS_AFTER_ETCH = "balls_after_etch"
 SLICE_MATERIAL = "slice_material"
 SLUG_MATERIAL = "slug_material"
+
+CLAIM_LIMITATIONS = frozenset({DIE_ENCAPSULATED, MOLD_ON_SUBSTRATE, SLICE_COVERS, SLICE_ATTACHED, GAP_FILLED, NO_GAP,
+                               OPENING_FILLED, THERMAL_PATH, SUBSTRATE_OPENING, SLICE_ETCHED, SLICE_MATERIAL,
+                               SLUG_MATERIAL})
+"""Checks that only say whether the design embodies a claim (the die's mold cover, the slice's cover, adhesive and
+etch, the gap fills of claims 5-7, the thermal path, the opening, copper): a design that fails them is reported as
+not embodying those claims and still exports. Every other check is a design rule."""

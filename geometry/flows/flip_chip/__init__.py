@@ -6,7 +6,7 @@ network and views."""
 from __future__ import annotations
 
 from ...core.flow import Flow
-from . import checks, claims, steps, thermal, views
+from . import checks, claims, names, steps, thermal, views
 from .params import FlipChipDesign
 
 FLIP_CHIP = Flow(
@@ -19,6 +19,7 @@ FLIP_CHIP = Flow(
     claims=claims.CLAIMS,
     thermal=thermal.network,
     views=views.VIEWS,
+    claim_checks=names.CLAIM_LIMITATIONS,
 )
 
 __all__ = ["FLIP_CHIP", "FlipChipDesign"]

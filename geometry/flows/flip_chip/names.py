@@ -48,3 +48,9 @@ HEAT_SINK_ATTACHED = "heat_sink_attached"
 # materials
 SOLDERS_CLAIM_3 = ("Sn", "Pb", "SnPb63")
 """Bump materials of claim 3: tin, lead or tin/lead alloy."""
+
+CLAIM_LIMITATIONS = frozenset({CHIP_BACK_ENCAPSULATED, CHIP_BACK_EXPOSED, HEAT_SINK_ENCAPSULATED, CHIP_ENCAPSULATED,
+                               BUMP_MATERIAL, POLISH_AFTER_FIRST_ENCAPSULANT, HEAT_SINK_ATTACHED})
+"""Checks that only say whether the design embodies a claim (chip back covered or exposed, the heat sink and the
+polish in their claimed order, the claim-3 solders, the chip wrapped by its mold): a design that fails them is
+reported as not embodying those claims and still exports. Every other check is a design rule."""

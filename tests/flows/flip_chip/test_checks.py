@@ -14,6 +14,7 @@ from geometry.core import occ
 from geometry.core.params import ParameterError
 from geometry.core.stack import Body, Instances
 from geometry.flows import FLOWS, flow_named, load_design
+from geometry.flows.flip_chip import names
 from geometry.measure.interference import interferences
 from tests.conftest import by_name, small_recipe, with_stack
 
@@ -73,7 +74,7 @@ def test_result_to_dict_is_json(good):
     for r in api.check(good):
         d = r.to_dict()
         assert json.loads(json.dumps(d)) == d
-        assert set(d) == {"name", "claim", "value", "limit", "unit", "passed", "where", "detail"}
+        assert set(d) == {"name", "claim", "value", "limit", "unit", "passed", "where", "detail", "kind"}
 
 
 def test_unknown_flow_is_refused(good):
@@ -207,3 +208,13 @@ def test_production_scale_checks():
             print(f"{fn.__name__:28s} {dt:6.3f} s  {r.name:26s} {r.value:.4g} / {r.limit:g} {r.unit}")
             assert r.passed, r
     print(f"api.check total {total:.3f} s")
+
+
+def test_design_rules_and_claim_limitations(good):
+    """Every check is a design rule or a claim limitation; the flow names its claim limitations, and only they
+    may fail without blocking an export (issue 12)."""
+    kinds = {r.name: r.kind for r in api.check(good)}
+    assert set(kinds.values()) == {"rule", "claim"}
+    assert {n for n, k in kinds.items() if k == "claim"} <= names.CLAIM_LIMITATIONS
+    assert kinds["no_interference"] == kinds["chip_pads_on_bumps"] == kinds["solder_balls_coplanarity"] == "rule"
+    assert kinds["bump_material"] == kinds["chip_back_encapsulated"] == "claim"
