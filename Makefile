@@ -1,5 +1,6 @@
 # Two jobs: `make run` builds every recipe under builds/ into exports/ (with a design report each) and redraws
-# the README's pictures in docs/images/, `make test` runs the tests (and the notebooks).
+# the README's pictures in docs/images/ and the recipe reference in docs/recipes/, `make test` runs the tests (and
+# the notebooks).
 # Both create .venv when it is missing and reinstall only when pyproject.toml changed.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -7,8 +8,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 RECIPES := $(wildcard builds/flip-chip/*.toml builds/cavity/*.toml)
 IMAGES  := docs/images
+REFERENCE := docs/recipes
+FLOWS   := flip-chip cavity
 
-.PHONY: run images test clean
+.PHONY: run images recipes test clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +22,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/pkgcad build --report $(RECIPES) -o exports
 	$(MAKE) images
+	$(MAKE) recipes
 
 # The README's pictures: a process strip (section through the row plane) and a cut-open 3D picture of each flow.
 images: $(STAMP)
@@ -27,6 +31,15 @@ images: $(STAMP)
 	$(BIN)/pkgcad section builds/cavity/cavity-smaller.toml --plane row --steps -o $(IMAGES)/cavity-strip.png
 	$(BIN)/pkgcad picture builds/flip-chip/fc-basic.toml -o $(IMAGES)/flip-chip-3d.png
 	$(BIN)/pkgcad picture builds/cavity/cavity-smaller.toml -o $(IMAGES)/cavity-3d.png
+
+# The recipe reference, generated from the recipe models: JSON Schema (for editors) and Markdown per flow.
+# tests/flows/test_schema.py fails when these files differ from the models.
+recipes: $(STAMP)
+	mkdir -p $(REFERENCE)
+	for f in $(FLOWS); do \
+	  $(BIN)/pkgcad schema $$f -o $(REFERENCE)/$$f.schema.json && \
+	  $(BIN)/pkgcad schema $$f --markdown -o $(REFERENCE)/$$f.md || exit 1; \
+	done
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -49,8 +49,13 @@ def manifest(build: Build, results: Sequence[CheckResult]) -> dict:
     rows, _ = evaluate(build, results)
     claim_rows = [{"number": r.number, "text": r.text, "depends_on": r.depends_on, "intended": r.intended,
                    "embodied": r.embodied, "not_embodied_because": list(r.failing)} for r in rows]
+    outline = build.flow.outline(build).to_dict() if build.flow.outline else None
+    balls = []
+    if build.flow.views.ball_map is not None:
+        m = build.flow.views.ball_map(design)
+        balls = [{"name": n, "x": float(x), "y": float(y)} for n, (x, y) in zip(m.names, m.centres, strict=True)]
     return build_manifest(design.name, build.flow.name, design.model_dump(mode="json"), build.stack,
-                          [c.to_dict() for c in results], steps, claim_rows)
+                          [c.to_dict() for c in results], steps, claim_rows, outline, balls)
 
 
 def export(build: Build, results: Sequence[CheckResult], out_dir: str | Path, steps: bool = False) -> Path:

@@ -1,4 +1,4 @@
-"""Command line: ``pkgcad build | check | sweep | section | picture | report | list``.
+"""Command line: ``pkgcad build | check | sweep | section | picture | report | list | schema``.
 
 Exit status: 0 all good, 1 a design rule failed, a claim named by ``--require-claims`` is not embodied or a build
 could not be made (nothing written) or, for a sweep, a variant ended in an error or a timeout, 2 bad input (a
@@ -91,20 +91,29 @@ def parser() -> argparse.ArgumentParser:
     b.set_defaults(run="build")
     c = sub.add_parser("check", help="run the flows and their checks, write nothing")
     c.add_argument("recipes", nargs="+")
+    c.add_argument("--explain", action="store_true",
+                   help="after validating each recipe, print the sections and keys it left to their defaults")
     c.set_defaults(run="check")
     sw = sub.add_parser("sweep", help="sweep recipe parameters: build and check every variant in parallel")
     _sweep_arguments(sw)
     sw.set_defaults(run="sweep")
     se = sub.add_parser("section", help="draw a vertical cross-section (or a process strip) as PNG or SVG")
     se.add_argument("recipe")
-    se.add_argument("--plane", choices=["centre", "row", "balls"], default="centre",
-                    help="through the package centre, a row of bumps or die pads, or the ball row nearest the centre")
+    se.add_argument("--plane", choices=["centre", "row", "balls"], default="row",
+                    help="through a row of bumps or die pads (default), the package centre, or the ball row nearest "
+                         "the centre")
     se.add_argument("--steps", action="store_true", help="one panel per process step, left to right")
     se.add_argument("-o", "--output", required=True, help="output file, .png or .svg")
     se.set_defaults(run="section")
-    pi = sub.add_parser("picture", help="a 3D picture of the finished package, cut open through the row plane of "
-                        "`section` (PNG), or its 3D viewer (.html)")
+    pi = sub.add_parser("picture", help="a 3D picture of the finished package, cut open through a section plane or "
+                        "whole (PNG), or its 3D viewer (.html)")
     pi.add_argument("recipe")
+    pi.add_argument("--view", choices=["cut", "whole", "bottom"], default="cut",
+                    help="cut open in front of the section plane (default), the whole package, or the bottom-view "
+                         "ball map with JEDEC ball names (PNG or SVG)")
+    pi.add_argument("--plane", choices=["centre", "row", "balls"], default="centre",
+                    help="where a cut view is cut open: the package centre (default), a row of bumps or die pads, or "
+                         "the ball row nearest the centre")
     pi.add_argument("--width", type=int, default=1200, help="PNG width in pixels (default 1200)")
     pi.add_argument("--height", type=int, default=900, help="PNG height in pixels (default 900)")
     pi.add_argument("-o", "--output", required=True, help="output file, .png or .html")
@@ -117,6 +126,11 @@ def parser() -> argparse.ArgumentParser:
     ls = sub.add_parser("list", help="show flows, their steps and the recipes found")
     ls.add_argument("builds", nargs="*", default=["builds"], help="folders to search (default: builds)")
     ls.set_defaults(run="list_flows")
+    sc = sub.add_parser("schema", help="the JSON Schema of a flow's recipes (or, with --markdown, their reference)")
+    sc.add_argument("flow", help="flow name, e.g. flip-chip (`pkgcad list` shows them all)")
+    sc.add_argument("--markdown", action="store_true", help="the readable Markdown reference instead of JSON")
+    sc.add_argument("-o", "--output", default=None, help="write to this file instead of printing")
+    sc.set_defaults(run="schema")
     return ap
 
 

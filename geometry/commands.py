@@ -12,12 +12,15 @@ from .core.params import ParameterError
 from .core.process import ProcessError
 from .core.results import rules_pass
 from .flows import FLOWS
+from .flows.schema import recipe_schema
+from .output.ballmap import write_ball_map
 from .output.design import write_html
 from .output.drawing import section_figure
-from .output.files import write_bytes
+from .output.files import write_bytes, write_text
 from .output.picture import picture_png
+from .output.recipe_reference import schema_json, schema_markdown
 from .output.tables import format_checks
-from .recipes import load
+from .recipes import Default, defaults_taken, load, read_toml
 from .sweep import load_spec, run_sweep
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -68,7 +71,8 @@ def build_and_check(designs, verbose: bool = True, require: frozenset[int] = fro
         passed = rules_pass(results) and not missed
         ok &= passed
         if verbose or not passed:
-            print(format_checks(d.name, results, rows), file=sys.stdout if passed else sys.stderr)
+            outline = build.flow.outline(build) if build.flow.outline else None
+            print(format_checks(d.name, results, rows, outline), file=sys.stdout if passed else sys.stderr)
         for r in missed:
             print(f"{d.name}: claim {r.number} is required (--require-claims) but not embodied: {r.reason}",
                   file=sys.stderr)
@@ -103,6 +107,9 @@ def build(args) -> int:
 
 def check(args) -> int:
     designs = load_all(args.recipes)
+    if args.explain:
+        for path, d in zip(recipe_paths(args.recipes), designs, strict=True):
+            print(explain_defaults(path, defaults_taken(read_toml(path), d)))
     done, ok = build_and_check(designs)
     return EXIT_OK if ok and len(done) == len(designs) else EXIT_FAILED
 
@@ -138,6 +145,15 @@ def section(args) -> int:
 
 def picture(args) -> int:
     suffix = Path(args.output).suffix.lower()
+    if args.view == "bottom":
+        if suffix not in (".png", ".svg"):
+            raise ParameterError(f"-o {args.output} must end in .png or .svg for --view bottom")
+        design = load(args.recipe)
+        balls = FLOWS[design.flow].views.ball_map
+        if balls is None:
+            raise ParameterError(f"the {design.flow} flow has no ball map")
+        print(f"wrote {write_ball_map(balls(design), design.name, args.output)}")
+        return EXIT_OK
     if suffix not in (".png", ".html"):
         raise ParameterError(f"-o {args.output} must end in .png or .html")
     if args.width < 16 or args.height < 16:
@@ -146,8 +162,9 @@ def picture(args) -> int:
     if suffix == ".html":
         path = write_html(b.stack, b.design.name, args.output)
     else:
-        y = b.flow.views.plane(b.design, "row")[0][1]
-        path = write_bytes(args.output, picture_png(b.stack, args.width, args.height, cut_y=y))
+        y = b.flow.views.plane(b.design, args.plane)[0][1]
+        path = write_bytes(args.output, picture_png(b.stack, args.width, args.height, cut_y=y,
+                                                    cut=args.view == "cut"))
     print(f"wrote {path}")
     return EXIT_OK
 
@@ -176,4 +193,40 @@ def list_flows(args) -> int:
             print(f"  {p!s:<44} {d.name:<20} {d.flow:<10} {d.description}")
         except ParameterError as e:
             print(f"  {p!s:<44} INVALID: {str(e).splitlines()[0]}")
+    return EXIT_OK
+
+
+def _toml(v) -> str:
+    """A value as a recipe would write it; None (an optional key or section left unset) as ``not set``."""
+    if v is None:
+        return "not set"
+    if isinstance(v, bool):
+        return str(v).lower()
+    if isinstance(v, str):
+        return f'"{v}"'
+    if isinstance(v, dict):
+        return ", ".join(f"{k} = {_toml(x)}" for k, x in v.items())
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def explain_defaults(path: Path, taken: list[Default]) -> str:
+    """What ``pkgcad check --explain`` prints for one recipe: each section it left out, with the values used, and
+    each key it left out of a section it wrote."""
+    lines = [f"{path}: {len(taken)} default{'s' if len(taken) != 1 else ''} taken"]
+    for t in taken:
+        lines.append(f"  [{t.path}] left out: {_toml(t.value)}" if t.section else f"  {t.path} = {_toml(t.value)}")
+    return "\n".join(lines)
+
+
+def schema(args) -> int:
+    """``pkgcad schema FLOW``: the flow's recipe JSON Schema (``--markdown``: its reference), printed or written to
+    ``-o``."""
+    s = recipe_schema(args.flow)
+    text = schema_markdown(s) if args.markdown else schema_json(s)
+    if args.output is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    print(f"wrote {write_text(out, text)}")
     return EXIT_OK

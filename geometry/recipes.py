@@ -1,13 +1,16 @@
 """Recipes: TOML files that name a design, its flow and its parameters (mm), read with a size bound and validated
-into the flow's design model (:func:`geometry.flows.load_design`)."""
+into the flow's design model (:func:`geometry.flows.load_design`); and which defaults a recipe took
+(:func:`defaults_taken`, printed by ``pkgcad check --explain``)."""
 
 from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from .core.params import ParameterError
+from pydantic import BaseModel
+
+from .core.params import ParameterError, submodel
 from .flows import load_design
 
 MAX_RECIPE_BYTES = 1_000_000
@@ -50,3 +53,32 @@ def load(path: str | Path) -> Any:
         return load_design(data)
     except ParameterError as e:
         raise ParameterError(f"{path}: {e}") from None
+
+
+class Default(NamedTuple):
+    """A key or section a recipe left out: its dotted ``path``, the ``value`` validation used (a section's as a
+    dict, None for an optional key or section left unset) and whether it is a whole ``section``."""
+
+    path: str
+    value: Any
+    section: bool
+
+
+def defaults_taken(data: dict[str, Any], design: BaseModel) -> list[Default]:
+    """Every key of ``design`` that the recipe table ``data`` did not write, with the value validation used, in
+    model order: a section left out as one entry (its values as a dict, or None for an optional section such as
+    ``heat_sink``), a key left out of a written section by its dotted path (``bumps.layout``)."""
+    out: list[Default] = []
+
+    def walk(node: dict[str, Any], model: BaseModel, prefix: str) -> None:
+        for key, field in type(model).model_fields.items():
+            value = getattr(model, key)
+            section = isinstance(value, BaseModel) or submodel(field.annotation) is not None
+            if key not in node:
+                out.append(Default(prefix + key, value.model_dump() if isinstance(value, BaseModel) else value,
+                                   section))
+            elif isinstance(value, BaseModel) and isinstance(node[key], dict):
+                walk(node[key], value, f"{prefix}{key}.")
+
+    walk(data, design, "")
+    return out

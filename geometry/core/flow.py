@@ -45,10 +45,11 @@ class StepResult:
 class Views:
     """How a flow's packages are drawn: ``levels(design)`` the labelled z-levels (name -> z, mm) of its sections,
     ``planes`` the named vertical section planes (normal +y), each a function of the design giving the plane's y
-    (mm)."""
+    (mm), and ``ball_map(design)`` its balls with their JEDEC names (:class:`~geometry.core.jedec.BallMap`)."""
 
     levels: Callable[[Any], dict[str, float]]
     planes: Mapping[str, Callable[[Any], float]]
+    ball_map: Callable[[Any], Any] | None = None
 
     def plane(self, design: Any, name: str) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
         """(point, normal) of the section plane ``name``; ValueError names the known planes."""
@@ -64,7 +65,8 @@ CheckFn = Callable[["Build"], list[CheckResult]]
 class Flow:
     """A claimed process. ``plan`` picks the steps a design calls for (dependent claims add steps); ``checks`` run
     in order on a build, ``claims`` is its claim table, ``thermal`` its first-order network (stack -> network).
-    ``claim_checks`` names the checks that are claim limitations only; every other check is a design rule."""
+    ``claim_checks`` names the checks that are claim limitations only; every other check is a design rule.
+    ``outline`` gives the JEDEC-style outline numbers of a build (``None`` for a flow without a ball grid)."""
 
     name: str
     claims_file: str
@@ -76,6 +78,7 @@ class Flow:
     thermal: Callable[[Stack], Any]
     views: Views
     claim_checks: frozenset[str] = field(default_factory=frozenset)
+    outline: Callable[[Build], Any] | None = None
 
     def run(self, design: Any, before_step: Callable[[Step], None] | None = None) -> Build:
         """Run every planned step from an empty stack, keeping each intermediate stack. ``before_step`` is called

@@ -222,3 +222,33 @@ def name_sites(centres: np.ndarray, lattice: BallLattice) -> SiteNames:
         _check_stagger(rows, cols)
     names = tuple(ball_name(int(r), int(col)) for r, col in pairs)
     return SiteNames(rows=rows, cols=cols, names=names)
+
+
+@dataclass(frozen=True, eq=False)
+class BallMap:
+    """The balls of a package: centres (N, 2) mm in package coordinates (top view), JEDEC names, nominal diameter
+    (mm), body size E x D (mm) centred on the origin, and the nets when known."""
+
+    centres: np.ndarray
+    names: tuple[str, ...]
+    diameter: float
+    body: tuple[float, float]
+    nets: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        c = np.asarray(self.centres, dtype=float)
+        if c.ndim != 2 or c.shape[1] != 2 or len(c) != len(self.names):
+            raise ValueError(f"{len(self.names)} names for centres of shape {c.shape}: one name per (x, y) centre")
+        if self.nets and len(self.nets) != len(self.names):
+            raise ValueError(f"{len(self.nets)} nets for {len(self.names)} balls: one net per ball, or none")
+        object.__setattr__(self, "centres", c)
+
+
+def grid_ball_map(sites: np.ndarray, populated: np.ndarray, pitch_x: float, pitch_y: float, a1_corner: Corner,
+                  diameter: float, body: tuple[float, float], staggered: bool = False) -> BallMap:
+    """The :class:`BallMap` of the populated sites of a lattice: every site (populated or not) is named, so an
+    empty outer row does not shift the names, and the populated ones are kept."""
+    names = name_sites(sites, BallLattice(pitch_x, pitch_y, a1_corner, staggered)).names
+    keep = np.asarray(populated, dtype=bool)
+    return BallMap(np.asarray(sites, dtype=float)[keep], tuple(n for n, k in zip(names, keep, strict=True) if k),
+                   float(diameter), (float(body[0]), float(body[1])))

@@ -10,7 +10,7 @@ import math
 from typing import Literal
 
 import numpy as np
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from .params import (
     MAX_ARRAY_MEMBERS,
@@ -31,22 +31,27 @@ class DesignBase(Model):
     """Base of every flow's design model: the design's name (it names the output folder), its flow (each flow
     narrows it to its own name), a free description, and the seed of its member-to-member variation."""
 
-    name: DesignName
-    flow: str
-    description: str = ""
-    seed: Seed = 0
+    name: DesignName = Field(description="Name of the design and of its output folder: letters, digits, '.', '_' "
+                             "and '-', at most 64 characters (no unit); required.")
+    flow: str = Field(description="The process flow that builds the design (no unit); required.")
+    description: str = Field("", description="Free text shown by `pkgcad list` and in the report (no unit).")
+    seed: Seed = Field(0, description="Seed of the member-to-member size draws of the `*_spread` keys: the same "
+                       "seed draws the same sizes (an integer, no unit).")
 
 
 class Grid(Model):
     """A rectangular array on a square pitch, centred on its owner; ``perimeter`` keeps only the outer ``rows``
     columns on the left and right and the outer ``rows_y`` (default ``rows``) rows at the top and bottom."""
 
-    pitch: Length
-    count_x: Count
-    count_y: Count
-    layout: Literal["full", "perimeter"] = "full"
-    rows: Count | None = None
-    rows_y: Count | None = None
+    pitch: Length = Field(description="Centre-to-centre spacing of neighbouring sites along x and y, mm.")
+    count_x: Count = Field(description="Sites along x (columns), a count.")
+    count_y: Count = Field(description="Sites along y (rows), a count.")
+    layout: Literal["full", "perimeter"] = Field("full", description='"full": a member on every site; "perimeter": '
+                                                 "only the outer `rows` columns and `rows_y` rows (no unit).")
+    rows: Count | None = Field(None, description='Columns kept at the left and right edges, a count; required when '
+                               'layout is "perimeter", unused otherwise.')
+    rows_y: Count | None = Field(None, description="Rows kept at the top and bottom edges in a perimeter layout, a "
+                                 "count; omitted: `rows`.")
 
     @model_validator(mode="after")
     def _grid_rules(self) -> Grid:
@@ -102,27 +107,30 @@ class Grid(Model):
 
 
 class Rect(Model):
-    """A centred rectangular footprint (mm)."""
+    """A rectangular footprint centred on the substrate (x = y = 0), mm."""
 
-    width: Length
-    length: Length
+    width: Length = Field(description="Extent along x, centred on x = 0, mm; required.")
+    length: Length = Field(description="Extent along y, centred on y = 0, mm; required.")
 
 
 class Substrate(Model):
     """Laminate substrate, ``width`` x ``length`` centred on the origin, ``thickness`` from z = 0 up (mm)."""
 
-    width: Length = 12.0
-    length: Length = 12.0
-    thickness: Length = 0.56
-    material: MaterialName = "BT"
+    width: Length = Field(12.0, description="Substrate extent along x, centred on x = 0, mm.")
+    length: Length = Field(12.0, description="Substrate extent along y, centred on y = 0, mm.")
+    thickness: Length = Field(0.56, description="From the second (ball) surface at z = 0 up to the first surface, "
+                              "which carries the chip-mounting area, mm (claim 1, step 1)).")
+    material: MaterialName = Field("BT", description="Laminate material, a material name.")
 
 
 class BallPads(Model):
-    """Copper ball pads on the substrate's ball side, one per solder ball (mm)."""
+    """Copper pads on the substrate's ball side (z = 0), one under each solder ball, on the ball layout (mm)."""
 
-    diameter: Length = 0.5
-    thickness: Length = 0.02
-    material: MaterialName = "Cu"
+    diameter: Length = Field(0.5, description="Pad diameter, mm: below the ball pitch and at least the ball's flat "
+                             "contact.")
+    thickness: Length = Field(0.02, description="Pad thickness, mm: the pads hang below the ball-side surface, from "
+                              "z = -thickness to z = 0.")
+    material: MaterialName = Field("Cu", description="Pad metal, a material name.")
 
 
 class SolderBalls(Grid):
@@ -130,13 +138,16 @@ class SolderBalls(Grid):
     stand-off), mm. ``diameter_spread`` is the standard deviation of each ball's diameter, drawn from the design
     seed; a ball's height scales with its diameter."""
 
-    pitch: Length = 1.0
-    count_x: Count = 10
-    count_y: Count = 10
-    diameter: Length = 0.6
-    height: Length = 0.5
-    diameter_spread: Spread = 0.0
-    material: MaterialName = "SAC305"
+    pitch: Length = Field(1.0, description="Ball pitch, centre to centre along x and y, mm; the array is centred "
+                          "on the substrate (x = y = 0).")
+    count_x: Count = Field(10, description="Ball columns along x, a count.")
+    count_y: Count = Field(10, description="Ball rows along y, a count.")
+    diameter: Length = Field(0.6, description="Diameter of the ball's sphere, mm.")
+    height: Length = Field(0.5, description="Stand-off of a reflowed ball, from its flat contact on the pad to its "
+                           "apex, mm: between half the diameter and the diameter.")
+    diameter_spread: Spread = Field(0.0, description="Standard deviation of each ball's diameter, mm (0: all "
+                                    "nominal), drawn from the design seed; a ball's height scales with it.")
+    material: MaterialName = Field("SAC305", description="Solder alloy, a material name.")
 
     @model_validator(mode="after")
     def _ball_rules(self) -> SolderBalls:

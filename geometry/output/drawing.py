@@ -92,7 +92,7 @@ def _auto_exaggeration(regions: Iterable[Region], window: tuple[float, float] | 
     return float(max(1.0, round(width / (4 * height), 1))) if height > 0 else 1.0
 
 
-def section_figure(build, out_path: str | Path, plane: str = "centre", steps: bool = False,
+def section_figure(build, out_path: str | Path, plane: str = "row", steps: bool = False,
                    exaggeration: float | None = None, window: tuple[float, float] | None = None,
                    dpi: int = 200) -> Path:
     """Draw and save the section of ``build`` through the named ``plane`` (one of its flow's ``views.planes``): the
@@ -105,11 +105,16 @@ def section_figure(build, out_path: str | Path, plane: str = "centre", steps: bo
     return write_figure(build_figure(build, plane, steps, exaggeration, window, dpi), out, dpi)
 
 
-def build_figure(build, plane: str = "centre", steps: bool = False, exaggeration: float | None = None,
+STRIP_COLUMNS = 4
+"""Panels per row of a process strip: longer flows wrap, so the strip stays legible at page width."""
+
+
+def build_figure(build, plane: str = "row", steps: bool = False, exaggeration: float | None = None,
                  window: tuple[float, float] | None = None, dpi: int = 200):
     """The matplotlib Figure (Agg canvas) that :func:`section_figure` saves: one panel of the finished stack, or
-    one panel per step. ``exaggeration`` defaults to a vertical stretch that makes the finished section about a
-    quarter as tall as it is wide (or as the ``window``)."""
+    one panel per step, :data:`STRIP_COLUMNS` to a row. ``plane`` defaults to the flow's ``row`` plane (through a
+    row of bumps or die pads, so their panel is never empty). ``exaggeration`` defaults to a vertical stretch that
+    makes the finished section about a quarter as tall as it is wide (or as the ``window``)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
@@ -121,17 +126,26 @@ def build_figure(build, plane: str = "centre", steps: bool = False, exaggeration
     panels = [(r, section(r.stack, point, normal)) for r in history]
     exag = exaggeration if exaggeration is not None else _auto_exaggeration(panels[-1][1], window)
     n = len(panels)
-    fig = Figure(figsize=(4.2 * n if steps else 10.0, 3.6 if steps else 4.5), dpi=dpi, layout="constrained")
+    cols = min(n, STRIP_COLUMNS)
+    rows = -(-n // cols)
+    b = np.array([r.bounds for r in panels[-1][1]]) if panels[-1][1] else np.array([[0.0, 0.0, 1.0, 1.0]])
+    du = (window[1] - window[0]) if window is not None else float(b[:, 2].max() - b[:, 0].min()) or 1.0
+    aspect = exag * float(b[:, 3].max() - b[:, 1].min()) / du
+    row_height = float(np.clip(4.2 * aspect * 1.25 + 1.0, 1.8, 3.6))
+    fig = Figure(figsize=(4.2 * cols if steps else 10.0, row_height * rows + 0.7 if steps else 4.5), dpi=dpi,
+                 layout="constrained")
     FigureCanvasAgg(fig)
-    axes = fig.subplots(1, n, sharey=True, squeeze=False)[0]
+    grid = fig.subplots(rows, cols, sharey=True, squeeze=False).ravel()
+    for ax in grid[n:]:
+        ax.set_axis_off()
     where = f"{plane} plane, y = {point[1]:.3f} mm"
-    for k, (ax, (res, regions)) in enumerate(zip(axes, panels, strict=True)):
-        last = k == n - 1
+    for k, (ax, (res, regions)) in enumerate(zip(grid[:n], panels, strict=True)):
+        last_in_row = k % cols == cols - 1 or n == 1
         title = (f"{res.index}. {res.step.key}\n({res.step.reference})" if steps
                  else f"{design.name}: section, {where}")
-        draw_section(regions, ax, levels, exaggeration=exag, window=window, legend=False, level_labels=last,
+        draw_section(regions, ax, levels, exaggeration=exag, window=window, legend=False, level_labels=last_in_row,
                      title=title)
-        if k:
+        if k % cols:
             ax.set_ylabel("")
     materials: dict[str, tuple] = {}
     for _, regions in panels:

@@ -45,11 +45,13 @@ def _bounds_record(b: np.ndarray) -> dict[str, list[float]]:
 
 
 def manifest(design_name: str, flow: str, params: dict, stack: Stack, checks: list[dict],
-             steps: list[dict], claims: list[dict] | None = None) -> dict:
+             steps: list[dict], claims: list[dict] | None = None, outline: dict | None = None,
+             balls: list[dict] | None = None) -> dict:
     """Manifest content: parameters as given, per body its solid volume (mm3, what the STEP holds), net volume
     (less embedded bodies) and mass (mg, of the net volume), bounds (mm); the geometry digest of the stack
     (:func:`geometry.output.digest.stack_digest`); checks (each a design ``rule`` or a ``claim`` limitation) and
-    whether every design rule passes; the claims (intended, embodied, why not); steps, versions."""
+    whether every design rule passes; the claims (intended, embodied, why not); the JEDEC-style outline numbers
+    (mm) and the balls by JEDEC name with their centres (mm, top view); steps, versions."""
     bodies = [
         {
             "name": b.name,
@@ -81,6 +83,8 @@ def manifest(design_name: str, flow: str, params: dict, stack: Stack, checks: li
         "checks": list(checks),
         "design_rules_pass": all(c.get("passed", True) for c in checks if c.get("kind", "rule") == "rule"),
         "claims": list(claims or []),
+        "outline": outline,
+        "balls": list(balls or []),
         "steps": list(steps),
         "versions": _versions(),
     }

@@ -63,7 +63,8 @@ def metrics(rows: Sequence[ClaimResult], th: Thermal, bom: Sequence[dict]) -> di
 
 def content(build, results: Sequence[CheckResult] | None = None, with_pictures: bool = True) -> dict:
     """The report of ``build`` as data: name, flow, description, claims file, claim matrix rows, every check
-    used, the bill of materials and totals, the thermal network, the metrics, (unless ``with_pictures`` is False)
+    used, the JEDEC-style outline, the bill of materials and totals, the thermal network, the metrics, (unless
+    ``with_pictures`` is False)
     the PNG pictures, ``passed`` (every design rule passes), ``embodied`` (the claims embodied) and ``summary``
     (one line on the claims)."""
     rows, checks = evaluate(build, results)
@@ -75,6 +76,7 @@ def content(build, results: Sequence[CheckResult] | None = None, with_pictures: 
             "totals": {"volume_mm3": sum(b["volume_mm3"] for b in bom), "mass_mg": sum(b["mass_mg"] for b in bom)},
             "thermal": th, "metrics": metrics(rows, th, bom),
             "pictures": pictures(build) if with_pictures else {},
+            "outline": build.flow.outline(build) if build.flow.outline else None,
             "passed": rules_pass(checks), "embodied": sorted(embodied(rows)),
             "summary": claim_summary(rows)}
 

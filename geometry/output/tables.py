@@ -8,11 +8,14 @@ from collections.abc import Sequence
 
 from ..core.claims import ClaimResult
 from ..core.results import CheckResult
+from ..measure.outline import Outline
 
 
-def format_checks(name: str, results: Sequence[CheckResult], claims: Sequence[ClaimResult] = ()) -> str:
+def format_checks(name: str, results: Sequence[CheckResult], claims: Sequence[ClaimResult] = (),
+                  outline: Outline | None = None) -> str:
     """A readable table of check results (``kind``: design rule or claim limitation; a failing rule is ``FAIL``, a
-    claim limitation not met is ``not met``), then, given the claim rows, which claims the design embodies."""
+    claim limitation not met is ``not met``), then, given the claim rows, which claims the design embodies, and,
+    given the outline, its JEDEC-style numbers on one line."""
     rows = [("check", "kind", "claim", "value", "limit", "unit", "result", "where")]
     for c in results:
         rows.append((c.name, c.kind, c.claim, f"{c.value:.6g}", f"{c.limit:.6g}", c.unit, c.verdict, c.where))
@@ -22,6 +25,8 @@ def format_checks(name: str, results: Sequence[CheckResult], claims: Sequence[Cl
         lines.append("  " + "  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip())
     if claims:
         lines.append("  " + claim_summary(claims))
+    if outline is not None:
+        lines.append("  outline (mm): " + ", ".join(f"{sym} {val}" for sym, val, _ in outline.table()))
     return "\n".join(lines)
 
 
@@ -60,6 +65,10 @@ def report_tables(c: dict) -> list[tuple[str, str, list[str], list[list[str]]]]:
                                  "failing design rule (see Checks) says the package cannot be built."),
                 ["claim", "text", "depends on", "intended", "status", "limitation", "check", "value / limit",
                  "check result"], claim_rows))
+    if c.get("outline") is not None:
+        out.append(("Outline (JEDEC style)", ("The numbers of the package outline drawing, measured from the built "
+                                              "package (JEDEC Publication 95, Design Guide 4.5 letters)."),
+                    ["symbol", "value", "meaning"], [list(r) for r in c["outline"].table()]))
     bom = [[b["name"], b["material"], str(b["count"]), f"{b['volume_mm3']:.4f}", f"{b['mass_mg']:.3f}"]
            for b in c["bom"]]
     bom.append(["total", "", str(sum(b["count"] for b in c["bom"])), f"{c['totals']['volume_mm3']:.4f}",

@@ -67,3 +67,17 @@ def test_files_written_atomically(small_build, tmp_path):
     with pytest.raises(ValueError, match="png or .svg"):
         section_figure(build, tmp_path / "section.pdf")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["section.png", "strip.svg"]
+
+
+def test_strip_cuts_a_bump_row_by_default_and_wraps(small_build):
+    """The default plane is the flow's ``row`` plane, so the bump panel is never empty (issue 12); more steps
+    than :data:`STRIP_COLUMNS` wrap onto a second row of panels."""
+    from geometry.output.drawing import STRIP_COLUMNS, build_figure
+
+    fig = build_figure(small_build, steps=True, dpi=50)
+    panels = [ax for ax in fig.axes if ax.get_title()]
+    assert len(panels) == len(small_build.history) > STRIP_COLUMNS
+    rows = {round(ax.get_position().y0, 3) for ax in panels}
+    assert len(rows) == 2 and "row plane" in fig._suptitle.get_text()
+    bumps = next(ax for ax in panels if "dispose_bumps" in ax.get_title())
+    assert any(p.get_gid() == "region:bumps" for p in bumps.patches)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from geometry import api
 from geometry.core.stack import Stack
 from tests.conftest import BALL_R
 
@@ -30,3 +31,11 @@ def test_manifest(ball_stack: Stack, ball_design: Path) -> None:
     assert data["totals"]["mass_mg"] == pytest.approx(sum(b.material.mass_mg(b.volume()) for b in ball_stack))
     assert {"pkgcad", "cadquery", "OCP", "trimesh", "numpy", "python"} <= set(data["versions"])
     assert data["versions"]["cadquery"].startswith("2.8")
+
+
+def test_manifest_names_the_balls(small_build, tmp_path) -> None:
+    """The balls by JEDEC name (A1 at the bottom view's top-left: the package's +x, +y corner) with centres."""
+    data = json.loads((api.export(small_build, api.check(small_build), tmp_path) / "manifest.json").read_text())
+    balls = {b["name"]: (b["x"], b["y"]) for b in data["balls"]}
+    assert len(balls) == 25 and balls["A1"] == pytest.approx((2.0, 2.0)) and balls["E5"] == pytest.approx((-2, -2))
+    assert balls["A5"] == pytest.approx((-2.0, 2.0)) and "I1" not in balls

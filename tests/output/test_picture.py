@@ -55,3 +55,25 @@ def test_cli_picture_bad_suffix_exits_2_and_writes_nothing(tmp_path, capsys) -> 
     assert main(["picture", str(recipe), "-o", str(tmp_path / "p.jpg")]) == 2
     assert "must end in .png or .html" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["small.toml"]
+
+
+def test_cli_picture_whole_and_cut_at_a_named_plane(tmp_path) -> None:
+    """``--view whole`` draws the package uncut; a cut view is cut open at ``--plane``: three different pictures
+    of the requested size."""
+    recipe = write_recipe(tmp_path / "small.toml", small_recipe())
+    out = {}
+    for name, extra in (("whole", ["--view", "whole"]), ("centre", []), ("row", ["--plane", "row"])):
+        path = tmp_path / f"{name}.png"
+        assert main(["picture", str(recipe), "-o", str(path), "--width", "160", "--height", "120", *extra]) == 0
+        out[name] = path.read_bytes()
+        assert out[name][16:24] == (160).to_bytes(4, "big") + (120).to_bytes(4, "big")
+    assert len(set(out.values())) == 3
+
+
+def test_cli_bottom_view_is_the_ball_map(tmp_path) -> None:
+    recipe = write_recipe(tmp_path / "small.toml", small_recipe())
+    svg = tmp_path / "balls.svg"
+    assert main(["picture", str(recipe), "--view", "bottom", "-o", str(svg)]) == 0
+    text = svg.read_text()
+    assert text.count('id="ball:') == 25 and 'id="ball:A1"' in text and 'id="ball:E5"' in text
+    assert main(["picture", str(recipe), "--view", "bottom", "-o", str(tmp_path / "b.html")]) == 2

@@ -20,6 +20,7 @@ CAVITY = Flow(
     thermal=thermal.network,
     views=views.VIEWS,
     claim_checks=names.CLAIM_LIMITATIONS,
+    outline=views.outline,
 )
 
 __all__ = ["CAVITY", "CavityDesign"]

@@ -13,27 +13,38 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from ...core.models import BallPads, DesignBase, SolderBalls, Substrate
-from ...core.params import Count, Length, MaterialName, Model, Offset
+from ...core.params import DEGREES, MM, Count, Length, MaterialName, Model, Offset
 from . import rules
 from .wires import WirePlan, on_side
 
-Angle = Annotated[float, Field(ge=0, lt=30, allow_inf_nan=False, strict=True)]
+Angle = Annotated[float, Field(ge=0, lt=30, allow_inf_nan=False, strict=True, json_schema_extra=DEGREES)]
+"""An angle in degrees, from 0 up to (not including) 30."""
+Radius = Annotated[float, Field(ge=0, le=10, allow_inf_nan=False, strict=True, json_schema_extra=MM)]
+"""A corner radius in mm, 0 (square corners) to 10."""
+WireDiameter = Annotated[float, Field(ge=0.015, le=0.05, allow_inf_nan=False, strict=True, json_schema_extra=MM)]
+"""A bond wire's diameter in mm, 15 to 50 um."""
 
 
 class CavitySubstrate(Substrate):
     """Laminate substrate with a through opening; bottom surface at z = 0."""
 
-    thickness: Length = 0.36
+    thickness: Length = Field(0.36, description="From the bottom surface (bottom pads, slice) at z = 0 up to the top "
+                              "surface (bond fingers, mold), mm.")
 
 
 class Opening(Model):
     """Through opening (window) of the substrate, a rounded rectangle centred at (offset_x, offset_y)."""
 
-    width: Length = 4.0
-    length: Length = 4.0
-    corner_radius: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False, strict=True)] = 0.0
-    offset_x: Offset = 0.0
-    offset_y: Offset = 0.0
+    width: Length = Field(4.0, description="Opening extent along x, mm: 0.1 mm of substrate stays on each side; "
+                          "against the die's it picks claim 5, 6 or 7 (die smaller, equal, larger).")
+    length: Length = Field(4.0, description="Opening extent along y, mm: 0.1 mm of substrate stays on each side; "
+                           "against the die's it picks claim 5, 6 or 7 (die smaller, equal, larger).")
+    corner_radius: Radius = Field(0.0, description="Radius of the opening's rounded corners, mm (0: square); at "
+                                  "most half its smaller side.")
+    offset_x: Offset = Field(0.0, description="Offset of the opening's centre from the substrate's centre along x, "
+                             "mm; the die, fingers and heat slug follow it.")
+    offset_y: Offset = Field(0.0, description="Offset of the opening's centre from the substrate's centre along y, "
+                             "mm; the die, fingers and heat slug follow it.")
 
 
 class BondFingers(Model):
@@ -43,59 +54,70 @@ class BondFingers(Model):
     to the fingers' inner ends; ``pitch`` is their spacing along each side (at least the die pad pitch: fan-out).
     """
 
-    length: Length = 0.3
-    width: Length = 0.08
-    thickness: Length = 0.015
-    pitch: Length = 0.16
-    gap: Length = 0.3
-    material: MaterialName = "Cu"
+    length: Length = Field(0.3, description="Finger length, outwards from its inner end, mm.")
+    width: Length = Field(0.08, description="Finger width along the side it sits on, mm.")
+    thickness: Length = Field(0.015, description="Finger thickness above the substrate's top surface, mm.")
+    pitch: Length = Field(0.16, description="Finger spacing along each side, centre to centre, mm: above the width, "
+                          "at least die.pad_pitch (fan-out).")
+    gap: Length = Field(0.3, description="From the edge the fingers face (the opening's, or the die's when it is "
+                        "over the opening) to their inner ends, mm.")
+    material: MaterialName = Field("Cu", description="Finger metal, a material name.")
 
 
 class SliceAdhesive(Model):
     """Adhesive that bonds the metal slice under the substrate (claim 4); it leaves the opening open."""
 
-    thickness: Length = 0.03
-    material: MaterialName = "adhesive_film"
+    thickness: Length = Field(0.03, description="Adhesive thickness below the bottom surface, mm: the slice's top "
+                              "(the cavity floor) is at z = -thickness; at least bottom_pads.thickness.")
+    material: MaterialName = Field("adhesive_film", description="Adhesive, a material name.")
 
 
 class MetalSlice(Model):
     """Metal slice under the substrate covering the opening and the bottom pads (claims 1, 9); footprint defaults
     to the substrate's."""
 
-    thickness: Length = 0.15
-    width: Length | None = None
-    length: Length | None = None
-    material: MaterialName = "Cu"
+    thickness: Length = Field(0.15, description="Slice thickness below its adhesive, mm: the etched slug keeps it "
+                              "and must be thinner than the balls are tall (claim 3).")
+    width: Length | None = Field(None, description="Slice extent along x, centred on the substrate, mm; omitted: "
+                                 "the substrate's width.")
+    length: Length | None = Field(None, description="Slice extent along y, centred on the substrate, mm; omitted: "
+                                  "the substrate's length.")
+    material: MaterialName = Field("Cu", description='Slice metal, a material name: "Cu" for copper (claims 9-10).')
 
 
 class Die(Model):
     """Die with bond pads along its four top edges. ``placement``: ``inside`` the opening, on the slice (claims 5,
     6), or ``over`` it, on the substrate top (claims 7, 8)."""
 
-    width: Length = 3.0
-    length: Length = 3.0
-    thickness: Length = 0.25
-    placement: Literal["inside", "over"] = "inside"
-    pads_per_side: Count = 16
-    pad_pitch: Length = 0.12
-    pad_size: Length = 0.07
-    pad_thickness: Length = 0.005
-    pad_inset: Length = 0.1
-    material: MaterialName = "Si"
-    pad_material: MaterialName = "Al"
+    width: Length = Field(3.0, description="Die extent along x, centred on the opening, mm.")
+    length: Length = Field(3.0, description="Die extent along y, centred on the opening, mm.")
+    thickness: Length = Field(0.25, description="From the die's base (on its adhesive) to its top surface, mm.")
+    placement: Literal["inside", "over"] = Field("inside", description='"inside": on the slice in the opening, no '
+                                                 'larger than it (claims 5, 6); "over": on the substrate top, larger '
+                                                 "than the opening (claims 7, 8) (no unit).")
+    pads_per_side: Count = Field(16, description="Bond pads along each of the four top edges, a count; one wire "
+                                 "and one finger per pad.")
+    pad_pitch: Length = Field(0.12, description="Pad spacing along each edge, centre to centre, mm.")
+    pad_size: Length = Field(0.07, description="Side of each square die pad, mm.")
+    pad_thickness: Length = Field(0.005, description="Pad thickness above the die's top surface, mm.")
+    pad_inset: Length = Field(0.1, description="From the die edge to the pad centres, mm: at least half the pad "
+                              "size.")
+    material: MaterialName = Field("Si", description="Die material, a material name.")
+    pad_material: MaterialName = Field("Al", description="Pad metal, a material name.")
 
 
 class DieAdhesive(Model):
     """Die attach (claims 5-8). Over the opening it also fills the opening down to the slice (claim 7)."""
 
-    thickness: Length = 0.025
-    material: MaterialName = "die_attach"
+    thickness: Length = Field(0.025, description="Adhesive thickness under the die, mm: on the slice (inside) or "
+                              "on the substrate's top surface (over).")
+    material: MaterialName = Field("die_attach", description="Die attach, a material name.")
 
 
 class GapFill(Model):
     """The other adhesive that fills the gap between a smaller die and the opening wall (claim 5)."""
 
-    material: MaterialName = "underfill"
+    material: MaterialName = Field("underfill", description="Gap fill, a material name.")
 
 
 class BondWires(Model):
@@ -105,65 +127,81 @@ class BondWires(Model):
     above the highest loop top.
     """
 
-    diameter: Annotated[float, Field(ge=0.015, le=0.05, allow_inf_nan=False, strict=True)] = 0.025
-    material: Literal["Au", "Cu"] = "Au"
-    loop_height: Length = 0.25
-    ball_diameter: Length = 0.06
-    ball_height: Length = 0.015
-    min_cover: Length = 0.075
+    diameter: WireDiameter = Field(0.025, description="Wire diameter, mm.")
+    material: Literal["Au", "Cu"] = Field("Au", description='Wire metal, a material name: "Au" or "Cu".')
+    loop_height: Length = Field(0.25, description="Top of the wire loops above the die's top surface, mm.")
+    ball_diameter: Length = Field(0.06, description="Diameter of the ball bond on each die pad, mm: below "
+                                  "die.pad_pitch.")
+    ball_height: Length = Field(0.015, description="Height of the ball bond above its die pad, mm.")
+    min_cover: Length = Field(0.075, description="Least mold above the highest loop top, mm.")
 
 
 class MoldCompound(Model):
     """Mold cap on the substrate top: ``thickness`` above the top surface, footprint defaults to the substrate's
     less 0.5 mm a side, walls drafted inwards by ``draft_angle`` degrees."""
 
-    thickness: Length = 0.6
-    width: Length | None = None
-    length: Length | None = None
-    draft_angle: Angle = 0.0
-    material: MaterialName = "EMC"
+    thickness: Length = Field(0.6, description="Mold height above the substrate's top surface, mm.")
+    width: Length | None = Field(None, description="Mold footprint along x at its base, centred on the substrate, "
+                                 "mm: smaller than the substrate (claim 1); omitted: the substrate's less 1 mm.")
+    length: Length | None = Field(None, description="Mold footprint along y at its base, centred on the substrate, "
+                                  "mm: smaller than the substrate (claim 1); omitted: the substrate's less 1 mm.")
+    draft_angle: Angle = Field(0.0, description="Inward draft of the mold walls from vertical, degrees (0: "
+                               "vertical).")
+    material: MaterialName = Field("EMC", description="Mold compound, a material name.")
 
 
 class HeatSlug(Model):
     """The pattern the etch keeps of the slice (claims 1, 11): a rounded rectangle centred on the opening, by
     default the opening grown by ``margin`` on every side."""
 
-    width: Length | None = None
-    length: Length | None = None
-    margin: Length = 0.5
-    corner_radius: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False, strict=True)] = 0.0
+    width: Length | None = Field(None, description="Slug extent along x, centred on the opening, mm; omitted: the "
+                                 "opening's width plus 2 x margin.")
+    length: Length | None = Field(None, description="Slug extent along y, centred on the opening, mm; omitted: the "
+                                  "opening's length plus 2 x margin.")
+    margin: Length = Field(0.5, description="How far the slug reaches beyond the opening on each side where its "
+                           "width or length is omitted, mm.")
+    corner_radius: Radius = Field(0.0, description="Radius of the slug's rounded corners, mm (0: square).")
 
 
 class CavityBalls(SolderBalls):
     """Solder balls on the bottom pads (claims 2-3)."""
 
-    pitch: Length = 0.8
-    count_x: Count = 14
-    count_y: Count = 14
-    layout: Literal["full", "perimeter"] = "perimeter"
-    rows: Count | None = 4
-    diameter: Length = 0.45
-    height: Length = 0.38
+    pitch: Length = Field(0.8, description="Ball pitch, centre to centre along x and y, mm; the array is centred "
+                          "on the substrate (x = y = 0), not on the opening.")
+    count_x: Count = Field(14, description="Ball columns along x, a count.")
+    count_y: Count = Field(14, description="Ball rows along y, a count.")
+    layout: Literal["full", "perimeter"] = Field("perimeter", description='"full": a ball on every site; '
+                                                 '"perimeter": only the outer `rows` columns and `rows_y` rows, '
+                                                 "leaving the centre to the heat slug (no unit).")
+    rows: Count | None = Field(4, description='Columns kept at the left and right edges, a count; required when '
+                               'layout is "perimeter", unused otherwise.')
+    diameter: Length = Field(0.45, description="Diameter of the ball's sphere, mm.")
+    height: Length = Field(0.38, description="Stand-off of a reflowed ball, from its flat contact on the pad to its "
+                           "apex, mm: taller than the slug is thick (claim 3).")
 
 
 
 class CavityDesign(DesignBase):
     """A complete cavity design (claims 1-11 of 003_f6beeb7f75e78ceb.txt)."""
 
-    flow: Literal["cavity"] = "cavity"
-    substrate: CavitySubstrate = CavitySubstrate()
-    opening: Opening = Opening()
-    bond_fingers: BondFingers = BondFingers()
-    bottom_pads: BallPads = BallPads(diameter=0.35, thickness=0.015)
-    slice_adhesive: SliceAdhesive = SliceAdhesive()
-    metal_slice: MetalSlice = MetalSlice()
-    die: Die = Die()
-    die_adhesive: DieAdhesive = DieAdhesive()
-    gap_fill: GapFill = GapFill()
-    bond_wires: BondWires = BondWires()
-    mold_compound: MoldCompound = MoldCompound()
-    heat_slug: HeatSlug = HeatSlug()
-    solder_balls: CavityBalls = CavityBalls()
+    flow: Literal["cavity"] = Field("cavity", description='"cavity": the process of claims 1-11 of '
+                                    "003_f6beeb7f75e78ceb.txt (no unit); required.")
+    substrate: CavitySubstrate = Field(CavitySubstrate(), description="The substrate with an opening (claim 1): "
+                                       "z = 0 at its bottom surface.")
+    opening: Opening = Field(Opening(), description="The substrate's through opening (claim 1).")
+    bond_fingers: BondFingers = Field(BondFingers(), description="Bond fingers on the substrate's top surface, the "
+                                      "wires' ends (claim 1).")
+    bottom_pads: BallPads = Field(BallPads(diameter=0.35, thickness=0.015), description="The bond pads on the "
+                                  "bottom surface (claim 1), one per ball.")
+    slice_adhesive: SliceAdhesive = Field(SliceAdhesive(), description="The adhesive under the slice (claim 4).")
+    metal_slice: MetalSlice = Field(MetalSlice(), description="The metal slice (claims 1, 9).")
+    die: Die = Field(Die(), description="The die, inside or over the opening (claims 1, 5-8).")
+    die_adhesive: DieAdhesive = Field(DieAdhesive(), description="The die attach (claims 5-8).")
+    gap_fill: GapFill = Field(GapFill(), description="The second adhesive around a smaller die (claim 5).")
+    bond_wires: BondWires = Field(BondWires(), description="The bond wires, die to substrate top (claim 1).")
+    mold_compound: MoldCompound = Field(MoldCompound(), description="The encapsulating mold compound (claim 1).")
+    heat_slug: HeatSlug = Field(HeatSlug(), description="What the etch keeps of the slice (claims 1, 10, 11).")
+    solder_balls: CavityBalls = Field(CavityBalls(), description="The solder balls on the bottom pads (claims 2, 3).")
 
     # --- the claimed die variant ---
     @property

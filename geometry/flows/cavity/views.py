@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...core.flow import Views
+from ...core.flow import Build, Views
+from ...core.jedec import BallMap, grid_ball_map
+from ...measure.outline import Outline, ball_outline
+from . import names as n
 from .params import CavityDesign
 
 LEVELS = ("z_top", "z_floor", "z_die_top", "z_mold_top", "z_seating_plane")
@@ -23,6 +26,21 @@ def pad_row(d: CavityDesign) -> float:
     return float(pads[pads[:, 2] == 0][0, 1])
 
 
-VIEWS = Views(levels, {"centre": lambda d: 0.0, "row": pad_row, "balls": lambda d: d.solder_balls.row_plane_y()})
+def outline(build: Build) -> Outline:
+    """The JEDEC-style outline numbers of the finished package (mm): body from the substrate, balls as designed."""
+    balls = build.design.solder_balls
+    return ball_outline(build.stack, n.SOLDER_BALLS, n.SUBSTRATE, balls.diameter, balls.pitch)
+
+
+def ball_map(design) -> BallMap:
+    """The balls with their JEDEC names (A1 at the bottom view's top-left corner), on the substrate's outline."""
+    b, s = design.solder_balls, design.substrate
+    return grid_ball_map(b.sites(), b.populated(), b.pitch, b.pitch, "top-left", b.diameter, (s.width, s.length))
+
+
+PLANES = {"centre": lambda d: 0.0, "row": pad_row, "balls": lambda d: d.solder_balls.row_plane_y()}
+"""Section planes by name: the y (mm) of each (normal +y)."""
+
+VIEWS = Views(levels, PLANES, ball_map)
 """Section planes: ``centre`` through the package centre, ``row`` through the side-0 die pads, ``balls`` through
-the ball row nearest the centre."""
+the ball row nearest the centre. Balls are named by :func:`ball_map`."""

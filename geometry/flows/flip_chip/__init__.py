@@ -20,6 +20,7 @@ FLIP_CHIP = Flow(
     thermal=thermal.network,
     views=views.VIEWS,
     claim_checks=names.CLAIM_LIMITATIONS,
+    outline=views.outline,
 )
 
 __all__ = ["FLIP_CHIP", "FlipChipDesign"]

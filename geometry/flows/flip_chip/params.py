@@ -10,7 +10,7 @@ import math
 from typing import Literal
 
 import numpy as np
-from pydantic import StrictBool, model_validator
+from pydantic import Field, StrictBool, model_validator
 
 from ...core.models import BallPads, DesignBase, Grid, Rect, SolderBalls, Substrate
 from ...core.params import (
@@ -28,25 +28,33 @@ from . import rules
 
 
 class BumpPads(Model):
-    """Copper bond pads on the chip-mounting area, one under each bump (claim 5)."""
+    """Copper bond pads on the chip-mounting area, one under each bump, on the bump layout (claim 5)."""
 
-    enabled: StrictBool = True
-    diameter: Length = 0.11
-    thickness: Length = 0.015
-    material: MaterialName = "Cu"
+    enabled: StrictBool = Field(True, description="Whether the chip-mounting area carries bond pads under the bumps "
+                                "(claim 5): true or false, no unit.")
+    diameter: Length = Field(0.11, description="Pad diameter, mm: at least the bump's base and below the bump "
+                             "pitch.")
+    thickness: Length = Field(0.015, description="Pad thickness, mm, from the first surface (z = "
+                              "substrate.thickness) up; the bumps stand on the pads.")
+    material: MaterialName = Field("Cu", description="Pad metal, a material name.")
 
 
 class Bumps(Grid):
     """Conductive bumps (claims 1-3): barrel-shaped solder, a sphere of ``diameter`` cut flat at its base and at
-    ``height`` (the flat end of step 2)."""
+    ``height`` (the flat end of step 2), on a grid centred on the chip-mounting area."""
 
-    pitch: Length = 0.2
-    count_x: Count = 20
-    count_y: Count = 20
-    diameter: Length = 0.12
-    height: Length = 0.09
-    height_spread: Spread = 0.0
-    material: MaterialName = "SnPb63"
+    pitch: Length = Field(0.2, description="Bump pitch, centre to centre along x and y, mm; the array is centred on "
+                          "the chip-mounting area (x = y = 0).")
+    count_x: Count = Field(20, description="Bump columns along x, a count.")
+    count_y: Count = Field(20, description="Bump rows along y, a count.")
+    diameter: Length = Field(0.12, description="Diameter of the bump's sphere, mm: above the height (plus 3 x "
+                             "height_spread), so every bump has a flat end.")
+    height: Length = Field(0.09, description="Bump height from its base (on its pad, or on the first surface "
+                           "without pads) to its flat end, mm (claim 1, step 2)).")
+    height_spread: Spread = Field(0.0, description="Standard deviation of each bump's height, mm (0: all nominal), "
+                                  "drawn from the design seed.")
+    material: MaterialName = Field("SnPb63", description='Bump solder, a material name: "Sn", "Pb" or "SnPb63" '
+                                   "for tin, lead or tin/lead (claim 3).")
 
     @model_validator(mode="after")
     def _bump_rules(self) -> Bumps:
@@ -79,24 +87,33 @@ class FirstEncapsulant(Model):
     with the bump ends. ``polish_plane`` is the height above the first surface that polishing leaves.
     """
 
-    thickness: Length | None = None
-    polish: StrictBool = False
-    polish_plane: Length | None = None
-    material: MaterialName = "EMC_fine"
+    thickness: Length | None = Field(None, description="As-deposited height above the first surface, mm; omitted: "
+                                     "formed flush with the bump ends (claim 1, step 3)).")
+    polish: StrictBool = Field(False, description="Polish the encapsulant and the bumps together down to "
+                               "`polish_plane` after step 3) (claim 4): true or false, no unit.")
+    polish_plane: Length | None = Field(None, description="Height above the first surface that polishing leaves, "
+                                        "mm: above the bump base, at most the bump ends; required with polish = "
+                                        "true, refused without.")
+    material: MaterialName = Field("EMC_fine", description="Encapsulant, a material name.")
 
 
 class Chip(Model):
     """Semiconductor chip mounted face-down (step 4); its bond pads sit on the bump ends, one per bump."""
 
-    width: Length = 6.0
-    length: Length = 6.0
-    thickness: Length = 0.4
-    offset_x: Offset = 0.0
-    offset_y: Offset = 0.0
-    pad_diameter: Length = 0.08
-    pad_thickness: Length = 0.005
-    material: MaterialName = "Si"
-    pad_material: MaterialName = "Al"
+    width: Length = Field(6.0, description="Chip extent along x, mm.")
+    length: Length = Field(6.0, description="Chip extent along y, mm.")
+    thickness: Length = Field(0.4, description="From the chip's face (its bond-pad side, facing the substrate) to "
+                              "its back, mm.")
+    offset_x: Offset = Field(0.0, description="Offset of the chip's centre from the chip-mounting area's centre "
+                             "along x, mm (0: centred); its pads move with it.")
+    offset_y: Offset = Field(0.0, description="Offset of the chip's centre from the chip-mounting area's centre "
+                             "along y, mm (0: centred); its pads move with it.")
+    pad_diameter: Length = Field(0.08, description="Diameter of the chip's bond pads, one per bump on the bump "
+                                 "layout, mm: below the bump pitch.")
+    pad_thickness: Length = Field(0.005, description="Bond-pad thickness, mm: from the first encapsulant's top (the "
+                                  "bump ends) up to the chip's face.")
+    material: MaterialName = Field("Si", description="Chip material, a material name.")
+    pad_material: MaterialName = Field("Al", description="Bond-pad metal, a material name.")
 
 
 class SecondEncapsulant(Model):
@@ -107,41 +124,57 @@ class SecondEncapsulant(Model):
     (claim 6) the chip back must be covered by at least ``min_cover``. Footprint defaults to the substrate's.
     """
 
-    width: Length | None = None
-    length: Length | None = None
-    cap_thickness: Length | None = None
-    chip_back: Literal["encapsulated", "exposed"] = "encapsulated"
-    min_cover: Length = 0.05
-    material: MaterialName = "EMC"
+    width: Length | None = Field(None, description="Mold footprint along x, centred on the substrate, mm; "
+                                 "omitted: the substrate's width.")
+    length: Length | None = Field(None, description="Mold footprint along y, centred on the substrate, mm; "
+                                  "omitted: the substrate's length.")
+    cap_thickness: Length | None = Field(None, description="Mold height above the first surface, mm: required when "
+                                         'the chip back is "encapsulated", omitted (or the chip back\'s height) '
+                                         'when "exposed".')
+    chip_back: Literal["encapsulated", "exposed"] = Field("encapsulated", description='"encapsulated": the mold '
+                                                          'covers the chip back (claim 6); "exposed": the mold top '
+                                                          "is flush with it (claim 7) (no unit).")
+    min_cover: Length = Field(0.05, description="Least mold over an encapsulated chip back (claim 6), mm.")
+    material: MaterialName = Field("EMC", description="Mold compound, a material name.")
 
 
 class HeatSink(Model):
     """Drop-in heat sink (claim 8): a plate on four corner legs standing on the first surface, inside the mold."""
 
-    width: Length = 10.0
-    length: Length = 10.0
-    thickness: Length = 0.2
-    standoff: Length = 0.6
-    leg_width: Length = 0.8
-    min_clearance: Length = 0.05
-    material: MaterialName = "Cu"
+    width: Length = Field(10.0, description="Plate extent along x, centred on the substrate, mm: inside the mold "
+                          "footprint.")
+    length: Length = Field(10.0, description="Plate extent along y, centred on the substrate, mm: inside the mold "
+                           "footprint.")
+    thickness: Length = Field(0.2, description="Plate thickness, mm: its top stays below the mold top.")
+    standoff: Length = Field(0.6, description="Height of the plate's underside above the first surface (the leg "
+                             "height), mm.")
+    leg_width: Length = Field(0.8, description="Side of each square corner leg, mm; the legs stand outside the "
+                              "chip-mounting area.")
+    min_clearance: Length = Field(0.05, description="Least gap from the plate's underside to the chip back and from "
+                                  "the legs to the chip-mounting area, mm.")
+    material: MaterialName = Field("Cu", description="Heat-sink metal, a material name.")
 
 
 
 class FlipChipDesign(DesignBase):
     """A complete flip-chip design (claims 1-8 of 000_9630dddb18a83760.txt)."""
 
-    flow: Literal["flip-chip"] = "flip-chip"
-    substrate: Substrate = Substrate()
-    chip_area: Rect = Rect(width=8.0, length=8.0)
-    bump_pads: BumpPads = BumpPads()
-    bumps: Bumps = Bumps()
-    first_encapsulant: FirstEncapsulant = FirstEncapsulant()
-    chip: Chip = Chip()
-    second_encapsulant: SecondEncapsulant = SecondEncapsulant(cap_thickness=0.8)
-    heat_sink: HeatSink | None = None
-    ball_pads: BallPads = BallPads()
-    solder_balls: SolderBalls = SolderBalls()
+    flow: Literal["flip-chip"] = Field("flip-chip", description='"flip-chip": the process of claims 1-8 of '
+                                       "000_9630dddb18a83760.txt (no unit); required.")
+    substrate: Substrate = Field(Substrate(), description="The substrate (claim 1, step 1)): z = 0 at its second "
+                                 "(ball) surface.")
+    chip_area: Rect = Field(Rect(width=8.0, length=8.0), description="The chip-mounting area on the first surface "
+                            "(claim 1, step 1)), centred on the substrate.")
+    bump_pads: BumpPads = Field(BumpPads(), description="Bond pads on the chip-mounting area (claim 5).")
+    bumps: Bumps = Field(Bumps(), description="The conductive elements (claim 1, step 2); claims 2-3).")
+    first_encapsulant: FirstEncapsulant = Field(FirstEncapsulant(), description="The first encapsulant (claim 1, "
+                                                "step 3)) and its polish (claim 4).")
+    chip: Chip = Field(Chip(), description="The semiconductor chip (claim 1, step 4)).")
+    second_encapsulant: SecondEncapsulant = Field(SecondEncapsulant(cap_thickness=0.8), description="The second "
+                                                  "encapsulant (claim 1, step 5); claims 6-7).")
+    heat_sink: HeatSink | None = Field(None, description="A drop-in heat sink (claim 8).")
+    ball_pads: BallPads = Field(BallPads(), description="Pads on the second surface under the solder balls.")
+    solder_balls: SolderBalls = Field(SolderBalls(), description="The solder balls (claim 1, step 6)).")
 
     # --- derived z-levels (mm, z = 0 at the substrate's second surface) ---
     @property
