@@ -163,6 +163,16 @@ class HeatSlug(Model):
     corner_radius: Radius = Field(0.0, description="Radius of the slug's rounded corners, mm (0: square).")
 
 
+class BottomPads(BallPads):
+    """Copper bond pads on the substrate's bottom surface (claim 1), one under each solder ball, on the ball layout
+    (mm). A section that gives some keys takes these defaults for the others."""
+
+    diameter: Length = Field(0.35, description="Pad diameter, mm: below the ball pitch and at least the ball's flat "
+                             "contact.")
+    thickness: Length = Field(0.015, description="Pad thickness, mm: the pads hang below the substrate's bottom "
+                              "surface, from z = -thickness to z = 0; at most slice_adhesive.thickness.")
+
+
 class CavityBalls(SolderBalls):
     """Solder balls on the bottom pads (claims 2-3)."""
 
@@ -191,8 +201,8 @@ class CavityDesign(DesignBase):
     opening: Opening = Field(Opening(), description="The substrate's through opening (claim 1).")
     bond_fingers: BondFingers = Field(BondFingers(), description="Bond fingers on the substrate's top surface, the "
                                       "wires' ends (claim 1).")
-    bottom_pads: BallPads = Field(BallPads(diameter=0.35, thickness=0.015), description="The bond pads on the "
-                                  "bottom surface (claim 1), one per ball.")
+    bottom_pads: BottomPads = Field(BottomPads(), description="The bond pads on the bottom surface (claim 1), one "
+                                    "per ball.")
     slice_adhesive: SliceAdhesive = Field(SliceAdhesive(), description="The adhesive under the slice (claim 4).")
     metal_slice: MetalSlice = Field(MetalSlice(), description="The metal slice (claims 1, 9).")
     die: Die = Field(Die(), description="The die, inside or over the opening (claims 1, 5-8).")

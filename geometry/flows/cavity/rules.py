@@ -153,6 +153,11 @@ def slug_under_die_exposes_pads(d: CavityDesign) -> None:
              f"so the slug stays under the die")
     if gw > sw + TOL or gl > sln + TOL:
         fail("heat_slug.width", gw, f"x length {fmt(gl)} must fit within the slice {fmt(sw)} x {fmt(sln)}")
+    cx, cy = d.opening_centre
+    if abs(cx) + gw / 2 > sw / 2 + TOL or abs(cy) + gl / 2 > sln / 2 + TOL:
+        fail("heat_slug.width", gw, f"x length {fmt(gl)} centred on the opening at ({fmt(cx)}, {fmt(cy)}) reaches "
+             f"beyond the slice {fmt(sw)} x {fmt(sln)}, centred on the substrate: the etch would clip the slug at the "
+             f"slice edge; make the slug smaller or the slice larger")
     pads = b.positions() - np.array(d.opening_centre)
     r = bp.diameter / 2
     clear = (np.abs(pads[:, 0]) >= gw / 2 + r - TOL) | (np.abs(pads[:, 1]) >= gl / 2 + r - TOL)

@@ -38,3 +38,23 @@ def test_crossing_wires_are_found():
     c = WirePlan(start=(2, 0, 0), end=(3, 1, 0), side=0)
     assert crossing([a, b]) == (0, 1)
     assert crossing([a, c]) is None
+
+
+def test_partial_bottom_pads_keep_the_cavity_defaults():
+    """A [bottom_pads] section with only a diameter takes the cavity's pad thickness (0.015 mm), not the
+    flip-chip ball pads' 0.02 (issue 12: cavity-production shipped with 0.02)."""
+    d = load_design(small_cavity(bottom_pads={"diameter": 0.4}))
+    assert d.bottom_pads.diameter == 0.4 and d.bottom_pads.thickness == 0.015
+    assert load_design(small_cavity()).bottom_pads.thickness == 0.015
+
+
+def test_slug_offset_past_the_slice_edge_is_refused():
+    """A slug centred on an offset opening that would reach past the slice edge is refused, not silently clipped
+    by the etch (issue 12: -4.5 % slug volume with every check passing)."""
+    recipe = small_cavity(opening={"width": 3.0, "length": 3.0, "offset_x": 0.6}, metal_slice={"width": 7.6,
+                          "length": 7.6}, solder_balls={"count_x": 10, "count_y": 10, "layout": "perimeter", "rows": 1})
+    assert load_design(recipe).slug_footprint == (4.0, 4.0)
+    recipe["heat_slug"] = {"width": 7.0, "length": 3.8}
+    with pytest.raises(ParameterError, match=r"heat_slug.width 7 x length 3.8 centred on the opening at \(0.6, 0\) "
+                                             r"reaches beyond the slice 7.6 x 7.6, centred on the substrate"):
+        load_design(recipe)
