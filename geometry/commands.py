@@ -39,11 +39,20 @@ def recipe_paths(items: list[str]) -> list[Path]:
 
 
 def load_all(items: list[str]) -> list:
-    """Every recipe of ``items``, validated; design names must be unique."""
+    """Every recipe of ``items``, validated; design names must be unique. Every invalid recipe is reported (one
+    message each), not only the first."""
     paths = recipe_paths(items)
     if not paths:
         raise ParameterError("no recipe given")
-    designs = [load(p) for p in paths]
+    designs, errors = [], []
+    for p in paths:
+        try:
+            designs.append(load(p))
+        except ParameterError as e:
+            errors.append(str(e))
+    if errors:
+        raise ParameterError("\n".join(errors) + (f"\n{len(errors)} of {len(paths)} recipes are invalid"
+                                                  if len(errors) > 1 else ""))
     names = [d.name for d in designs]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:

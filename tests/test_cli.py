@@ -192,3 +192,12 @@ def test_require_claims_refuses_a_design_that_does_not_embody_them(tmp_path, cap
     assert "--require-claims 12 is not a claim of the flip-chip flow (claims 1-8)" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["build", str(r), "--require-claims", "one"])
+
+
+def test_check_of_a_folder_reports_every_invalid_recipe(tmp_path, capsys):
+    write_recipe(tmp_path / "a.toml", small_recipe(name="a", bumps={"pitch": 0.1}))
+    write_recipe(tmp_path / "b.toml", small_recipe(name="b"))
+    write_recipe(tmp_path / "c.toml", small_recipe(name="c", solder_balls={"diameter": 2.0}))
+    assert main(["check", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "a.toml: bumps.pitch 0.1" in err and "c.toml: solder_balls." in err and "2 of 3 recipes are invalid" in err
