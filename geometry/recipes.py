@@ -1,9 +1,13 @@
 """Recipes: TOML files that name a design, its flow and its parameters (mm), read with a size bound and validated
-into the flow's design model (:func:`geometry.flows.load_design`); and which defaults a recipe took
-(:func:`defaults_taken`, printed by ``pkgcad check --explain``)."""
+into the flow's design model (:func:`geometry.flows.load_design`); CSV site files an array names
+(``sites_file``, read into its ``sites``); and which defaults a recipe took (:func:`defaults_taken`, printed by
+``pkgcad check --explain``)."""
 
 from __future__ import annotations
 
+import csv
+import io
+import math
 import tomllib
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -47,12 +51,76 @@ def parse(text: str, source: str = "<recipe>") -> Any:
 
 
 def load(path: str | Path) -> Any:
-    """Read and validate one recipe file."""
+    """Read and validate one recipe file; a ``sites_file`` it names is read relative to the recipe's folder."""
     data = read_toml(path)
     try:
-        return load_design(data)
+        return load_design(with_site_files(data, Path(path).parent))
     except ParameterError as e:
         raise ParameterError(f"{path}: {e}") from None
+
+
+MAX_SITES_BYTES = 4_000_000
+SITE_COLUMNS = ("name", "x", "y")
+"""The columns a site file must have (any order, a header row first); ``net`` is optional."""
+
+
+def read_sites(path: Path, key: str) -> list[dict[str, Any]]:
+    """The sites of the CSV file at ``path``: one dict per row with name, x, y (mm, top view) and net. Errors name
+    the recipe ``key``, the file, the line and the rule."""
+    where = f"{key} {str(path)!r}"
+    try:
+        if not path.is_file():
+            raise ParameterError(f"{where} is not a file (the path is relative to the recipe)")
+        if path.stat().st_size > MAX_SITES_BYTES:
+            raise ParameterError(f"{where} is larger than {MAX_SITES_BYTES} bytes")
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ParameterError(f"{where} cannot be read: {e}") from None
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows:
+        raise ParameterError(f"{where} is empty: it needs a header row name,x,y[,net] and one row per site")
+    header = [h.strip().lower() for h in rows[0]]
+    missing = [c for c in SITE_COLUMNS if c not in header]
+    if missing:
+        raise ParameterError(f"{where}: the header {','.join(rows[0])!r} has no {missing[0]!r} column: write "
+                             "name,x,y[,net]")
+    col = {c: header.index(c) for c in (*SITE_COLUMNS, "net") if c in header}
+    out = []
+    for line, row in enumerate(rows[1:], start=2):
+        if not any(v.strip() for v in row):
+            continue
+        need = max(col[c] for c in SITE_COLUMNS) + 1
+        if len(row) < need:
+            raise ParameterError(f"{where} line {line}: {len(row)} values where name, x and y need {need}")
+        net = row[col["net"]].strip() if "net" in col and col["net"] < len(row) else ""
+        site: dict[str, Any] = {"name": row[col["name"]].strip(), "net": net}
+        for axis in ("x", "y"):
+            try:
+                v = float(row[col[axis]])
+            except ValueError:
+                raise ParameterError(f"{where} line {line}: {axis} {row[col[axis]]!r} is not a number of mm") from None
+            if not math.isfinite(v):
+                raise ParameterError(f"{where} line {line}: {axis} {v} is not a finite number of mm")
+            site[axis] = v
+        out.append(site)
+    return out
+
+
+def with_site_files(data: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """``data`` with every table's ``sites_file`` read into its ``sites`` (a copy; ``data`` is left as it is)."""
+    def walk(node: Any, key: str) -> Any:
+        if isinstance(node, dict):
+            out = {k: walk(v, f"{key}.{k}" if key else k) for k, v in node.items()}
+            if isinstance(out.get("sites_file"), str):
+                if "sites" in out:
+                    raise ParameterError(f"{key}.sites and {key}.sites_file are both given: give one")
+                out["sites"] = read_sites(folder / out["sites_file"], f"{key}.sites_file")
+            return out
+        if isinstance(node, list):
+            return [walk(v, f"{key}[{i}]") for i, v in enumerate(node)]
+        return node
+
+    return walk(data, "")
 
 
 class Default(NamedTuple):

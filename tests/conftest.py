@@ -24,6 +24,33 @@ from geometry.output.manifest import manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPES = ROOT / "builds"
+LARGE_SOLIDS = 2000
+"""Recipes whose golden data counts more solids than this are read back through STEP only in the slow run (gmsh
+takes 45 s to 3 min for each of the 2,500 to 11,000-solid recipes, 24 min for fc-production)."""
+
+
+def recipe_files() -> list[Path]:
+    """Every design recipe in builds/ (not the sweep specs), sorted."""
+    return sorted(p for p in RECIPES.glob("*/*.toml") if p.parent.name != "sweeps")
+
+
+def solid_count(recipe: Path) -> int:
+    """Solids of ``recipe`` as its golden data counts them (tests/golden/<name>.json)."""
+    import tomllib
+
+    name = tomllib.loads(recipe.read_text())["name"]
+    golden = json.loads((ROOT / "tests" / "golden" / f"{name}.json").read_text())
+    return sum(b["count"] for b in golden["bodies"])
+
+
+def small_recipe_files() -> list[Path]:
+    """The recipes of at most :data:`LARGE_SOLIDS` solids: read back through STEP in the default run."""
+    return [p for p in recipe_files() if solid_count(p) <= LARGE_SOLIDS]
+
+
+def large_recipe_files() -> list[Path]:
+    """The recipes of more than :data:`LARGE_SOLIDS` solids (the slow run)."""
+    return [p for p in recipe_files() if solid_count(p) > LARGE_SOLIDS]
 
 SMALL = {
     "name": "small",

@@ -6,7 +6,8 @@ result and worst member. Volumes and values are compared to a relative 1e-9 (abs
 same kernel calls give the same numbers; anything looser would hide a changed model.
 
 Regenerate (only when a change of the model is intended, and say which values changed and why in the commit):
-``python tests/test_golden.py --write``.
+``python tests/test_golden.py --write`` (every recipe) or ``--write fc-basic cavity-equal`` (the named ones, e.g.
+a new recipe).
 """
 
 from __future__ import annotations
@@ -92,10 +93,14 @@ def test_differences_see_a_changed_value() -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] != ["--write"]:
-        sys.exit("usage: python tests/test_golden.py --write   (rewrites tests/golden/*.json from the code)")
+    if sys.argv[1:2] != ["--write"]:
+        sys.exit("usage: python tests/test_golden.py --write [RECIPE ...]   (rewrites tests/golden/*.json from the "
+                 "code: every recipe, or the named ones)")
+    wanted = set(sys.argv[2:])
     GOLDEN.mkdir(exist_ok=True)
     for p in RECIPES:
+        if wanted and p.stem not in wanted:
+            continue
         text = json.dumps(record(p), indent=1, sort_keys=True) + "\n"
         (GOLDEN / f"{p.stem}.json").write_text(text, encoding="utf-8")
         print(f"wrote {GOLDEN / p.stem}.json")

@@ -22,23 +22,29 @@ from ..measure.tubes import part_bounds
 
 
 def flat_end_coplanarity(stack: Stack, name: str, ends: str, surface: str, limit: float = 1e-3,
-                         claim: str = "") -> CheckResult:
+                         claim: str = "", within: tuple[float, float, float, float] | None = None) -> CheckResult:
     """Coplanarity (mm) of the flat ends of array ``ends`` with the top of the tiled body ``surface``.
 
     Each end's height is its prototype's top planar face plus the member placement (B-rep); the surface top is
-    the highest tile top. Value: the largest deviation of any end or tile top from that plane.
+    the highest tile top, among the tiles whose xy bounds lie ``within`` (x0, y0, x1, y1; default all). Value: the
+    largest deviation of any end or of those tile tops from that plane.
     """
     body, cover = stack[ends], stack[surface]
     centres, _ = flat_ends(body)
-    tops = cover.member_bounds()[:, 5]
+    mb = cover.member_bounds()
+    keep = np.ones(len(mb), dtype=bool) if within is None else (
+        (mb[:, 0] >= within[0] - Z_TOL) & (mb[:, 1] >= within[1] - Z_TOL)
+        & (mb[:, 3] <= within[2] + Z_TOL) & (mb[:, 4] <= within[3] + Z_TOL))
+    index = np.flatnonzero(keep)
+    tops = mb[index, 5]
     ref = float(tops.max())
     dev_e, dev_t = np.abs(centres[:, 2] - ref), np.abs(tops - ref)
     if dev_e.max() >= dev_t.max():
         k = int(np.argmax(dev_e))
         where = member_label(body, k, centres[k])
     else:
-        k = int(np.argmax(dev_t))
-        b = cover.member_bounds()[k]
+        k = int(index[np.argmax(dev_t)])
+        b = mb[k]
         where = member_label(cover, k, (b[:2] + b[3:5]) / 2)
     value = float(max(dev_e.max(), dev_t.max()))
     return CheckResult(name, claim, value, limit, "mm", value <= limit,

@@ -64,7 +64,7 @@ CheckFn = Callable[["Build"], list[CheckResult]]
 @dataclass(frozen=True)
 class Flow:
     """A claimed process. ``plan`` picks the steps a design calls for (dependent claims add steps); ``checks`` run
-    in order on a build, ``claims`` is its claim table, ``thermal`` its first-order network (stack -> network).
+    in order on a build, ``claims`` is its claim table, ``thermal`` its first-order network (build -> network).
     ``claim_checks`` names the checks that are claim limitations only; every other check is a design rule.
     ``outline`` gives the JEDEC-style outline numbers of a build (``None`` for a flow without a ball grid)."""
 
@@ -75,7 +75,7 @@ class Flow:
     all_steps: tuple[Step, ...]
     checks: tuple[CheckFn, ...]
     claims: tuple[Claim, ...]
-    thermal: Callable[[Stack], Any]
+    thermal: Callable[[Build], Any]
     views: Views
     claim_checks: frozenset[str] = field(default_factory=frozenset)
     outline: Callable[[Build], Any] | None = None

@@ -7,13 +7,12 @@ and geometry of each exist once, here.
 from __future__ import annotations
 
 import math
-from typing import Literal
 
 import numpy as np
 from pydantic import Field, model_validator
 
+from .arrays import Grid, check_spacing
 from .params import (
-    MAX_ARRAY_MEMBERS,
     Count,
     DesignName,
     Length,
@@ -37,73 +36,6 @@ class DesignBase(Model):
     description: str = Field("", description="Free text shown by `pkgcad list` and in the report (no unit).")
     seed: Seed = Field(0, description="Seed of the member-to-member size draws of the `*_spread` keys: the same "
                        "seed draws the same sizes (an integer, no unit).")
-
-
-class Grid(Model):
-    """A rectangular array on a square pitch, centred on its owner; ``perimeter`` keeps only the outer ``rows``
-    columns on the left and right and the outer ``rows_y`` (default ``rows``) rows at the top and bottom."""
-
-    pitch: Length = Field(description="Centre-to-centre spacing of neighbouring sites along x and y, mm.")
-    count_x: Count = Field(description="Sites along x (columns), a count.")
-    count_y: Count = Field(description="Sites along y (rows), a count.")
-    layout: Literal["full", "perimeter"] = Field("full", description='"full": a member on every site; "perimeter": '
-                                                 "only the outer `rows` columns and `rows_y` rows (no unit).")
-    rows: Count | None = Field(None, description='Columns kept at the left and right edges, a count; required when '
-                               'layout is "perimeter", unused otherwise.')
-    rows_y: Count | None = Field(None, description="Rows kept at the top and bottom edges in a perimeter layout, a "
-                                 "count; omitted: `rows`.")
-
-    @model_validator(mode="after")
-    def _grid_rules(self) -> Grid:
-        if self.layout == "perimeter":
-            if self.rows is None:
-                fail("rows", None, 'is required when layout is "perimeter"')
-            if 2 * self.rows >= self.count_x:
-                fail("rows", self.rows, f"must leave an empty centre: 2 x rows < count_x {self.count_x}")
-            if 2 * self.depth_y >= self.count_y:
-                fail("rows_y", self.depth_y, f"must leave an empty centre: 2 x rows_y < count_y {self.count_y}")
-        if self.count_x * self.count_y > MAX_ARRAY_MEMBERS:
-            fail("count_x", self.count_x, f"x count_y {self.count_y} = {self.count_x * self.count_y} members "
-                 f"exceeds the limit of {MAX_ARRAY_MEMBERS}")
-        return self
-
-    @property
-    def depth_y(self) -> int:
-        """Rows kept at the top and bottom of a perimeter layout."""
-        return self.rows if self.rows_y is None else self.rows_y
-
-    @property
-    def span_x(self) -> float:
-        """Centre-to-centre extent of the grid along x (mm)."""
-        return (self.count_x - 1) * self.pitch
-
-    @property
-    def span_y(self) -> float:
-        return (self.count_y - 1) * self.pitch
-
-    def sites(self) -> np.ndarray:
-        """(count_x * count_y, 2) centres of every grid site, row-major, centred on (0, 0) (mm)."""
-        xs = (np.arange(self.count_x) - (self.count_x - 1) / 2) * self.pitch
-        ys = (np.arange(self.count_y) - (self.count_y - 1) / 2) * self.pitch
-        gx, gy = np.meshgrid(xs, ys)
-        return np.column_stack([gx.ravel(), gy.ravel()])
-
-    def populated(self) -> np.ndarray:
-        """Boolean mask over :meth:`sites`: True where a member sits."""
-        if self.layout == "full":
-            return np.ones(self.count_x * self.count_y, dtype=bool)
-        i, j = np.meshgrid(np.arange(self.count_x), np.arange(self.count_y))
-        r, ry = self.rows, self.depth_y
-        edge = (i < r) | (j < ry) | (i >= self.count_x - r) | (j >= self.count_y - ry)
-        return edge.ravel()
-
-    def positions(self) -> np.ndarray:
-        """(N, 2) centres of the members (mm)."""
-        return self.sites()[self.populated()]
-
-    @property
-    def count(self) -> int:
-        return int(self.populated().sum())
 
 
 class Rect(Model):
@@ -151,9 +83,13 @@ class SolderBalls(Grid):
 
     @model_validator(mode="after")
     def _ball_rules(self) -> SolderBalls:
-        if self.pitch <= self.diameter + 3 * self.diameter_spread:
-            fail("pitch", self.pitch, f"must be larger than the diameter {fmt(self.diameter)} (plus 3 x "
-                 f"diameter_spread {fmt(self.diameter_spread)}) or neighbouring balls overlap")
+        if self.is_rectangular and self.pitch_x is None and self.pitch_y is None:
+            if self.pitch <= self.diameter + 3 * self.diameter_spread:
+                fail("pitch", self.pitch, f"must be larger than the diameter {fmt(self.diameter)} (plus 3 x "
+                     f"diameter_spread {fmt(self.diameter_spread)}) or neighbouring balls overlap")
+        else:
+            check_spacing(self, self.diameter + 3 * self.diameter_spread, f"the diameter {fmt(self.diameter)} (plus "
+                          f"3 x diameter_spread {fmt(self.diameter_spread)})")
         if 3 * self.diameter_spread >= self.diameter / 2:
             fail("diameter_spread", self.diameter_spread, f"x 3 must stay below half the diameter "
                  f"{fmt(self.diameter)}")
@@ -186,8 +122,10 @@ class SolderBalls(Grid):
 def pads_cover_balls(pads: BallPads, balls: SolderBalls, section: str, balls_section: str) -> None:
     """Each pad fits between balls and carries a ball's whole contact (the rule of both flows' ball pads);
     messages name the recipe's sections ``section`` and ``balls_section``."""
-    if pads.diameter >= balls.pitch:
-        fail(f"{section}.diameter", pads.diameter, f"must be below {balls_section}.pitch {fmt(balls.pitch)}")
+    if pads.diameter >= balls.spacing:
+        gap = f"{balls_section}.pitch {fmt(balls.pitch)}" if balls.spacing == balls.pitch else \
+            f"the closest ball spacing {balls.spacing:.4g} mm"
+        fail(f"{section}.diameter", pads.diameter, f"must be below {gap}")
     if pads.diameter + 1e-9 < 2 * balls.contact_radius():
         fail(f"{section}.diameter", pads.diameter, f"must cover the ball's contact, diameter "
              f"{2 * balls.contact_radius():.4g}")

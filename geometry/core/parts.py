@@ -32,6 +32,14 @@ def bump(diameter: float, height: float):
     return occ.common(occ.sphere(r, h / 2), [occ.box(-r, -r, 0.0, r, r, h)])
 
 
+def wetting_bump(diameter: float, height: float, base_diameter: float):
+    """Solder that wets a round base of ``base_diameter`` (a pad, or a pillar's top) and bulges to a sphere of
+    ``diameter``, cut flat at its end (z = ``height``); base at z = 0 (mm). The sphere's centre lies
+    sqrt(R^2 - r_base^2) above the base, so its section at the base is the wetted circle."""
+    r, rb = diameter / 2, base_diameter / 2
+    return occ.common(occ.sphere(r, math.sqrt(r * r - rb * rb)), [occ.box(-r, -r, 0.0, r, r, height)])
+
+
 def solder_ball(diameter: float, height: float):
     """Reflowed solder ball hanging from its pad: a sphere of ``diameter`` cut flat at its contact (z = 0), apex
     at z = -``height`` (mm)."""
@@ -106,3 +114,14 @@ def min_bend_radius(spine: np.ndarray) -> float:
     with np.errstate(divide="ignore"):
         radius = np.where(area2 > 1e-15, ab * bc * ca / (2 * np.maximum(area2, 1e-300)), np.inf)
     return float(radius.min())
+
+
+def stitch(length: float, width: float, heel: float, tail: float) -> cq.Shape:
+    """Stitch (second bond) of a bond wire, flattened onto its finger (mm): a wedge lying on z = 0 from its heel
+    at x = 0 to its tail at x = ``length``, ``width`` across (centred on y = 0), ``heel`` thick at the heel (a
+    wire diameter: the loop's end section meets its heel face) and ``tail`` thick at the tail. Its footprint is
+    ``length`` x ``width``, its volume ``length * width * (heel + tail) / 2``."""
+    y = -width / 2
+    side = cq.Wire.makePolygon([cq.Vector(0, y, 0), cq.Vector(length, y, 0), cq.Vector(length, y, tail),
+                                cq.Vector(0, y, heel)], close=True)
+    return cq.Solid.extrudeLinear(side, [], cq.Vector(0, width, 0))

@@ -38,16 +38,34 @@ def encapsulate(stack: Stack, name: str, material: str, region: cq.Shape, exclud
 
 
 def encapsulate_tiled(stack: Stack, name: str, material: str, rect: tuple[float, float, float, float],
-                      z0: float, z1: float, pitch: float, sites: np.ndarray, populated: np.ndarray,
+                      z0: float, z1: float, cell: tuple[float, float], sites: np.ndarray, populated: np.ndarray,
                       members: Sequence[str]) -> Stack:
-    """Fill the rectangle ``rect`` (x0, y0, x1, y1) from ``z0`` to ``z1`` around an array, as tiles (mm).
+    """:func:`tiles` attached as one body ``name`` of ``material``."""
+    parts = tiles(stack, name, rect, z0, z1, cell, sites, populated, members)
+    return attach(stack, Body(name, material, parts, note="tiled: one cell prototype per site kind"))
 
-    The array's grid (``sites``, square ``pitch``) is covered by one cell prototype per kind of site: a cell
+
+def encapsulant_parts(region: cq.Shape, exclude: Sequence[cq.Shape], name: str) -> tuple[Instances, ...]:
+    """``region`` less the ``exclude`` shapes in one boolean, as the parts of an encapsulant body (mm)."""
+    shape = occ.cut(region, list(exclude))
+    if occ.volume(shape) <= 0:
+        raise ProcessError(f"{name}: nothing left to fill")
+    return (Instances.single(shape),)
+
+
+def tiles(stack: Stack, name: str, rect: tuple[float, float, float, float], z0: float, z1: float,
+          cell: tuple[float, float], sites: np.ndarray, populated: np.ndarray,
+          members: Sequence[str]) -> tuple[Instances, ...]:
+    """The parts that fill the rectangle ``rect`` (x0, y0, x1, y1) from ``z0`` to ``z1`` around an array, as
+    tiles (mm).
+
+    The array's rectangular lattice (``sites``, cells ``cell`` = (pitch_x, pitch_y)) is covered by one cell prototype
+    per kind of site: a cell
     around each distinct combination of ``members`` prototypes (every member body placed once on every populated
     site; members of several sizes give several kinds), each built with one cut, and an empty cell for the
     unpopulated sites; four strips fill the margin between the grid and ``rect``. Adjacent tiles share faces.
     """
-    h = pitch / 2
+    hx, hy = cell[0] / 2, cell[1] / 2
     occupied = sites[populated]
     site_of = {tuple(xy): k for k, xy in enumerate(np.round(occupied, 9))}
     kinds = np.full((len(occupied), len(members)), -1)
@@ -66,26 +84,26 @@ def encapsulate_tiled(stack: Stack, name: str, material: str, rect: tuple[float,
                 kinds[k, mi] = pi
     if (kinds < 0).any():
         raise ProcessError(f"{name}: some populated sites of the array carry no {members}")
-    cell = occ.box(-h, -h, z0, h, h, z1)
+    box = occ.box(-hx, -hy, z0, hx, hy, z1)
     keys, which = np.unique(kinds, axis=0, return_inverse=True)
     parts = []
     for i, key in enumerate(keys):
         content = [located[mi][pi] for mi, pi in enumerate(key)]
         xy = occupied[which.ravel() == i]
-        parts.append(Instances.at(occ.cut(cell, content), np.column_stack([xy, np.zeros(len(xy))])))
+        parts.append(Instances.at(occ.cut(box, content), np.column_stack([xy, np.zeros(len(xy))])))
     if (~populated).any():
         empty = sites[~populated]
-        parts.append(Instances.at(cell, np.column_stack([empty, np.zeros(len(empty))])))
+        parts.append(Instances.at(box, np.column_stack([empty, np.zeros(len(empty))])))
     x0, y0, x1, y1 = rect
-    gx0, gy0 = sites.min(axis=0) - h
-    gx1, gy1 = sites.max(axis=0) + h
+    gx0, gy0 = sites.min(axis=0) - [hx, hy]
+    gx1, gy1 = sites.max(axis=0) + [hx, hy]
     if gx0 < x0 - 1e-9 or gy0 < y0 - 1e-9 or gx1 > x1 + 1e-9 or gy1 > y1 + 1e-9:
         raise ProcessError(f"{name}: the array's cells overrun the region {rect}")
     strips = [(x0, y0, gx0, y1), (gx1, y0, x1, y1), (gx0, y0, gx1, gy0), (gx0, gy1, gx1, y1)]
     for a, b, c, d in strips:
         if c - a > 1e-9 and d - b > 1e-9:
             parts.append(Instances.single(occ.box(a, b, z0, c, d, z1)))
-    return attach(stack, Body(name, material, tuple(parts), note="tiled: one cell prototype per site kind"))
+    return tuple(parts)
 
 
 def _cut_above(part: Instances, z: float) -> list[Instances]:
@@ -140,9 +158,11 @@ def pad_array(name: str, pads: BallPads, xy: np.ndarray, z: float) -> Body:
 def place_balls(stack: Stack, name: str, balls: SolderBalls, z_contact: float, seed: int) -> Stack:
     """Solder balls hanging from their pads: every ball of ``balls`` with its flat contact at height
     ``z_contact`` (mm), diameters drawn from ``seed`` (``balls.diameter_spread``) and heights scaled with them;
-    balls of one diameter share a prototype. The ball attach of both flows."""
-    def ball(d: float):
-        return parts.solder_ball(d, balls.height * d / balls.diameter)
-
-    placed = Instances.grouped(ball, balls.diameters(seed), at_height(balls.positions(), z_contact))
-    return attach(stack, Body(name, balls.material, tuple(placed)))
+    balls of one diameter share a prototype; members carry their JEDEC names. The ball attach of both flows."""
+    sizes, xyz, names = balls.diameters(seed), at_height(balls.positions(), z_contact), balls.names()
+    placed, ordered = [], []
+    for v in np.unique(sizes):
+        group = sizes == v
+        placed.append(Instances.at(parts.solder_ball(float(v), balls.height * float(v) / balls.diameter), xyz[group]))
+        ordered += [n for n, g in zip(names, group, strict=True) if g]
+    return attach(stack, Body(name, balls.material, tuple(placed), member_names=tuple(ordered)))

@@ -130,11 +130,15 @@ class Body:
     parts: tuple[Instances, ...]
     note: str = ""
     embeds: tuple[str, ...] = ()
+    member_names: tuple[str, ...] = ()
+    """Optional name of every member, parts in order (the JEDEC names of balls); the STEP names them so."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "parts", tuple(self.parts))
         if not self.parts:
             raise ValueError(f"body {self.name!r} has no parts")
+        if self.member_names and len(self.member_names) != self.count:
+            raise ValueError(f"body {self.name!r}: {len(self.member_names)} member names for {self.count} members")
 
     @classmethod
     def one(cls, name: str, material_name: str, shape: cq.Shape, note: str = "", embeds: tuple[str, ...] = ()) -> Body:

@@ -58,18 +58,21 @@ def _axis_pitch(values: np.ndarray) -> float:
 
 
 def ball_outline(stack: Stack, balls: str, substrate: str, ball_diameter: float, pitch: float | None = None,
-                 ccc: float | None = None) -> Outline:
+                 ccc: float | None = None, pitch_xy: tuple[float, float] | None = None,
+                 matrix: tuple[int, int] | None = None) -> Outline:
     """The :class:`Outline` of ``stack``: body from ``substrate``'s footprint, heights from every body's bounds,
-    pitch and matrix from the ball members' centres, ``ccc`` from the pitch (:func:`coplanarity_limit`) unless
+    pitch and matrix from the ball members' centres unless the design gives them (``pitch_xy``, ``matrix`` =
+    (columns, rows), e.g. for a staggered lattice), ``ccc`` from the pitch (:func:`coplanarity_limit`) unless
     given. ``ball_diameter`` (mm) is the nominal diameter of the design."""
     sb, all_b = stack[substrate].bounds(), stack.bounds()
     mb = stack[balls].member_bounds()
     centres = (mb[:, :2] + mb[:, 3:5]) / 2
     seat = float(mb[:, 2].min())
-    e_x, e_y = _axis_pitch(centres[:, 0]), _axis_pitch(centres[:, 1])
+    e_x, e_y = pitch_xy if pitch_xy is not None else (_axis_pitch(centres[:, 0]), _axis_pitch(centres[:, 1]))
     nominal = pitch if pitch is not None else min(e for e in (e_x, e_y) if e > 0)
+    columns, rows = matrix if matrix is not None else (len(np.unique(np.round(centres[:, 0], 6))),
+                                                       len(np.unique(np.round(centres[:, 1], 6))))
     return Outline(E=float(sb[3] - sb[0]), D=float(sb[4] - sb[1]), A=float(all_b[5] - seat), A1=float(sb[2] - seat),
                    A2=float(all_b[5] - sb[2]), e_x=e_x or nominal, e_y=e_y or nominal, b=float(ball_diameter),
-                   balls=len(mb), columns=len(np.unique(np.round(centres[:, 0], 6))),
-                   rows=len(np.unique(np.round(centres[:, 1], 6))),
+                   balls=len(mb), columns=columns, rows=rows,
                    ccc=float(coplanarity_limit(nominal) if ccc is None else ccc))

@@ -68,7 +68,7 @@ def content(build, results: Sequence[CheckResult] | None = None, with_pictures: 
     the PNG pictures, ``passed`` (every design rule passes), ``embodied`` (the claims embodied) and ``summary``
     (one line on the claims)."""
     rows, checks = evaluate(build, results)
-    th = build.flow.thermal(build.stack)
+    th = build.flow.thermal(build)
     bom = bill_of_materials(build.stack)
     d = build.design
     return {"name": d.name, "flow": build.flow.name, "description": d.description,

@@ -43,12 +43,37 @@ def _rows(part: Instances) -> list[tuple[np.ndarray, np.ndarray]] | None:
     return out
 
 
+def _place(xyz: np.ndarray) -> tuple[float, float, float]:
+    return tuple(float(v) for v in np.round(xyz, 6))
+
+
+def _names_by_place(body: Body) -> dict[tuple[float, float, float], str]:
+    """The member names of ``body`` (empty without them) by the rounded origin of each member (mm)."""
+    if not body.member_names:
+        return {}
+    origins = np.vstack([p.origins for p in body.parts])
+    return {_place(o): n for o, n in zip(origins, body.member_names, strict=True)}
+
+
+def _letters(name: str) -> str:
+    """The row letters of a JEDEC name ('AB12' -> 'AB'); empty for another name."""
+    letters = name.rstrip("0123456789")
+    return letters if letters and letters.isalpha() and letters != name else ""
+
+
+def _columns(name: str) -> str:
+    """The column number of a JEDEC name ('AB12' -> '12'); empty for another name."""
+    return name[len(_letters(name)):] if _letters(name) else ""
+
+
 def step_tree(stack: Stack, name: str, rows: bool = True) -> occ_step.XAssembly:
     """The STEP assembly ``name``: one component per body, named ``body.name``.
 
     A single-member body is its solid. An array body is an assembly of references to its prototype solid(s);
     members on regular rows are grouped into shared row assemblies (``<body>_row<k>``), so a 100 x 100 bump grid is
-    written as one solid, one row of 100 references and 100 row references instead of 10,000 references.
+    written as one solid, one row of 100 references and 100 row references instead of 10,000 references. Members
+    with names (balls with JEDEC names) are named by them: ``solder_balls_A1`` flat, or row references
+    ``solder_balls_A`` holding ``solder_balls_1`` ... in rows.
     ``rows=False`` writes every member as a direct reference to its prototype: larger and slower, but readable
     by importers that need unique sub-assembly names, such as ``cadquery.Assembly.load``.
     """
@@ -60,19 +85,25 @@ def step_tree(stack: Stack, name: str, rows: bool = True) -> occ_step.XAssembly:
                                     body.parts[0].placements[0], body.name))
             continue
         assy = occ_step.XAssembly(body.name)
+        names = _names_by_place(body)
         i = 0
         for k, (part, proto) in enumerate(zip(body.parts, protos)):
             grouped = _rows(part) if rows else None
             if grouped is None:
                 for m in part.placements:
-                    assy.components.append((proto, m, f"{body.name}_{i}"))
+                    label = names.get(_place(m[:3, 3]), str(i))
+                    assy.components.append((proto, m, f"{body.name}_{label}"))
                     i += 1
                 continue
             for r, (offsets, at) in enumerate(grouped):
-                row = occ_step.XAssembly(f"{body.name}_p{k}_row{r}" if len(body.parts) > 1 else f"{body.name}_row{r}",
-                                         [(proto, m, f"{body.name}_p{k}_r{r}_{j}") for j, m in enumerate(offsets)])
+                first = at[0][:3, 3]
+                columns = [_columns(names.get(_place(first + o[:3, 3]), "")) or f"p{k}_r{r}_{j}"
+                           for j, o in enumerate(offsets)]
+                row_name = f"{body.name}_p{k}_row{r}" if len(body.parts) > 1 else f"{body.name}_row{r}"
+                row = occ_step.XAssembly(row_name, [(proto, m, f"{body.name}_{c}") for m, c in zip(offsets, columns)])
                 for m in at:
-                    assy.components.append((row, m, f"{body.name}_{i}"))
+                    letters = _letters(names.get(_place(m[:3, 3] + offsets[0][:3, 3]), ""))
+                    assy.components.append((row, m, f"{body.name}_{letters or i}"))
                     i += 1
         root.components.append((assy, np.eye(4), body.name))
     return root

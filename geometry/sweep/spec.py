@@ -52,7 +52,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..core.params import ParameterError, format_error
-from ..recipes import read_toml
+from ..recipes import read_toml, with_site_files
 from .expr import Expression, num, rounded
 from .paths import check_path, design_model
 
@@ -330,7 +330,7 @@ def _parse(data: dict[str, Any], source: str, root: Path) -> SweepSpec:
     if isinstance(base, str):
         path = (root / base).resolve() if not Path(base).is_absolute() else Path(base)
         try:
-            data["base"] = read_toml(path, "recipe", MAX_SPEC_BYTES)
+            data["base"] = with_site_files(read_toml(path, "recipe", MAX_SPEC_BYTES), path.parent)
         except ParameterError as e:
             raise ParameterError(f"base {base!r}: {e}") from None
         data.setdefault("base_path", str(path))

@@ -46,8 +46,8 @@ def _checks(build):
             arrays.ball_coplanarity(build.stack, "solder_balls_coplanarity", "solder_balls", claim="claim 1")]
 
 
-def _thermal(stack) -> Thermal:
-    b = stack["substrate"].bounds()
+def _thermal(build) -> Thermal:
+    b = build.stack["substrate"].bounds()
     e = slab("board", "substrate", "BT", float(b[5] - b[2]), float((b[3] - b[0]) * (b[4] - b[1])))
     return Thermal((e,), float("inf"), e.r)
 

@@ -161,7 +161,7 @@ def test_markdown_has_a_section_per_table_and_a_row_per_key():
             assert f"## `[{section}]`" in md
         assert f"| `{name}` |" in md
     assert "| `draft_angle` | number | degrees | `0` | 0 to < 30 |" in md
-    assert "| `pads_per_side` | integer | - | `16` | 1 to 1000 |" in md
+    assert "| `pads_per_side` | integer or array | - | `16` | 1 to 1000 |" in md
     bottom = md.split("## `[bottom_pads]`")[1].split("##")[0]  # its keys' defaults are the section's own
     assert "| `thickness` | number | mm | `0.015` |" in bottom and "Left out of a recipe" not in bottom
     assert "through opening" in md.split("## `[opening]`")[1].split("##")[0]

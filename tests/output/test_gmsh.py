@@ -1,7 +1,7 @@
 """An independent reader: every recipe's STEP read back by gmsh (its own OpenCascade import through XDE, labels
 on), solid counts and per-body volumes against the manifest to 1e-6; the STL meshes are watertight. The default
-run reads every recipe of builds/ but the two production ones, which are marked slow (fc-production: 10,000 bumps
-and 1,156 balls take gmsh about 24 min)."""
+run reads every recipe of builds/ of at most 2,000 solids; the larger ones are marked slow (fc-production: 10,000
+bumps and 1,156 balls take gmsh about 24 min)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,7 @@ import numpy as np
 import pytest
 import trimesh
 
-from tests.conftest import RECIPES, small_cavity, small_recipe
-
-FAST = sorted(p for p in RECIPES.glob("*/*.toml") if p.parent.name != "sweeps" and "production" not in p.name)
-PRODUCTION = sorted(RECIPES.glob("*/*production*.toml"))
+from tests.conftest import RECIPES, large_recipe_files, small_cavity, small_recipe, small_recipe_files
 
 
 def gmsh_bodies(step: Path) -> dict[str, tuple[int, float]]:
@@ -98,7 +95,7 @@ def test_gmsh_reads_the_small_designs(tmp_path, flow):
     _check_stl(design, build)
 
 
-@pytest.mark.parametrize("recipe", FAST, ids=lambda p: p.stem)
+@pytest.mark.parametrize("recipe", small_recipe_files(), ids=lambda p: p.stem)
 def test_gmsh_reads_every_recipe(tmp_path, recipe):
     design, build = _export(tmp_path, recipe)
     _compare_step(design, design / "package.step")
@@ -122,8 +119,8 @@ def test_gmsh_reads_the_flat_form_too(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("recipe", PRODUCTION, ids=lambda p: p.stem)
-def test_gmsh_reads_production_steps(tmp_path, recipe):
+@pytest.mark.parametrize("recipe", large_recipe_files(), ids=lambda p: p.stem)
+def test_gmsh_reads_large_recipes(tmp_path, recipe):
     design, build = _export(tmp_path, recipe)
     _compare_step(design, design / "package.step")
     _check_stl(design, build)

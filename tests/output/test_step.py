@@ -60,3 +60,14 @@ def test_flat_step_is_readable_by_cadquery(ball_stack: Stack, tmp_path: Path) ->
     assert names == ["substrate", "solder_balls"]
     balls = assy.children[1]
     assert sum(len(s.Solids()) for _, n in balls.traverse() for s in n.shapes) == 9
+
+
+def test_balls_are_named_by_jedec_names_in_the_step(small_build, tmp_path) -> None:
+    """Flat: one reference per ball named ``solder_balls_<name>``; rows: row references ``solder_balls_<row>``
+    holding ``solder_balls_<column>``."""
+    flat = write_step(small_build.stack, "small", tmp_path / "flat.step", rows=False).read_text(encoding="latin-1")
+    for name in ("A1", "A5", "E1", "E5", "C3"):
+        assert f"'solder_balls_{name}'" in flat
+    rows = write_step(small_build.stack, "small", tmp_path / "rows.step").read_text(encoding="latin-1")
+    assert all(f"'solder_balls_{r}'" in rows for r in "ABCDE")
+    assert all(f"'solder_balls_{c}'" in rows for c in range(1, 6)) and "'solder_balls_A1'" not in rows

@@ -1,8 +1,11 @@
 """The flip-chip flow's checks (claims of 000_9630dddb18a83760.txt): the generic checks bound to its bodies, design
-and claims, measured from the geometry (mm, mm2, mm3). :data:`CHECKS` lists them in report order."""
+and claims, measured from the geometry (mm, mm2, mm3), once per chip site where they concern a chip. :data:`CHECKS`
+lists them in report order; a check of several sites gives one result per site, named alike (a claim needs every
+one to pass)."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -13,38 +16,51 @@ from ...core.flow import Build
 from ...core.results import Z_TOL, CheckResult
 from ...core.stack import Stack
 from . import names as n
+from .sites import Site
 
 
 def _step3(d) -> str:
     return "claim 1, step 3)" + ("; claim 4" if d.first_encapsulant.polish else "")
 
 
+def _on(site: Site, r: CheckResult) -> CheckResult:
+    """``r`` with the site named in its detail (several sites only)."""
+    return dataclasses.replace(r, detail=f"{site.label}: {r.detail}" if r.detail else site.label) if site.name else r
+
+
 def bump_end_coplanarity(build: Build) -> list[CheckResult]:
-    """Claim 1 step 3 (claim 4 when polished): bump ends coplanar with the first encapsulant's top, 1 um."""
-    return [arrays.flat_end_coplanarity(build.stack, n.BUMPS_END_COPLANARITY, n.BUMPS, n.FIRST_ENCAPSULANT, 1e-3,
-                                        _step3(build.design))]
+    """Claim 1 step 3 (claim 4 when polished): element ends coplanar with the first encapsulant's top over their
+    chip-mounting area, 1 um."""
+    return [_on(s, arrays.flat_end_coplanarity(build.stack, n.BUMPS_END_COPLANARITY, s.body(n.BUMPS),
+                                               n.FIRST_ENCAPSULANT, 1e-3, _step3(build.design), within=s.area_rect))
+            for s in build.design.sites()]
 
 
 def bump_ends_exposed(build: Build) -> list[CheckResult]:
-    """Claim 1 step 3: every bump end exposed with its designed flat area (each bump's own, when heights spread)."""
+    """Claim 1 step 3: every element end exposed with its designed flat area (each element's own, when heights
+    spread)."""
     d = build.design
-    tree = cKDTree(d.bump_sites)
-    heights = d.bump_heights()
-    top = d.z_first_top - d.z_bump_base
+    top_plane = d.z_first_surface + d.first_encapsulant.polish_plane if d.first_encapsulant.polish else None
+    out = []
+    for s in d.sites():
+        tree = cKDTree(s.bump_sites())
+        heights = s.bump_heights()
+        top = (top_plane if top_plane is not None else s.z_first_top) - s.z_bump_base
 
-    def area(centres: np.ndarray) -> np.ndarray:
-        h = heights[tree.query(centres[:, :2])[1]]
-        r = np.array([d.bumps.end_radius(min(top, hi), hi) for hi in h])
-        return math.pi * r * r
+        def area(centres: np.ndarray, s=s, tree=tree, heights=heights, top=top) -> np.ndarray:
+            h = heights[tree.query(centres[:, :2])[1]]
+            r = np.array([s.bumps.end_radius(min(top, hi), hi, s.pad_diameter) for hi in h])
+            return math.pi * r * r
 
-    return [arrays.ends_exposed(build.stack, n.BUMPS_ENDS_EXPOSED, n.BUMPS, n.FIRST_ENCAPSULANT, area,
-                                claim=_step3(d))]
+        out.append(_on(s, arrays.ends_exposed(build.stack, n.BUMPS_ENDS_EXPOSED, s.body(n.BUMPS),
+                                              n.FIRST_ENCAPSULANT, area, claim=_step3(d))))
+    return out
 
 
 def chip_pads_on_bump_ends(build: Build) -> list[CheckResult]:
-    """Claim 1 step 4, claim 5: each chip pad on exactly one bump end."""
-    return [arrays.pads_on_ends(build.stack, n.CHIP_PADS_ON_BUMPS, n.CHIP_PADS, n.BUMPS,
-                                claim="claim 1, step 4); claim 5")]
+    """Claim 1 step 4, claim 5: each chip pad on exactly one element end."""
+    return [_on(s, arrays.pads_on_ends(build.stack, n.CHIP_PADS_ON_BUMPS, s.body(n.CHIP_PADS), s.body(n.BUMPS),
+                                       claim="claim 1, step 4); claim 5")) for s in build.design.sites()]
 
 
 def no_interference(build: Build) -> list[CheckResult]:
@@ -53,22 +69,29 @@ def no_interference(build: Build) -> list[CheckResult]:
 
 
 def chip_back(build: Build) -> list[CheckResult]:
-    """Claim 6 (chip back encapsulated) or claim 7 (chip back exposed, flush with the mold top)."""
-    se = build.design.second_encapsulant
-    if se.chip_back == "encapsulated":
-        return [enclosure.chip_back_covered(build.stack, n.CHIP_BACK_ENCAPSULATED, n.CHIP, n.SECOND_ENCAPSULANT,
-                                            se.min_cover, "claim 6")]
-    return [enclosure.chip_back_exposed(build.stack, n.CHIP_BACK_EXPOSED, n.CHIP, n.SECOND_ENCAPSULANT, "claim 7")]
+    """Claim 6 (chip back encapsulated) or claim 7 (chip back exposed, flush with the mold top), per chip."""
+    out = []
+    for s in build.design.sites():
+        if s.back == "encapsulated":
+            out.append(_on(s, enclosure.chip_back_covered(build.stack, n.CHIP_BACK_ENCAPSULATED, s.body(n.CHIP),
+                                                          n.SECOND_ENCAPSULANT,
+                                                          build.design.second_encapsulant.min_cover, "claim 6")))
+        else:
+            out.append(_on(s, enclosure.chip_back_exposed(build.stack, n.CHIP_BACK_EXPOSED, s.body(n.CHIP),
+                                                          n.SECOND_ENCAPSULANT, "claim 7")))
+    return out
 
 
 def heat_sink(build: Build) -> list[CheckResult]:
-    """Claim 8, when the package has a heat sink: encapsulated and clear of the chip."""
+    """Claim 8, when the package has a heat sink: encapsulated and clear of every chip."""
     s = build.stack
     if n.HEAT_SINK not in s:
         return []
-    return [enclosure.sink_encapsulated(s, n.HEAT_SINK_ENCAPSULATED, n.HEAT_SINK, n.SECOND_ENCAPSULANT, "claim 8"),
-            enclosure.clearance(s, n.HEAT_SINK_CLEARANCE, n.HEAT_SINK, n.CHIP, build.design.heat_sink.min_clearance,
-                                "claim 8")]
+    out = [enclosure.sink_encapsulated(s, n.HEAT_SINK_ENCAPSULATED, n.HEAT_SINK, n.SECOND_ENCAPSULANT, "claim 8")]
+    for site in build.design.sites():
+        out.append(_on(site, enclosure.clearance(s, n.HEAT_SINK_CLEARANCE, n.HEAT_SINK, site.body(n.CHIP),
+                                                 build.design.heat_sink.min_clearance, "claim 8")))
+    return out
 
 
 def ball_coplanarity(build: Build) -> list[CheckResult]:
@@ -83,7 +106,7 @@ def valid_solids(build: Build) -> list[CheckResult]:
 
 
 def on_first_surface(stack: Stack) -> CheckResult:
-    """Step 1): the chip-mounting area (the first encapsulant's footprint) lies on the substrate's first surface,
+    """Step 1): the chip-mounting areas (the first encapsulant's footprint) lie on the substrate's first surface,
     within its outline, and the ball pads hang on the second surface. Value: worst offset (mm)."""
     sb, fb = stack[n.SUBSTRATE].bounds(), stack[n.FIRST_ENCAPSULANT].bounds()
     pads = stack[n.BALL_PADS].member_bounds()
@@ -96,24 +119,42 @@ def on_first_surface(stack: Stack) -> CheckResult:
                        f"z = {sb[5]:.6g}; ball pads under the second surface at z = {sb[2]:.6g}")
 
 
-def claim_limitations(build: Build) -> list[CheckResult]:
-    """Claims 1-5, 8: surfaces, seating, bump materials, the polish and the heat sink in step order."""
+def _site_limitations(build: Build, site: Site) -> tuple[list[CheckResult], list[CheckResult]]:
+    """Claims 1, 2, 3, 5 for one chip site: (elements seated and the chip wrapped; elements conductive, claim-3
+    solders and pads seated)."""
     s = build.stack
-    base = n.SUBSTRATE_PADS if n.SUBSTRATE_PADS in s else n.SUBSTRATE
-    out = [on_first_surface(s),
-           arrays.seated(s, n.BUMPS_SEATED, n.BUMPS, base, claim="claim 1, step 2); claim 5"),
-           enclosure.chip_encapsulated(s, n.CHIP_ENCAPSULATED, n.CHIP, n.SECOND_ENCAPSULANT, n.SUBSTRATE,
-                                       claim="claim 1, step 5)"),
+    pads = site.body(n.SUBSTRATE_PADS)
+    base = pads if pads in s else n.SUBSTRATE
+    if site.bumps.shape == "pillar":
+        seat = [arrays.seated(s, n.PILLARS_SEATED, site.body(n.PILLARS), base, claim="claim 1, step 2); claim 5"),
+                arrays.seated(s, n.BUMPS_SEATED, site.body(n.BUMPS), site.body(n.PILLARS), claim="claim 1, step 2)")]
+        metal = [history.conductive(s, n.PILLARS_CONDUCTIVE, site.body(n.PILLARS), "claim 1, step 2)")]
+    else:
+        seat = [arrays.seated(s, n.BUMPS_SEATED, site.body(n.BUMPS), base, claim="claim 1, step 2); claim 5")]
+        metal = []
+    seat.append(enclosure.chip_encapsulated(s, n.CHIP_ENCAPSULATED, site.body(n.CHIP), n.SECOND_ENCAPSULANT,
+                                            n.SUBSTRATE, claim="claim 1, step 5)"))
+    metal += [history.conductive(s, n.BUMPS_CONDUCTIVE, site.body(n.BUMPS), "claim 2"),
+              history.material_is(s, n.BUMP_MATERIAL, site.body(n.BUMPS), n.SOLDERS_CLAIM_3, "claim 3")]
+    if pads in s:
+        metal.append(arrays.seated(s, n.SUBSTRATE_PADS_SEATED, pads, n.SUBSTRATE, claim="claim 5"))
+    return [_on(site, r) for r in seat], [_on(site, r) for r in metal]
+
+
+def claim_limitations(build: Build) -> list[CheckResult]:
+    """Claims 1-5, 8: surfaces, seating, element materials, the polish and the heat sink in step order."""
+    s = build.stack
+    sites = build.design.sites()
+    groups = [_site_limitations(build, site) for site in sites]
+    out = [on_first_surface(s), *(r for seat, _ in groups for r in seat),
            arrays.seated(s, n.BALL_PADS_SEATED, n.BALL_PADS, n.SUBSTRATE, under=True, claim="claim 1, step 6)"),
            arrays.seated(s, n.SOLDER_BALLS_SEATED, n.SOLDER_BALLS, n.BALL_PADS, under=True, claim="claim 1, step 6)"),
-           history.conductive(s, n.BUMPS_CONDUCTIVE, n.BUMPS, "claim 2"),
-           history.material_is(s, n.BUMP_MATERIAL, n.BUMPS, n.SOLDERS_CLAIM_3, "claim 3")]
-    if n.SUBSTRATE_PADS in s:
-        out.append(arrays.seated(s, n.SUBSTRATE_PADS_SEATED, n.SUBSTRATE_PADS, n.SUBSTRATE, claim="claim 5"))
+           *(r for _, metal in groups for r in metal)]
     if build.ran(n.POLISH):
         before, after = build.after(n.FORM_FIRST_ENCAPSULANT), build.after(n.POLISH)
+        bodies = [n.FIRST_ENCAPSULANT, *(site.body(n.BUMPS) for site in sites)]
         removed = [(f"polish removed nothing from {b}", after[b].volume() >= before[b].volume() - 1e-12)
-                   for b in (n.FIRST_ENCAPSULANT, n.BUMPS)]
+                   for b in bodies]
         out.append(history.step_order(build, n.POLISH_AFTER_FIRST_ENCAPSULANT,
                                       (n.FORM_FIRST_ENCAPSULANT, n.POLISH, n.MOUNT_CHIP), "claim 4", removed))
     if n.HEAT_SINK in s:

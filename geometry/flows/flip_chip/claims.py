@@ -1,5 +1,10 @@
-"""The flip-chip flow's claim table: claims 1-8 of 000_9630dddb18a83760.txt, whether a design embodies each, and
-the checks that verify every limitation (names from :mod:`.names`)."""
+"""The flip-chip flow's claim table: claims 1-8 of 000_9630dddb18a83760.txt, whether a design is the variant each
+claims, and the checks that verify every limitation (names from :mod:`.names`).
+
+With several chips: claims 2, 3 and 5 apply when every chip site has bumps (solder bumps, not copper pillars), of
+tin, lead or tin/lead, on bond pads; claims 6 and 7 when some chip's back is covered, or exposed ("the chip" of a
+dependent claim reads as at least one of the chips of claim 1); their checks run on each such chip.
+"""
 
 from __future__ import annotations
 
@@ -23,11 +28,11 @@ CLAIMS: tuple[Claim, ...] = (
         L("6) solder balls on the second surface, connected to the substrate",
           (n.BALL_PADS_SEATED, n.SOLDER_BALLS_SEATED, n.SOLDER_BALLS_COPLANARITY)),
     )),
-    Claim(2, "The conductive elements are conductive bumps", 1, always, (
+    Claim(2, "The conductive elements are conductive bumps", 1, lambda d: all(s.bumps.is_bump for s in d.sites()), (
         L("elements are bumps of an electrically conductive material", (n.BUMPS_CONDUCTIVE,)),
     )),
     Claim(3, "The bumps are made of tin, lead or tin/lead alloy", 2,
-          lambda d: d.bumps.material in n.SOLDERS_CLAIM_3, (
+          lambda d: all(s.bumps.material in n.SOLDERS_CLAIM_3 for s in d.sites()), (
               L("bump material Sn, Pb or Sn/Pb", (n.BUMP_MATERIAL,)),
           )),
     Claim(4, "Polishing the first encapsulant and the elements after step 3)", 1,
@@ -38,16 +43,16 @@ CLAIMS: tuple[Claim, ...] = (
                 (n.BUMPS_END_COPLANARITY, n.BUMPS_ENDS_EXPOSED)),
           )),
     Claim(5, "Bond pads on the chip-mounting area bonded to the elements, connected to the substrate", 1,
-          lambda d: d.bump_pads.enabled, (
+          lambda d: all(s.pads.enabled for s in d.sites()), (
               L("a bond pad on the substrate under each element", (n.SUBSTRATE_PADS_SEATED, n.BUMPS_SEATED)),
               L("chip pads bonded to the element ends", (n.CHIP_PADS_ON_BUMPS,)),
           )),
     Claim(6, "The chip's back (no bond pads) encapsulated by the second encapsulant", 1,
-          lambda d: d.second_encapsulant.chip_back == "encapsulated", (
+          lambda d: any(s.back == "encapsulated" for s in d.sites()), (
               L("chip back covered by the second encapsulant", (n.CHIP_BACK_ENCAPSULATED,)),
           )),
     Claim(7, "The chip's back exposed to the atmosphere", 1,
-          lambda d: d.second_encapsulant.chip_back == "exposed", (
+          lambda d: any(s.back == "exposed" for s in d.sites()), (
               L("chip back flush with the mold top and bare", (n.CHIP_BACK_EXPOSED,)),
           )),
     Claim(8, "A heat sink attached to the first surface after step 4), encapsulated in step 5)", 1,

@@ -6,78 +6,20 @@ z = 0 is the substrate's second surface (the ball side); the first surface, with
 
 from __future__ import annotations
 
-import math
 from typing import Literal
 
 import numpy as np
 from pydantic import Field, StrictBool, model_validator
 
-from ...core.models import BallPads, DesignBase, Grid, Rect, SolderBalls, Substrate
+from ...core.models import BallPads, DesignBase, Rect, SolderBalls, Substrate
 from ...core.params import (
-    Count,
     Length,
     MaterialName,
     Model,
-    Offset,
-    Spread,
-    fail,
-    fmt,
-    sampled,
 )
 from . import rules
-
-
-class BumpPads(Model):
-    """Copper bond pads on the chip-mounting area, one under each bump, on the bump layout (claim 5)."""
-
-    enabled: StrictBool = Field(True, description="Whether the chip-mounting area carries bond pads under the bumps "
-                                "(claim 5): true or false, no unit.")
-    diameter: Length = Field(0.11, description="Pad diameter, mm: at least the bump's base and below the bump "
-                             "pitch.")
-    thickness: Length = Field(0.015, description="Pad thickness, mm, from the first surface (z = "
-                              "substrate.thickness) up; the bumps stand on the pads.")
-    material: MaterialName = Field("Cu", description="Pad metal, a material name.")
-
-
-class Bumps(Grid):
-    """Conductive bumps (claims 1-3): barrel-shaped solder, a sphere of ``diameter`` cut flat at its base and at
-    ``height`` (the flat end of step 2), on a grid centred on the chip-mounting area."""
-
-    pitch: Length = Field(0.2, description="Bump pitch, centre to centre along x and y, mm; the array is centred on "
-                          "the chip-mounting area (x = y = 0).")
-    count_x: Count = Field(20, description="Bump columns along x, a count.")
-    count_y: Count = Field(20, description="Bump rows along y, a count.")
-    diameter: Length = Field(0.12, description="Diameter of the bump's sphere, mm: above the height (plus 3 x "
-                             "height_spread), so every bump has a flat end.")
-    height: Length = Field(0.09, description="Bump height from its base (on its pad, or on the first surface "
-                           "without pads) to its flat end, mm (claim 1, step 2)).")
-    height_spread: Spread = Field(0.0, description="Standard deviation of each bump's height, mm (0: all nominal), "
-                                  "drawn from the design seed.")
-    material: MaterialName = Field("SnPb63", description='Bump solder, a material name: "Sn", "Pb" or "SnPb63" '
-                                   "for tin, lead or tin/lead (claim 3).")
-
-    @model_validator(mode="after")
-    def _bump_rules(self) -> Bumps:
-        if self.pitch <= self.diameter:
-            fail("pitch", self.pitch, f"must be larger than the diameter {fmt(self.diameter)}")
-        if self.height + 3 * self.height_spread >= self.diameter:
-            fail("height", self.height, f"plus 3 x height_spread {fmt(self.height_spread)} must stay below the "
-                  f"diameter {fmt(self.diameter)} so that every bump has a flat end")
-        if self.height - 3 * self.height_spread <= 0:
-            fail("height_spread", self.height_spread, f"x 3 must stay below the height {fmt(self.height)}")
-        return self
-
-    def end_radius(self, z: float, height: float | None = None) -> float:
-        """Radius (mm) of the flat section at ``z`` above the base of a bump of ``height`` (default nominal)."""
-        r, h = self.diameter / 2, self.height if height is None else height
-        return math.sqrt(max(r * r - (z - h / 2) ** 2, 0.0))
-
-    def volume(self, top: float | None = None, height: float | None = None) -> float:
-        """Volume (mm3) of one bump of ``height`` (default nominal) cut at ``top`` above its base (default: its
-        own flat end)."""
-        h = self.height if height is None else height
-        r, c, t = self.diameter / 2, h / 2, h if top is None else top
-        return math.pi * (r * r * t - ((t - c) ** 3 + c**3) / 3)
+from .elements import Bumps
+from .sites import BumpPads, Chip, ChipSite, Site, chip_sites
 
 
 class FirstEncapsulant(Model):
@@ -95,25 +37,6 @@ class FirstEncapsulant(Model):
                                         "mm: above the bump base, at most the bump ends; required with polish = "
                                         "true, refused without.")
     material: MaterialName = Field("EMC_fine", description="Encapsulant, a material name.")
-
-
-class Chip(Model):
-    """Semiconductor chip mounted face-down (step 4); its bond pads sit on the bump ends, one per bump."""
-
-    width: Length = Field(6.0, description="Chip extent along x, mm.")
-    length: Length = Field(6.0, description="Chip extent along y, mm.")
-    thickness: Length = Field(0.4, description="From the chip's face (its bond-pad side, facing the substrate) to "
-                              "its back, mm.")
-    offset_x: Offset = Field(0.0, description="Offset of the chip's centre from the chip-mounting area's centre "
-                             "along x, mm (0: centred); its pads move with it.")
-    offset_y: Offset = Field(0.0, description="Offset of the chip's centre from the chip-mounting area's centre "
-                             "along y, mm (0: centred); its pads move with it.")
-    pad_diameter: Length = Field(0.08, description="Diameter of the chip's bond pads, one per bump on the bump "
-                                 "layout, mm: below the bump pitch.")
-    pad_thickness: Length = Field(0.005, description="Bond-pad thickness, mm: from the first encapsulant's top (the "
-                                  "bump ends) up to the chip's face.")
-    material: MaterialName = Field("Si", description="Chip material, a material name.")
-    pad_material: MaterialName = Field("Al", description="Bond-pad metal, a material name.")
 
 
 class SecondEncapsulant(Model):
@@ -170,51 +93,66 @@ class FlipChipDesign(DesignBase):
     first_encapsulant: FirstEncapsulant = Field(FirstEncapsulant(), description="The first encapsulant (claim 1, "
                                                 "step 3)) and its polish (claim 4).")
     chip: Chip = Field(Chip(), description="The semiconductor chip (claim 1, step 4)).")
+    chips: tuple[ChipSite, ...] = Field((), description="Several chips, each with its own chip-mounting area, bond "
+                                        "pads, conductive elements and chip (claim 1: at least one); given, the "
+                                        "single-chip sections chip_area, bump_pads, bumps and chip are left out (a list of [[chips]] tables, no "
+                                        "unit).")
     second_encapsulant: SecondEncapsulant = Field(SecondEncapsulant(cap_thickness=0.8), description="The second "
                                                   "encapsulant (claim 1, step 5); claims 6-7).")
     heat_sink: HeatSink | None = Field(None, description="A drop-in heat sink (claim 8).")
     ball_pads: BallPads = Field(BallPads(), description="Pads on the second surface under the solder balls.")
     solder_balls: SolderBalls = Field(SolderBalls(), description="The solder balls (claim 1, step 6)).")
 
-    # --- derived z-levels (mm, z = 0 at the substrate's second surface) ---
+    # --- chip sites and derived z-levels (mm, z = 0 at the substrate's second surface) ---
+    def sites(self) -> tuple[Site, ...]:
+        """Every chip site, in order (:func:`~.sites.chip_sites`)."""
+        return chip_sites(self)
+
+    @property
+    def first(self) -> Site:
+        """The first chip site: what the single-chip properties below describe."""
+        return self.sites()[0]
+
     @property
     def z_first_surface(self) -> float:
         return self.substrate.thickness
 
     @property
     def z_bump_base(self) -> float:
-        return self.z_first_surface + (self.bump_pads.thickness if self.bump_pads.enabled else 0.0)
+        """Base of the first site's elements."""
+        return self.first.z_bump_base
 
     @property
     def z_bump_end(self) -> float:
-        """Height of the bump ends as disposed in step 2."""
-        return self.z_bump_base + self.bumps.height
+        """Height of the first site's element ends as disposed in step 2."""
+        return self.first.z_bump_end
 
     @property
     def z_encapsulant_deposited(self) -> float:
-        t = self.first_encapsulant.thickness
-        return self.z_bump_end if t is None else self.z_first_surface + t
+        return self.first.z_deposited
 
     @property
     def z_first_top(self) -> float:
-        """Top of the first encapsulant after step 3 (and the claim-4 polish): where the chip pads land."""
-        fe = self.first_encapsulant
-        if fe.polish:
-            return self.z_first_surface + fe.polish_plane
-        return self.z_encapsulant_deposited
+        """Top of the first encapsulant after step 3 (and the claim-4 polish) on the first site: where its chip
+        pads land."""
+        return self.first.z_first_top
 
     @property
     def z_chip_face(self) -> float:
-        return self.z_first_top + self.chip.pad_thickness
+        return self.first.z_chip_face
 
     @property
     def z_chip_back(self) -> float:
-        return self.z_chip_face + self.chip.thickness
+        """The first site's chip back."""
+        return self.first.z_chip_back
 
     @property
     def z_mold_top(self) -> float:
-        se = self.second_encapsulant
-        return self.z_chip_back if se.chip_back == "exposed" else self.z_first_surface + se.cap_thickness
+        """The mold top: flush with the exposed chip backs, else ``cap_thickness`` above the first surface."""
+        exposed = [s.z_chip_back for s in self.sites() if s.back == "exposed"]
+        if exposed:
+            return max(exposed)
+        return self.z_first_surface + self.second_encapsulant.cap_thickness
 
     @property
     def z_seating_plane(self) -> float:
@@ -227,18 +165,17 @@ class FlipChipDesign(DesignBase):
 
     @property
     def bump_sites(self) -> np.ndarray:
-        """(N, 2) bump centres on the substrate (mm); the array is centred on the chip-mounting area."""
-        return self.bumps.positions()
+        """(N, 2) element centres of the first site on the substrate (mm)."""
+        return self.first.bump_sites()
 
     def bump_heights(self) -> np.ndarray:
-        """Height of every bump as disposed (mm), in :attr:`bump_sites` order (``bumps.height_spread``)."""
-        return sampled(self.bumps.height, self.bumps.height_spread, self.bumps.count, self.seed, 1)
+        """Height of every element of the first site as disposed (mm), in :attr:`bump_sites` order."""
+        return self.first.bump_heights()
 
     @property
     def chip_pad_sites(self) -> np.ndarray:
-        """(N, 2) chip pad centres: the bump layout, moved with the chip's placement offset (mm)."""
-        return self.bumps.positions() + np.array([self.chip.offset_x, self.chip.offset_y])
-
+        """(N, 2) chip pad centres of the first site: on its element ends (mm)."""
+        return self.first.bump_sites()
 
     @model_validator(mode="after")
     def _design_rules(self) -> FlipChipDesign:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...core.flow import Build, Views
-from ...core.jedec import BallMap, grid_ball_map
+from ...core.jedec import BallMap
 from ...measure.outline import Outline, ball_outline
 from . import names as n
 from .params import FlipChipDesign
@@ -27,14 +27,16 @@ def bump_row(d: FlipChipDesign) -> float:
 
 def outline(build: Build) -> Outline:
     """The JEDEC-style outline numbers of the finished package (mm): body from the substrate, balls as designed."""
-    balls = build.design.solder_balls
-    return ball_outline(build.stack, n.SOLDER_BALLS, n.SUBSTRATE, balls.diameter, balls.pitch)
+    b = build.design.solder_balls
+    lattice = ((b.lattice_x, b.lattice_y), (b.count_x, b.count_y)) if b.is_lattice else (None, None)
+    return ball_outline(build.stack, n.SOLDER_BALLS, n.SUBSTRATE, b.diameter, b.pitch, pitch_xy=lattice[0],
+                        matrix=lattice[1])
 
 
 def ball_map(design) -> BallMap:
-    """The balls with their JEDEC names (A1 at the bottom view's top-left corner), on the substrate's outline."""
+    """The balls with their JEDEC names (A1 at ``solder_balls.a1_corner``) and nets, on the substrate's outline."""
     b, s = design.solder_balls, design.substrate
-    return grid_ball_map(b.sites(), b.populated(), b.pitch, b.pitch, "top-left", b.diameter, (s.width, s.length))
+    return BallMap(b.positions(), b.names(), b.diameter, (s.width, s.length), b.nets())
 
 
 PLANES = {"centre": lambda d: 0.0, "row": bump_row, "balls": lambda d: d.solder_balls.row_plane_y()}

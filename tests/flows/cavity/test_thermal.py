@@ -17,7 +17,7 @@ from tests.conftest import RECIPES, THERMAL_K, series_r, small_cavity, with_stac
 
 def estimate(build):
     """The first-order thermal network of ``build``'s finished package, by its flow."""
-    return build.flow.thermal(build.stack)
+    return build.flow.thermal(build)
 
 
 def test_cavity_small_stack_by_hand():

@@ -4,9 +4,11 @@ bind are tested in tests/checks/, the measurements under them in tests/measure/.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 
+import numpy as np
 import pytest
 
 from geometry import api, flows
@@ -111,13 +113,35 @@ def test_thick_unpolished_encapsulant_buries_bumps():
 # --- 3: chip pads on bump ends -------------------------------------------------------------------------------
 
 
-def test_offset_chip_pads_miss_bump_ends(good):
+def test_shifted_chip_pads_miss_bump_ends(good):
+    """Chip pads shifted half a pitch off their bumps (in the stack): every pad lands on no end."""
     d = good.design
-    bad = d.model_copy(update={"chip": d.chip.model_copy(update={"offset_x": d.bumps.pitch / 2})})
-    r = by_name(api.check(build(design=bad)))["chip_pads_on_bumps"]
+    pads = good.stack["chip_pads"]
+    moved = Body(pads.name, pads.material_name, tuple(
+        dataclasses.replace(p, placements=p.placements + _dx(d.bumps.pitch / 2)) for p in pads.parts))
+    r = by_name(api.check(with_stack(good, good.stack.replace(moved))))["chip_pads_on_bumps"]
     assert not r.passed
     assert r.value == d.bumps.count
     assert r.where.startswith("chip_pads[0] at") and "on 0 ends" in r.where
+
+
+def _dx(dx: float) -> np.ndarray:
+    m = np.zeros((4, 4))
+    m[0, 3] = dx
+    return m
+
+
+def test_chip_offset_moves_its_area_bumps_and_pads():
+    """``chip.offset_x`` places the whole chip site (issue 12: it used to move the chip alone, off its bumps):
+    bumps, pads, first encapsulant and chip move together and every design rule passes."""
+    recipe = small_recipe(chip={"width": 2.0, "length": 2.0, "thickness": 0.3, "offset_x": 1.2, "offset_y": -0.6})
+    b = build(recipe)
+    results = api.check(b)
+    assert all(r.passed for r in results), [r for r in results if not r.passed]
+    sb = b.stack["bumps"].bounds()
+    assert (sb[0] + sb[3]) / 2 == pytest.approx(1.2) and (sb[1] + sb[4]) / 2 == pytest.approx(-0.6)
+    fb = b.stack["first_encapsulant"].bounds()
+    assert fb[0] == pytest.approx(1.2 - 1.5) and fb[4] == pytest.approx(-0.6 + 1.5)
 
 
 # --- 4: interference ------------------------------------------------------------------------------------------
