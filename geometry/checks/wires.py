@@ -1,5 +1,10 @@
 """Checks of bond wires, measured from their centre lines: clear of other bodies, covered by the mold, connecting a
-pad to a finger, clear of each other and of edges (mm)."""
+pad to a finger, clear of each other and of edges (mm).
+
+A wire body holds swept loops and solid bonds: the ball bond a loop starts on (the loop's spine starts at its top
+centre) and, where wires are stitched, the stitch it ends on (the spine's end lies on its bounds); see
+:func:`wire_bonds`.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +14,54 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from ..core.results import Z_TOL, CheckResult
-from ..core.stack import Stack
+from ..core.stack import Body, Stack
 from ..measure.broad import box_pairs
-from ..measure.faces import bodies_containing
+from ..measure.contacts import member_contacts
+from ..measure.faces import bodies_containing, flat_face
 from ..measure.members import member_label
 from ..measure.polylines import densify, polyline_gap
-from ..measure.tubes import member_boxes, solid_parts, surface_distances, swept_lines, tube_tops
+from ..measure.tubes import Swept, member_boxes, solid_parts, surface_distances, swept_lines, tube_tops
+
+BOND_TOL = 1e-6
+"""How near (mm) a loop's spine end must come to the bond it starts or ends on."""
+
+
+def wire_bonds(body: Body, sw: Swept) -> tuple[Body | None, np.ndarray, np.ndarray]:
+    """The solid members of a wire ``body`` (:func:`solid_parts`) and, for each of its loops, the index among them
+    of the ball bond it starts on (its spine's first point at the bond's top centre) and of the bond it ends on (a
+    stitch: its spine's last point within the bond's bounds, the nearest such bond in plan), -1 where there is
+    none."""
+    solids = solid_parts(body)
+    n = len(sw.lines)
+    if solids is None:
+        return None, np.full(n, -1), np.full(n, -1)
+    bb = solids.member_bounds()
+    top = np.column_stack([(bb[:, :2] + bb[:, 3:5]) / 2, bb[:, 5]])
+    dist, start = cKDTree(top).query(np.array([s[0] for s in sw.lines]))
+    start = np.where(dist <= BOND_TOL, start, -1)
+    end_pt = np.array([s[-1] for s in sw.lines])
+    i, j = box_pairs(end_pt - BOND_TOL, end_pt + BOND_TOL, bb[:, :3], bb[:, 3:], strict=False)
+    keep = j != start[i]
+    i, j = i[keep], j[keep]
+    gap = np.linalg.norm(end_pt[i, :2] - top[j, :2], axis=1)
+    end = np.full(n, -1)
+    best = np.full(n, np.inf)
+    for a, b, g in zip(i.tolist(), j.tolist(), gap.tolist(), strict=True):
+        if g < best[a]:
+            best[a], end[a] = g, b
+    return solids, start, end
+
+
+def ball_bonds(body: Body, sw: Swept) -> Body | None:
+    """The parts of ``body`` whose every member is a ball bond a loop starts on (:func:`wire_bonds`)."""
+    solids, start, _ = wire_bonds(body, sw)
+    if solids is None:
+        return None
+    is_ball = np.zeros(solids.count, bool)
+    is_ball[start[start >= 0]] = True
+    bounds = np.cumsum([0, *(p.count for p in solids.parts)])
+    keep = {id(p) for p, a, b in zip(solids.parts, bounds[:-1], bounds[1:], strict=True) if is_ball[a:b].all()}
+    return solids.map_parts(lambda p: [p] if id(p) in keep else [])
 
 
 def tube_clearance(stack: Stack, name: str, tubes: str, claim: str = "") -> CheckResult:
@@ -75,19 +122,21 @@ def wire_cover(stack: Stack, name: str, wires: str, mold: str, min_cover: float,
 
 
 def wires_connect(stack: Stack, name: str, wires: str, pads: str, chip: str, fingers: str, board: str,
-                  claim: str = "") -> CheckResult:
+                  claim: str = "", stitched: bool = False) -> CheckResult:
     """Every wire runs from a pad on the chip's top to a finger on the board's top, one wire per pad and finger.
 
     A loop starts on the top centre of a ball bond (a non-swept member of ``wires``) whose bottom rests on a
     ``pads`` member lying on the ``chip`` top; it ends one tube radius above a ``fingers`` member (within its xy
-    bounds) lying on the ``board`` top. Bounds-based, within 1e-6 mm. Value: the number of faults.
+    bounds) lying on the ``board`` top. Bounds-based, within 1e-6 mm. With ``stitched``, each loop also ends on a
+    stitch (:func:`wire_bonds`) that touches that finger with a positive contact area, measured by
+    :func:`member_contacts` once per distinct relative situation of stitch and finger. Value: the number of faults.
     """
-    body, tol = stack[wires], 1e-6
+    body, tol = stack[wires], BOND_TOL
     sw = swept_lines(body)
     start = np.array([s[0] for s in sw.lines])
     end = np.array([s[-1] for s in sw.lines])
-    balls = solid_parts(body)
-    bb = balls.member_bounds() if balls else np.zeros((0, 6))
+    solids, ball, stitch = wire_bonds(body, sw)
+    bb = solids.member_bounds() if solids is not None else np.zeros((0, 6))
     pb, fb = stack[pads].member_bounds(), stack[fingers].member_bounds()
     chip_top, board_top = float(stack[chip].bounds()[5]), float(stack[board].bounds()[5])
     faults: list[str] = []
@@ -100,12 +149,32 @@ def wires_connect(stack: Stack, name: str, wires: str, pads: str, chip: str, fin
         return np.where(hit.any(axis=1), np.argmax(hit, axis=1), -1)
 
     ball_top = np.column_stack([(bb[:, :2] + bb[:, 3:5]) / 2, bb[:, 5]])
-    dist, ball = cKDTree(ball_top).query(start) if len(bb) else (np.full(len(start), np.inf), np.zeros(len(start), int))
-    pad = np.where(dist <= tol, on(ball_top[ball], pb, bb[ball, 2]), -1)
+    pad = np.full(len(start), -1)
+    if len(bb):
+        ok = ball >= 0
+        pad[ok] = on(ball_top[ball[ok]], pb, bb[ball[ok], 2])
     finger = on(end, fb, end[:, 2] - sw.radius)
+    area = np.full(len(start), np.nan)
+    contact = ""
+    if stitched:
+        both = (stitch >= 0) & (finger >= 0)
+        area[both], booleans = member_contacts(solids, stitch[both], stack[fingers], finger[both])
+        if both.any():
+            part = np.repeat(np.arange(len(solids.parts)), [p.count for p in solids.parts])
+            faces = [flat_face(p.shape, up=False) for p in solids.parts]
+            foot = np.full(len(start), np.nan)
+            foot[both] = np.array([f[1] if f is not None else np.nan for f in faces])[part[stitch[both]]]
+            share = area / foot
+            k = int(np.nanargmin(share))
+            contact = (f"; stitch contact with its finger {np.nanmin(area):.6g}..{np.nanmax(area):.6g} mm2, least "
+                       f"{share[k]:.3g} of its {foot[k]:.6g} mm2 footprint at "
+                       f"{member_label(body, int(sw.member[k]), end[k])}; {booleans} distinct situations")
     for k in range(len(sw.lines)):
-        why = ("does not start on a ball bond" if dist[k] > tol else "ball bond not on a pad" if pad[k] < 0
+        why = ("does not start on a ball bond" if ball[k] < 0 else "ball bond not on a pad" if pad[k] < 0
                else "does not end on a finger" if finger[k] < 0 else "")
+        if not why and stitched:
+            why = ("does not end on a stitch" if stitch[k] < 0 else
+                   "stitch does not touch its finger" if not area[k] > 1e-9 else "")
         if why:
             faults.append(f"{member_label(body, int(sw.member[k]), start[k])} {why}")
     for body_name, used, boxes, z in ((pads, pad, pb, chip_top), (fingers, finger, fb, board_top)):
@@ -115,35 +184,37 @@ def wires_connect(stack: Stack, name: str, wires: str, pads: str, chip: str, fin
                    for i in np.unique(used[used >= 0]) if abs(boxes[i, 2] - z) > tol]
     return CheckResult(name, claim, float(len(faults)), 0.0, "faults", not faults,
                        faults[0] if faults else "", f"{len(sw.lines)} wires from {pads} on {chip} to {fingers} on "
-                       f"{board}" + (f"; {'; '.join(faults[:3])}" if faults else ""))
+                       f"{board}{contact}" + (f"; {'; '.join(faults[:3])}" if faults else ""))
 
 
 def wire_clearance(stack: Stack, name: str, wires: str, limit: float, claim: str = "") -> CheckResult:
     """Smallest surface-to-surface clearance (mm) between two different wires of body ``wires``, limit ``limit``.
 
-    Loop to loop: centre-line distance (:func:`polyline_gap`) less both tube radii. Loop to another wire's ball
-    bond: distance from the loop's spine to the ball's surface (:func:`surface_distances`) less the tube radius; a
-    loop's own ball is the one whose top centre is the spine's start.
+    Loop to loop: centre-line distance (:func:`polyline_gap`) less both tube radii. Loop to another wire's bond
+    (ball bond or stitch, :func:`wire_bonds`): distance from the loop's spine to the bond's surface
+    (:func:`surface_distances`) less the tube radius. A loop touches its own bonds: the first half of its spine
+    is not measured against its own ball bond, the second half not against its own stitch.
     """
     body = stack[wires]
     sw = swept_lines(body)
     rmax = float(sw.radius.max())
     gap = polyline_gap(sw.lines, reach=limit + 2 * rmax + sw.step)
     loops = gap.distance - sw.radius[gap.line_a] - sw.radius[gap.line_b] if gap.line_a >= 0 else math.inf
-    balls = solid_parts(body)
+    bonds, start, end = wire_bonds(body, sw)
     to_ball, wb, label_b = math.inf, -1, ""
-    if balls is not None:
-        bb = balls.member_bounds()
-        top = np.column_stack([(bb[:, :2] + bb[:, 3:5]) / 2, bb[:, 5]])
-        dist, own = cKDTree(top).query(np.array([s[0] for s in sw.lines]))
-        own = np.where(dist <= 1e-6, own, -1)
+    if bonds is not None:
+        bb = bonds.member_bounds()
         pts, owner = sw.points, sw.owner
-        d, _, mi = surface_distances(pts, [balls], limit + rmax + sw.step, skip=own[owner])
+        sizes = np.array([len(s) for s in sw.lines])
+        index = np.arange(len(pts)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        own = np.where(index < sizes[owner] / 2, start[owner], end[owner])
+        d, _, mi = surface_distances(pts, [bonds], limit + rmax + sw.step, skip=own)
         g = d - sw.radius[owner]
         k = int(np.argmin(g))
         to_ball, wb = float(g[k]), int(owner[k])
         m = int(mi[k])
-        label_b = f"{member_label(body, int(sw.member[wb]), pts[k])} & ball bond {member_label(balls, m, bb[m, :2])}"
+        kind = "ball bond" if m in set(start.tolist()) else "stitch"
+        label_b = f"{member_label(body, int(sw.member[wb]), pts[k])} & {kind} {member_label(bonds, m, bb[m, :2])}"
     value = float(min(loops, to_ball))
     ok = value >= limit - 1e-9
     if loops <= to_ball:
@@ -153,7 +224,7 @@ def wire_clearance(stack: Stack, name: str, wires: str, limit: float, claim: str
         where = label_b
     ball_text = f"{to_ball:.6g} mm" if math.isfinite(to_ball) else f"over {limit + sw.step:.4g} mm"
     return CheckResult(name, claim, value, limit, "mm", ok, "" if ok else where,
-                       f"{len(sw.lines)} loops; loop to loop {loops:.6g} mm, loop to another ball bond {ball_text}; "
+                       f"{len(sw.lines)} loops; loop to loop {loops:.6g} mm, loop to another wire's bond {ball_text}; "
                        f"closest at {where}")
 
 
@@ -162,7 +233,7 @@ def ball_bond_clearance(stack: Stack, name: str, wires: str, claim: str = "") ->
     distance less both radii (half their bounds' width), over discs whose heights overlap. Neighbouring balls must
     not touch: passes when the gap exceeds 1e-6 mm."""
     body = stack[wires]
-    balls = solid_parts(body)
+    balls = ball_bonds(body, swept_lines(body))
     if balls is None or balls.count < 2:
         return CheckResult(name, claim, math.inf, 0.0, "mm", True, "", "fewer than two ball bonds")
     b = balls.member_bounds()

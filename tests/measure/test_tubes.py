@@ -19,10 +19,10 @@ from tests.conftest import RECIPES
 def test_tube_top_from_spine_matches_occt_bounds():
     smaller = flows.run(load(RECIPES / "cavity" / "cavity-smaller.toml"))
     wires = smaller.stack["bond_wires"]
-    occt = max(p.bounds()[:, 5].max() for p in wires.parts[1:3])
-    sw = swept_lines(Body(wires.name, wires.material_name, wires.parts[1:3]))
+    occt = max(p.bounds()[:, 5].max() for p in wires.parts[2:4])
+    sw = swept_lines(Body(wires.name, wires.material_name, wires.parts[2:4]))
     assert tube_tops(sw).max() == pytest.approx(occt, abs=1e-6)
-    assert tube_radius(wires.parts[1]) == pytest.approx(smaller.design.bond_wires.diameter / 2, rel=1e-9)
+    assert tube_radius(wires.parts[2]) == pytest.approx(smaller.design.bond_wires.diameter / 2, rel=1e-9)
 
 
 def test_surface_distance_to_a_box():

@@ -64,13 +64,15 @@ def wire_cover(build: Build) -> list[CheckResult]:
 
 
 def wires_connect(build: Build) -> list[CheckResult]:
-    """Claim 1: bond wires from the die's top surface to the substrate's top surface, one per pad and finger."""
+    """Claim 1: bond wires from the die's top surface to the substrate's top surface, one per pad and finger, each
+    ending on a stitch that touches its finger over a positive contact area (mm2)."""
     return [wires.wires_connect(build.stack, n.BOND_WIRES_CONNECT, n.BOND_WIRES, n.DIE_PADS, n.DIE, n.BOND_FINGERS,
-                                n.SUBSTRATE, "claim 1")]
+                                n.SUBSTRATE, "claim 1", stitched=True)]
 
 
 def wire_clearance(build: Build) -> list[CheckResult]:
-    """Claim 1: wires clear of each other by one wire diameter; ball bonds do not touch."""
+    """Claim 1: wires clear of each other (loops of both finger tiers, and the other wires' ball bonds and
+    stitches) by one wire diameter; ball bonds do not touch."""
     d = build.design.bond_wires.diameter
     return [wires.wire_clearance(build.stack, n.BOND_WIRES_CLEARANCE, n.BOND_WIRES, d, "claim 1"),
             wires.ball_bond_clearance(build.stack, n.BALL_BOND_CLEARANCE, n.BOND_WIRES, "claim 1")]

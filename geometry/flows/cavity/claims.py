@@ -15,7 +15,8 @@ CLAIMS: tuple[Claim, ...] = (
           (n.SUBSTRATE_OPENING, n.BOTTOM_PADS_SEATED)),
         L("metal slice on the bottom surface covering the opening and the pads", (n.SLICE_COVERS,)),
         L("die on the slice inside the opening, or on the top surface over it", (n.DIE_ATTACHED,)),
-        L("bond wires from the die top to the substrate top",
+        L("bond wires from the die top to the substrate top: a ball bond on each die pad, a loop per finger tier "
+          "clear of the other wires, a stitch touching its finger over a contact area",
           (n.BOND_WIRES_CONNECT, n.BOND_WIRES_CLEAR, n.BOND_WIRES_CLEARANCE, n.BALL_BOND_CLEARANCE,
            n.WIRES_CLEAR_OF_DIE_EDGES)),
         L("mold compound covering the die, the wires and part of the substrate top",

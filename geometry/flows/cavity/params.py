@@ -7,15 +7,16 @@ live in :mod:`.rules`, one function per rule; the wire layout helpers in :mod:`.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, WrapValidator, model_validator
+from pydantic_core import PydanticCustomError
 
 from ...core.models import BallPads, DesignBase, SolderBalls, Substrate
 from ...core.params import DEGREES, MM, Count, Length, MaterialName, Model, Offset
-from . import rules
-from .wires import WirePlan, on_side
+from . import rules, wires
+from .wires import WirePlan
 
 Angle = Annotated[float, Field(ge=0, lt=30, allow_inf_nan=False, strict=True, json_schema_extra=DEGREES)]
 """An angle in degrees, from 0 up to (not including) 30."""
@@ -23,6 +24,22 @@ Radius = Annotated[float, Field(ge=0, le=10, allow_inf_nan=False, strict=True, j
 """A corner radius in mm, 0 (square corners) to 10."""
 WireDiameter = Annotated[float, Field(ge=0.015, le=0.05, allow_inf_nan=False, strict=True, json_schema_extra=MM)]
 """A bond wire's diameter in mm, 15 to 50 um."""
+Tiers = Annotated[int, Field(ge=1, le=2, strict=True)]
+"""A number of finger rings: 1 or 2."""
+
+
+def _one_or_four_counts(value: Any, handler) -> Any:
+    """One count, or four counts in side order; anything else refused with one message."""
+    try:
+        return handler(value)
+    except ValidationError:
+        raise PydanticCustomError("pad_counts", "must be one count or a list of four counts [side 0 (+y), side 1 "
+                                  "(-x), side 2 (-y), side 3 (+x)], each a whole number from 1 to 1000") from None
+
+
+PadsPerSide = Annotated[Count | Annotated[tuple[Count, ...], Field(min_length=4, max_length=4)],
+                        WrapValidator(_one_or_four_counts)]
+"""Die pads per side: one count for every side, or four counts in side order (0 +y, 1 -x, 2 -y, 3 +x)."""
 
 
 class CavitySubstrate(Substrate):
@@ -57,10 +74,20 @@ class BondFingers(Model):
     length: Length = Field(0.3, description="Finger length, outwards from its inner end, mm.")
     width: Length = Field(0.08, description="Finger width along the side it sits on, mm.")
     thickness: Length = Field(0.015, description="Finger thickness above the substrate's top surface, mm.")
-    pitch: Length = Field(0.16, description="Finger spacing along each side, centre to centre, mm: above the width, "
-                          "at least die.pad_pitch (fan-out).")
+    pitch: Length = Field(0.16, description="Finger spacing along each side on the inner ring, centre to centre "
+                          "of consecutive fingers (alternately inner and outer with two tiers), mm: at least "
+                          "die.pad_pitch (fan-out); above the width with one tier, above half the width with two (a "
+                          "ring's fingers are then two pitches apart).")
     gap: Length = Field(0.3, description="From the edge the fingers face (the opening's, or the die's when it is "
-                        "over the opening) to their inner ends, mm.")
+                        "over the opening) to the inner ends of the inner ring, mm.")
+    tiers: Tiers = Field(1, description="Rings of fingers, 1 or 2 (no unit). With 2, the pads of each side "
+                         "alternate: pads 0, 2, 4, ... (even) wire to the inner ring, pads 1, 3, 5, ... (odd) to the "
+                         "outer ring, pads numbered counter-clockwise seen from above from each side's clockwise end "
+                         "(side 0, +y: from +x to -x).")
+    tier_gap: Length = Field(0.45, description="With tiers = 2: radial distance from the inner ring's inner ends to "
+                             "the outer ring's inner ends, outwards, mm: more than `length`, so the rings do not "
+                             "overlap. An outer finger lies on the line from its die pad through the inner-ring "
+                             "position it would have, so the wires of a side do not cross. Unused with one tier.")
     material: MaterialName = Field("Cu", description="Finger metal, a material name.")
 
 
@@ -95,8 +122,11 @@ class Die(Model):
     placement: Literal["inside", "over"] = Field("inside", description='"inside": on the slice in the opening, no '
                                                  'larger than it (claims 5, 6); "over": on the substrate top, larger '
                                                  "than the opening (claims 7, 8) (no unit).")
-    pads_per_side: Count = Field(16, description="Bond pads along each of the four top edges, a count; one wire "
-                                 "and one finger per pad.")
+    pads_per_side: PadsPerSide = Field(16, description="Bond pads along the four top edges (no unit): one count "
+                                       "for every side, or four counts [side 0, side 1, side 2, side 3] with the "
+                                       "sides numbered 0 (+y), 1 (-x), 2 (-y), 3 (+x), counter-clockwise seen "
+                                       "from above; each side's pads are centred on it. One wire and one finger "
+                                       "per pad.")
     pad_pitch: Length = Field(0.12, description="Pad spacing along each edge, centre to centre, mm.")
     pad_size: Length = Field(0.07, description="Side of each square die pad, mm.")
     pad_thickness: Length = Field(0.005, description="Pad thickness above the die's top surface, mm.")
@@ -104,6 +134,12 @@ class Die(Model):
                               "size.")
     material: MaterialName = Field("Si", description="Die material, a material name.")
     pad_material: MaterialName = Field("Al", description="Pad metal, a material name.")
+
+    @property
+    def pad_counts(self) -> tuple[int, int, int, int]:
+        """Pads on sides 0 (+y), 1 (-x), 2 (-y), 3 (+x)."""
+        n = self.pads_per_side
+        return (n, n, n, n) if isinstance(n, int) else tuple(n)
 
 
 class DieAdhesive(Model):
@@ -121,19 +157,45 @@ class GapFill(Model):
 
 
 class BondWires(Model):
-    """Ball-bonded wires from the die pads to the bond fingers, swept circular section.
+    """Ball-bonded wires from the die pads to the bond fingers, swept circular section, each ending in a stitch
+    (second bond) on its finger.
 
-    ``loop_height``: top of the wire above the die's top surface (JEDEC-style loop height); ``min_cover``: mold
-    above the highest loop top.
+    ``loop_height``: top of the wire above the die's top surface (JEDEC-style loop height), per finger tier;
+    ``min_cover``: mold above the highest loop top. The stitch is a wedge of wire metal lying flat on the finger:
+    ``stitch_length`` along the wire from its heel, where the loop ends, ``stitch_width`` across, one wire
+    diameter thick at the heel (the loop's end section) tapering to half a diameter at its tail.
     """
 
     diameter: WireDiameter = Field(0.025, description="Wire diameter, mm.")
     material: Literal["Au", "Cu"] = Field("Au", description='Wire metal, a material name: "Au" or "Cu".')
-    loop_height: Length = Field(0.25, description="Top of the wire loops above the die's top surface, mm.")
+    loop_height: Length = Field(0.25, description="Top of the wire loops above the die's top surface, mm: every "
+                                "loop with one finger tier, the inner tier's with two.")
+    outer_loop_height: Length | None = Field(None, description="With bond_fingers.tiers = 2: top of the outer "
+                                             "tier's loops above the die's top surface, mm: at least loop_height "
+                                             "plus 2 x diameter, so they pass one wire diameter over the inner "
+                                             "loops; omitted: loop_height + 0.1 mm. Unused with one tier.")
+    stitch_length: Length | None = Field(None, description="Stitch (second bond) length on the finger, along the "
+                                         "wire from its heel (where the loop ends, at the finger centre) outwards, "
+                                         "mm; omitted: 2.5 x diameter.")
+    stitch_width: Length | None = Field(None, description="Stitch width across the wire, flat on the finger, mm: at "
+                                        "least the diameter (its heel holds the loop's end); omitted: 1.5 x "
+                                        "diameter.")
     ball_diameter: Length = Field(0.06, description="Diameter of the ball bond on each die pad, mm: below "
                                   "die.pad_pitch.")
     ball_height: Length = Field(0.015, description="Height of the ball bond above its die pad, mm.")
     min_cover: Length = Field(0.075, description="Least mold above the highest loop top, mm.")
+
+    @property
+    def stitch_size(self) -> tuple[float, float, float]:
+        """Stitch length, width and tail thickness (mm); the heel is one wire diameter thick."""
+        d = self.diameter
+        return (self.stitch_length or 2.5 * d, self.stitch_width or 1.5 * d, d / 2)
+
+    @property
+    def loop_heights(self) -> tuple[float, float]:
+        """Loop heights above the die top of the inner and the outer tier (mm)."""
+        outer = self.outer_loop_height if self.outer_loop_height is not None else self.loop_height + 0.1
+        return (self.loop_height, outer)
 
 
 class MoldCompound(Model):
@@ -253,13 +315,24 @@ class CavityDesign(DesignBase):
 
     @property
     def z_wire_end(self) -> float:
-        """Centre of a wire where it lies on its finger."""
-        return self.z_top + self.bond_fingers.thickness + self.bond_wires.diameter / 2
+        """Centre of a wire where it ends on its finger, at the heel of its stitch: one wire radius above the
+        finger top."""
+        return self.z_finger_top + self.bond_wires.diameter / 2
+
+    @property
+    def z_finger_top(self) -> float:
+        """Top of the bond fingers, where the stitches lie."""
+        return self.z_top + self.bond_fingers.thickness
 
     @property
     def z_loop_top(self) -> float:
-        """Designed top of the wire loops."""
+        """Designed top of the wire loops (the inner tier's with two tiers)."""
         return self.z_die_top + self.bond_wires.loop_height
+
+    @property
+    def z_loop_tops(self) -> tuple[float, ...]:
+        """Designed top of the wire loops of each finger tier, inner first (mm)."""
+        return tuple(self.z_die_top + h for h in self.bond_wires.loop_heights[:self.bond_fingers.tiers])
 
     @property
     def z_mold_top(self) -> float:
@@ -285,47 +358,21 @@ class CavityDesign(DesignBase):
         return (h.width or o.width + 2 * h.margin, h.length or o.length + 2 * h.margin)
 
     @property
-    def finger_edge(self) -> float:
-        """Half the shorter side of what the fingers face (the die over the opening, else the opening), mm."""
-        d, o = self.die, self.opening
-        return min(d.width, d.length) / 2 if d.placement == "over" else min(o.width, o.length) / 2
-
-    @property
     def opening_centre(self) -> tuple[float, float]:
         return (self.opening.offset_x, self.opening.offset_y)
 
-    # --- plan layouts (mm) ---
+    # --- plan layouts (mm), from :mod:`.wires` ---
     def die_pad_sites(self) -> np.ndarray:
-        """(4 * pads_per_side, 3): x, y of every die pad centre and its side (0 +y, 1 -x, 2 -y, 3 +x)."""
-        d = self.die
-        cx, cy = self.opening_centre
-        along = (np.arange(d.pads_per_side) - (d.pads_per_side - 1) / 2) * d.pad_pitch
-        out = []
-        for side in range(4):
-            half = (d.length if side in (0, 2) else d.width) / 2 - d.pad_inset
-            out.append(on_side(side, along, np.full_like(along, half), cx, cy))
-        return np.vstack(out)
+        """(N, 3): x, y of every die pad centre and its side (0 +y, 1 -x, 2 -y, 3 +x), side by side."""
+        return wires.die_pad_sites(self)
 
     def finger_sites(self) -> np.ndarray:
-        """(4 * pads_per_side, 3): x, y of every finger centre and its side, in the order of the die pads."""
-        f, d, o = self.bond_fingers, self.die, self.opening
-        cx, cy = self.opening_centre
-        along = (np.arange(d.pads_per_side) - (d.pads_per_side - 1) / 2) * f.pitch
-        out = []
-        for side in range(4):
-            if d.placement == "over":
-                edge = (d.length if side in (0, 2) else d.width) / 2
-            else:
-                edge = (o.length if side in (0, 2) else o.width) / 2
-            out.append(on_side(side, along, np.full_like(along, edge + f.gap + f.length / 2), cx, cy))
-        return np.vstack(out)
+        """(N, 4): x, y of every finger centre, its side and tier (0 inner, 1 outer), in the order of the pads."""
+        return wires.finger_sites(self)
 
     def wires(self) -> list[WirePlan]:
         """Every wire, pad k to finger k."""
-        pads, fingers = self.die_pad_sites(), self.finger_sites()
-        z0, z1 = self.z_wire_start, self.z_wire_end
-        return [WirePlan(start=(p[0], p[1], z0), end=(f[0], f[1], z1), side=int(p[2]))
-                for p, f in zip(pads, fingers, strict=True)]
+        return wires.plan_wires(self)
 
     @model_validator(mode="after")
     def _design_rules(self) -> CavityDesign:

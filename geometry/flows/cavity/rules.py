@@ -13,7 +13,7 @@ import numpy as np
 
 from ...core.models import pads_cover_balls
 from ...core.params import TOL, check_portable_name, fail, fmt
-from .wires import crossing
+from .wires import crossing, ring_start, side_layout, side_length, stitch_reach
 
 if TYPE_CHECKING:
     from .params import CavityDesign
@@ -59,70 +59,114 @@ def die_fits_its_placement(d: CavityDesign) -> None:
                  f"{fmt(die.length)} die: its corners would meet the opening's rounded corners")
 
 
+def _count_field(d: CavityDesign, side: int) -> str:
+    """``die.pads_per_side``, or ``die.pads_per_side.<side>`` when the design gives four counts."""
+    return "die.pads_per_side" if isinstance(d.die.pads_per_side, int) else f"die.pads_per_side.{side}"
+
+
 def die_pads_on_die(d: CavityDesign) -> None:
-    """Claim 1: the die's pads lie on its top surface, apart from each other and from its edge."""
+    """Claim 1: the die's pads lie on its top surface, apart from each other and from its edge, side by side."""
     die = d.die
-    span = (die.pads_per_side - 1) * die.pad_pitch + die.pad_size
-    if span > min(die.width, die.length) - 2 * die.pad_inset + die.pad_size - TOL:
-        fail("die.pads_per_side", die.pads_per_side, f"at pad_pitch {fmt(die.pad_pitch)} spans {span:.4g} mm, "
-             f"more than a die side less the pad insets; the corner pads would collide")
     if die.pad_pitch <= die.pad_size:
         fail("die.pad_pitch", die.pad_pitch, f"must be larger than die.pad_size {fmt(die.pad_size)}")
     if die.pad_inset < die.pad_size / 2:
         fail("die.pad_inset", die.pad_inset, f"puts the pads over the die edge (pad_size {fmt(die.pad_size)})")
+    for side, n in enumerate(die.pad_counts):
+        span = (n - 1) * die.pad_pitch + die.pad_size
+        edge = side_length(d, side)
+        if span > edge - 2 * die.pad_inset + die.pad_size - TOL:
+            fail(_count_field(d, side), n, f"at pad_pitch {fmt(die.pad_pitch)} spans {span:.4g} mm on side {side}, "
+                 f"more than its {edge:.4g} mm die edge less the pad insets; the corner pads would collide")
 
 
 def fingers_fan_out(d: CavityDesign) -> None:
-    """Claim 1: the bond fingers on the substrate top fan out from the die pads without touching each other or
-    the fingers of the adjacent side."""
+    """Claim 1: the bond fingers on the substrate top fan out from the die pads without touching each other, the
+    fingers of the other ring or those of the adjacent sides."""
     f, die = d.bond_fingers, d.die
-    if f.pitch <= f.width:
-        fail("bond_fingers.pitch", f.pitch, f"must be larger than bond_fingers.width {fmt(f.width)}")
+    if f.pitch * f.tiers <= f.width:
+        two = " x 2 (two tiers: a ring's fingers are two pitches apart)" if f.tiers == 2 else ""
+        fail("bond_fingers.pitch", f.pitch, f"{two} must be larger than bond_fingers.width {fmt(f.width)}".lstrip())
     if f.pitch + TOL < die.pad_pitch:
         fail("bond_fingers.pitch", f.pitch, f"must be at least die.pad_pitch {fmt(die.pad_pitch)} (fan-out)")
-    half_row = (die.pads_per_side - 1) * f.pitch / 2 + f.width / 2
-    edge = d.finger_edge
-    if half_row > edge + f.gap - TOL:
-        fail("bond_fingers.pitch", f.pitch, f"x {die.pads_per_side} fingers per side reach {half_row:.4g} mm from "
-             f"the centre, past the ring at {edge + f.gap:.4g} mm: fingers of adjacent sides would collide")
+    if f.tiers == 2 and f.tier_gap <= f.length + TOL:
+        fail("bond_fingers.tier_gap", f.tier_gap, f"must exceed bond_fingers.length {fmt(f.length)}: the outer ring "
+             f"of fingers would overlap the inner one")
+    for side, n in enumerate(die.pad_counts):
+        along = side_layout(d, side)[1]
+        half_row = float(np.abs(along).max()) + f.width / 2
+        ring = ring_start(d, (side + 1) % 4)
+        if half_row > ring - TOL:
+            fail("bond_fingers.pitch", f.pitch, f"x {n} fingers on side {side} reach {half_row:.4g} mm from the "
+                 f"centre, past the ring of the adjacent sides at {ring:.4g} mm: fingers of adjacent sides would "
+                 f"collide")
 
 
 def mold_covers_part_of_substrate(d: CavityDesign) -> None:
-    """Claim 1: the mold covers a part of the substrate top, the bond fingers included."""
+    """Claim 1: the mold covers a part of the substrate top, the bond fingers (every ring) included."""
     s, o, f, m = d.substrate, d.opening, d.bond_fingers, d.mold_compound
     mw, ml = d.mold_footprint
-    reach = d.finger_edge + f.gap + f.length
     if mw >= s.width or ml >= s.length:
         fail("mold_compound.width", mw, f"x length {fmt(ml)} must be smaller than the substrate "
              f"{fmt(s.width)} x {fmt(s.length)}: the mold covers a part of its top (claim 1)")
     taper = m.thickness * math.tan(math.radians(m.draft_angle))
-    if reach + 0.1 > min(mw, ml) / 2 - taper - max(abs(o.offset_x), abs(o.offset_y)):
-        fail("mold_compound.width", mw, f"x length {fmt(ml)} must cover the bond fingers, which reach "
-             f"{reach:.4g} mm from the opening centre")
+    for side in range(4):
+        reach = ring_start(d, side, f.tiers - 1) + f.length
+        half, offset = (ml / 2, abs(o.offset_y)) if side in (0, 2) else (mw / 2, abs(o.offset_x))
+        if reach + 0.1 > half - taper - offset:
+            fail("mold_compound.width", mw, f"x length {fmt(ml)} must cover the bond fingers, which reach "
+                 f"{reach:.4g} mm from the opening centre on side {side}")
 
 
 def wires_bond_and_stay_covered(d: CavityDesign) -> None:
     """Claim 1: every wire is ball-bonded on its pad, loops above both bonds, stays under the mold top with its
-    cover, and crosses no other wire in plan view."""
+    cover (both tiers; the outer loops over the inner ones), and crosses no other wire in plan view."""
     w, die = d.bond_wires, d.die
     if w.ball_diameter >= die.pad_pitch:
         fail("bond_wires.ball_diameter", w.ball_diameter, f"must be below die.pad_pitch {fmt(die.pad_pitch)}")
     if w.diameter >= w.ball_diameter:
         fail("bond_wires.diameter", w.diameter, f"must be below the ball diameter {fmt(w.ball_diameter)}")
     lowest_peak = max(d.z_wire_start, d.z_wire_end) + 2 * w.diameter + w.diameter / 2
-    if d.z_loop_top < lowest_peak - TOL:
-        fail("bond_wires.loop_height", w.loop_height, f"must rise at least two wire diameters above both bonds: "
-             f"loop top at least {lowest_peak - d.z_die_top:.4g} above the die")
-    if d.z_loop_top + w.min_cover > d.z_mold_top + TOL:
-        fail("bond_wires.loop_height", w.loop_height, f"needs a loop taller than the mold: its top at "
-             f"z = {d.z_loop_top:.4g} plus min_cover {fmt(w.min_cover)} is above the mold top at "
-             f"{d.z_mold_top:.4g}")
+    fields = ("bond_wires.loop_height", "bond_wires.outer_loop_height")
+    for field, height, top in zip(fields, w.loop_heights, d.z_loop_tops, strict=False):
+        if top < lowest_peak - TOL:
+            fail(field, height, f"must rise at least two wire diameters above both bonds: loop top at least "
+                 f"{lowest_peak - d.z_die_top:.4g} above the die")
+        if top + w.min_cover > d.z_mold_top + TOL:
+            fail(field, height, f"needs a loop taller than the mold: its top at z = {top:.4g} plus min_cover "
+                 f"{fmt(w.min_cover)} is above the mold top at {d.z_mold_top:.4g}")
+    if d.bond_fingers.tiers == 2:
+        inner, outer = w.loop_heights
+        if outer < inner + 2 * w.diameter - TOL:
+            fail("bond_wires.outer_loop_height", outer, f"must be at least loop_height {fmt(inner)} plus 2 x "
+                 f"diameter {fmt(w.diameter)}: the outer loops pass one wire diameter over the inner ones")
     if d.z_die_top + die.pad_thickness >= d.z_mold_top:
         fail("die.thickness", die.thickness, "puts the die top above the mold top")
     pair = crossing(d.wires())
     if pair:
         i, j = pair
         fail("bond_fingers.pitch", d.bond_fingers.pitch, f"makes wires {i} and {j} cross in plan view")
+
+
+def stitches_on_fingers(d: CavityDesign) -> None:
+    """Claim 1: each wire's stitch (second bond) lies on its own finger: its heel holds the wire's end, it stays
+    within the finger's outer half lengthwise and clear of the neighbouring fingers of its ring sideways."""
+    w, f = d.bond_wires, d.bond_fingers
+    length, width, _ = w.stitch_size
+    if width + TOL < w.diameter:
+        fail("bond_wires.stitch_width", width, f"must be at least the wire diameter {fmt(w.diameter)}: the stitch's "
+             f"heel holds the loop's end")
+    plans = d.wires()
+    along, across = stitch_reach(d, plans)
+    k = int(np.argmax(along))
+    if along[k] > f.length / 2 + TOL:
+        fail("bond_wires.stitch_length", length, f"makes the stitch of wire {k} reach {along[k]:.4g} mm along its "
+             f"finger from the centre, past its end (bond_fingers.length {fmt(f.length)})")
+    clear = f.pitch * f.tiers - f.width / 2
+    k = int(np.argmax(across))
+    if across[k] >= clear - TOL:
+        fail("bond_wires.stitch_length", length, f"x stitch_width {fmt(width)} makes the stitch of wire {k}, "
+             f"slanted on its finger where the wires fan out, reach {across[k]:.4g} mm across it from the centre: it "
+             f"would touch the next finger of its ring, {clear:.4g} mm away")
 
 
 def slice_covers_pads(d: CavityDesign) -> None:
@@ -178,6 +222,6 @@ def slug_thinner_than_balls(d: CavityDesign) -> None:
 
 
 RULES = (portable_name, opening_in_substrate, die_fits_its_placement, die_pads_on_die, fingers_fan_out,
-         mold_covers_part_of_substrate, wires_bond_and_stay_covered, slice_covers_pads, slug_under_die_exposes_pads,
-         slug_thinner_than_balls)
+         mold_covers_part_of_substrate, wires_bond_and_stay_covered, stitches_on_fingers, slice_covers_pads,
+         slug_under_die_exposes_pads, slug_thinner_than_balls)
 """Every cross-field rule, in the order the design model applies them."""

@@ -91,34 +91,42 @@ def dispose_die(stack: Stack, d: CavityDesign) -> Stack:
 
 
 def form_bond_wires(stack: Stack, d: CavityDesign) -> Stack:
-    """Bond wires from the die's top surface to the substrate's top surface (claim 1): a ball bond on each die pad
-    and a swept loop to its finger. Each distinct loop (span, crest position) is swept once and placed."""
+    """Bond wires from the die's top surface to the substrate's top surface (claim 1): a ball bond on each die pad,
+    a swept loop up to its tier's loop height and down to its finger, and a stitch (second bond) flattened on the
+    finger where the loop ends. Each distinct loop (span, crest position, height) is swept once and placed; the
+    stitch is built once and placed under every loop end, along the wire."""
     w, die = d.bond_wires, d.die
     plans = d.wires()
     r = w.diameter / 2
     rise = d.z_wire_end - d.z_wire_start
-    peak = d.z_loop_top - r - d.z_wire_start
+    peaks = np.array(d.z_loop_tops) - r - d.z_wire_start
     spans = np.array([p.span for p in plans])
     az = np.array([p.azimuth for p in plans])
     normal = np.array([p.side for p in plans]) * math.pi / 2 + math.pi / 2
     to_edge = die.pad_inset / np.maximum(np.abs(np.cos(az - normal)), 1e-6)
     crest = np.clip(to_edge, 0.2 * spans, 0.5 * spans)
-    keys = np.round(np.column_stack([spans, crest]), 4)
+    peak = peaks[np.array([p.tier for p in plans])]
+    keys = np.round(np.column_stack([spans, crest, peak]), 4)
     starts = np.array([p.start for p in plans])
     loops = []
     for key in np.unique(keys, axis=0):
         members = np.all(keys == key, axis=1)
-        loop, spine = parts.wire_loop(float(key[0]), rise, peak, float(key[1]), w.diameter)
+        loop, spine = parts.wire_loop(float(key[0]), rise, float(key[2]), float(key[1]), w.diameter)
         bend = parts.min_bend_radius(spine)
         if bend <= r:
             raise ProcessError(f"bond wire of span {key[0]:.4g} mm folds onto itself: its loop bends to a "
-                                     f"radius of {bend:.4g} mm, tighter than the wire radius {r:g} mm")
+                               f"radius of {bend:.4g} mm, tighter than the wire radius {r:g} mm")
         loops.append(Instances(loop, _rot_z(az[members], starts[members]), spine, r))
     pads = d.die_pad_sites()
     balls = Instances.at(parts.ball_bond(w.ball_diameter, w.ball_height),
                          np.column_stack([pads[:, :2], np.full(len(pads), d.z_die_top + die.pad_thickness)]))
-    return process.attach(stack, Body(n.BOND_WIRES, w.material, (balls, *loops),
-                                    note="each wire: a ball bond and its loop, touching at the ball top"))
+    length, width, tail = w.stitch_size
+    reach = keys[:, 0]  # the span each loop was swept with: its stitch's heel meets the loop's end section exactly
+    ends = np.column_stack([starts[:, 0] + reach * np.cos(az), starts[:, 1] + reach * np.sin(az),
+                            np.full(len(plans), d.z_finger_top)])
+    stitches = Instances(parts.stitch(length, width, w.diameter, tail), _rot_z(az, ends))
+    return process.attach(stack, Body(n.BOND_WIRES, w.material, (balls, stitches, *loops),
+                                      note="each wire: a ball bond, its loop and its stitch on the finger"))
 
 
 def form_mold(stack: Stack, d: CavityDesign) -> Stack:

@@ -170,12 +170,12 @@ def test_lifted_finger_leaves_a_wire_unconnected(smaller):
 
 
 def _wire_of_pad(b, k: int) -> list[int]:
-    """Global member indices (ball bond, loop) in bond_wires of the wire on die pad ``k``."""
+    """Global member indices (ball bond, stitch, loop) in bond_wires of the wire on die pad ``k``."""
     wires = b.stack["bond_wires"]
     sw = swept_lines(wires)
     pad = b.design.die_pad_sites()[k, :2]
     loop = next(int(sw.member[i]) for i, s in enumerate(sw.lines) if np.allclose(s[0, :2], pad))
-    return [k, loop]
+    return [k, wires.parts[0].count + k, loop]
 
 
 def test_shifted_wire_comes_too_close(smaller):

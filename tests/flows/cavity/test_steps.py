@@ -86,10 +86,13 @@ def test_die_over_opening_sits_on_the_substrate_and_its_adhesive_fills_the_openi
 
 def test_wires_are_few_prototypes_placed_many_times(smaller):
     wires = smaller.stack["bond_wires"]
-    balls, loops = wires.parts[0], wires.parts[1:]
-    assert balls.count == N_WIRES and sum(p.count for p in loops) == N_WIRES
+    balls, stitches, loops = wires.parts[0], wires.parts[1], wires.parts[2:]
+    assert balls.count == N_WIRES and stitches.count == N_WIRES and sum(p.count for p in loops) == N_WIRES
     assert len(loops) <= N_WIRES // 4
     assert balls.volume() == pytest.approx(N_WIRES * pi * 0.03**2 * 0.015, rel=1e-6)
+    # default stitch 2.5 x 1.5 wire diameters, one diameter thick at the heel and half at the tail
+    d = 0.025
+    assert stitches.volume() == pytest.approx(N_WIRES * 2.5 * d * 1.5 * d * (d + d / 2) / 2, rel=1e-9)
     assert wires.bounds()[[2, 5]] == pytest.approx([0.25, 0.495], abs=1e-6)
     for p in loops:
         ends = p.spines()[:, [0, -1]]
@@ -97,6 +100,11 @@ def test_wires_are_few_prototypes_placed_many_times(smaller):
     pads = smaller.stack["die_pads"].parts[0].origins[:, :2]
     starts = np.vstack([p.spines()[:, 0, :2] for p in loops])
     assert np.allclose(np.sort(starts, axis=0), np.sort(pads, axis=0))
+    ends = np.vstack([p.spines()[:, -1, :2] for p in loops])
+    assert np.allclose(np.sort(ends, axis=0), np.sort(stitches.origins[:, :2], axis=0), atol=1e-12)
+    fingers = smaller.stack["bond_fingers"].parts[0].origins[:, :2]
+    assert np.allclose(np.sort(ends, axis=0), np.sort(fingers, axis=0), atol=1e-4)  # loops swept at 0.1 um spans
+    assert stitches.origins[:, 2] == pytest.approx(0.375)
 
 
 def test_mold_embeds_wires_and_counts_them_once(smaller):
