@@ -15,7 +15,15 @@ import pytest
 from geometry.cli import main
 from geometry.output.step import read_step
 from geometry.sweep.results import read_csv
-from tests.conftest import RECIPES, ROOT, files_under, large_recipe_files, small_recipe, small_recipe_files, write_recipe
+from tests.conftest import (
+    RECIPES,
+    ROOT,
+    files_under,
+    large_recipe_files,
+    small_recipe,
+    small_recipe_files,
+    write_recipe,
+)
 
 FAST_RECIPES = small_recipe_files()
 

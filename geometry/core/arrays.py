@@ -189,6 +189,13 @@ class Grid(Model):
             return min(self.lattice_x, self.lattice_y)
         return float(cKDTree(p).query(p, k=2)[0][:, 1].min())
 
+    def closest_pair(self) -> tuple[int, int]:
+        """Indices (in :meth:`positions` order, the lower first) of the two closest members."""
+        p = self.positions()
+        dist, idx = cKDTree(p).query(p, k=2)
+        j = int(np.argmin(dist[:, 1]))
+        return tuple(sorted((j, int(idx[j, 1]))))
+
     @property
     def _name_columns(self) -> int:
         """Columns of the naming lattice: the half-pitch lattice of a staggered array has 2 count_x."""
@@ -277,5 +284,11 @@ def check_spacing(grid: Grid, diameter: float, what: str) -> None:
         return
     gap = grid.min_spacing
     if gap <= diameter:
-        fail("stagger" if grid.is_lattice else "sites", grid.stagger if grid.is_lattice else len(grid.sites),
-             f"puts two members {gap:.4g} mm apart, not more than {what}: neighbours overlap")
+        i, j = grid.closest_pair()
+        names = grid.names()
+        if grid.is_lattice:
+            fail("stagger", grid.stagger, f"puts {names[i]} and {names[j]} {gap:.4g} mm apart, not more than {what}: "
+                 "neighbours overlap")
+        a, b = grid.sites[i], grid.sites[j]  # as written, before the array's offset
+        fail(f"sites[{j}]", b.name, f"at ({b.x:.4g}, {b.y:.4g}) is {gap:.4g} mm from {a.name} at ({a.x:.4g}, "
+             f"{a.y:.4g}), not more than {what}: neighbours overlap")

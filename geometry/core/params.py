@@ -98,7 +98,11 @@ def check_portable_name(name: str) -> None:
 
 
 def _loc(loc: tuple[Any, ...]) -> str:
-    return ".".join(str(p) for p in loc)
+    """A validation location as the recipe writes it: ``chips[0].bumps.pitch``, ``solder_balls.map[2]``."""
+    out = ""
+    for p in loc:
+        out += f"[{p}]" if isinstance(p, int) else f".{p}" if out else str(p)
+    return out
 
 
 def submodel(annotation: Any) -> type[BaseModel] | None:
@@ -110,6 +114,8 @@ def submodel(annotation: Any) -> type[BaseModel] | None:
 def _suggest(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
     """", did you mean 'x'?" for a misspelt key, from the fields of the model that ``loc`` points into."""
     for part in loc[:-1]:
+        if isinstance(part, int):  # an item of a list of tables ([[chips]])
+            continue
         field = model.model_fields.get(str(part))
         inner = submodel(getattr(field, "annotation", None))
         if inner is None:

@@ -70,8 +70,8 @@ def test_explicit_sites_with_names_and_nets():
     assert b.nets() == ("VDD", "GND", "") and b.positions()[1] == pytest.approx((2.5, 0.0))
     with pytest.raises(ParameterError, match="sites 'G2' is the name of more than one site"):
         balls(sites=[*sites, {"name": "G2", "x": 5.0, "y": 5.0}])
-    with pytest.raises(ParameterError, match="puts two members 0.5 mm apart"):
-        balls(sites=[*sites, {"name": "X", "x": 0.0, "y": 0.5}])
+    with pytest.raises(ParameterError, match=r"sites\[3\] 'X' at \(0, 0.5\) is 0.5 mm from VDD1 at \(0, 0\), not "):
+        balls(sites=[*sites, {"name": "X", "x": 0.0, "y": 0.5}], offset_x=1.0)
 
 
 @pytest.mark.parametrize("kw, message", [

@@ -150,3 +150,30 @@ def test_overlapping_chip_areas_are_refused():
     with pytest.raises(ParameterError) as e:
         load_design(recipe)
     assert "chips[1]" in str(e.value) and "overlap" in str(e.value)
+
+
+BUMP_SITES = [(-0.5, -0.5), (0.5, -0.5), (0.5, 0.5), (-0.5, 0.5), (0.0, 0.0), (0.3, 0.0), (-0.3, 0.1)]
+
+
+def explicit_bumps(points) -> dict:
+    recipe = small_recipe(bumps=None)
+    recipe["bumps"] = {"pitch": 0.2, "diameter": 0.12, "height": 0.09,
+                       "sites": [{"name": f"B{k}", "x": x, "y": y} for k, (x, y) in enumerate(points)]}
+    return recipe
+
+
+def test_bumps_from_the_die_teams_coordinates():
+    """Explicit bump sites (as a bump map from the die team would give them): pads, bumps and chip pads on each."""
+    build = api.run(load_design(explicit_bumps(BUMP_SITES)))
+    s = build.stack
+    assert (s["bumps"].count, s["substrate_pads"].count, s["chip_pads"].count) == (7, 7, 7)
+    assert s["bumps"].bounds()[:2] == pytest.approx((-0.56, -0.56), abs=1e-9)
+    rows, checks = evaluate(build)
+    assert rules_pass(checks) and {1, 2, 3, 5}.issubset(embodied(rows))
+
+
+def test_bump_sites_closer_than_a_bump_are_refused():
+    with pytest.raises(ParameterError) as e:
+        load_design(explicit_bumps([*BUMP_SITES, (0.1, 0.0)]))
+    text = str(e.value)
+    assert text.startswith("bumps.sites[7] 'B7' at (0.1, 0) is 0.1 mm from B4 at (0, 0)"), text

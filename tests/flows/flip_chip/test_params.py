@@ -93,3 +93,21 @@ def test_perimeter_layout_counts():
     d = load_design(small_recipe(solder_balls={"layout": "perimeter", "rows": 1}))
     assert d.solder_balls.count == 16
     assert refused(small_recipe(solder_balls={"layout": "perimeter", "rows": 3})).startswith("solder_balls.rows 3")
+
+
+def test_chip_sites_are_refused_in_the_words_of_the_recipe():
+    """A [[chips]] list: item keys as the recipe writes them (chips[1].chip...), one message per problem."""
+    site = {"chip_area": {"width": 4.2, "length": 4.2}, "chip": {"width": 4.0, "length": 4.0, "thickness": 0.3}}
+    base = small_recipe(chip_area=None, bumps=None, bump_pads=None, chip=None,
+                        substrate={"width": 10.0, "length": 6.0})
+    ok = {**base, "chips": [{"name": "a", **site, "chip": {**site["chip"], "offset_x": -2.5}},
+                            {"name": "b", **site, "chip": {**site["chip"], "offset_x": 2.5}}]}
+    assert [s.name for s in load_design(ok).sites()] == ["a", "b"]
+    text = refused({**base, "chips": [{"name": "a", "bumps": {"pitch": -0.2}},
+                                      {"name": "b", **site, "chip": {**site["chip"], "thicknes": 0.2}}]})
+    assert text.splitlines() == ["chips[0].chip_area is required",
+                                 "chips[0].bumps.pitch -0.2 input should be greater than or equal to 0.001",
+                                 "chips[1].chip.thicknes is not a known parameter, did you mean 'thickness'?"]
+    assert refused({**ok, "chip": {"width": 2.0}}).startswith("[chip] is a single-chip section: with [[chips]]")
+    dup = {**ok, "chips": [ok["chips"][0], {**ok["chips"][1], "name": "a"}]}
+    assert refused(dup) == "chips 'a' names more than one chip site: each needs its own name"
