@@ -177,3 +177,18 @@ def test_bump_sites_closer_than_a_bump_are_refused():
         load_design(explicit_bumps([*BUMP_SITES, (0.1, 0.0)]))
     text = str(e.value)
     assert text.startswith("bumps.sites[7] 'B7' at (0.1, 0) is 0.1 mm from B4 at (0, 0)"), text
+
+
+def test_one_chip_exposed_and_one_covered_embodies_claims_6_and_7():
+    recipe = {**TWO_CHIPS, "second_encapsulant": {},
+              "chips": [TWO_CHIPS["chips"][0],
+                        {**TWO_CHIPS["chips"][1], "chip_back": "exposed",
+                         "chip": {**TWO_CHIPS["chips"][1]["chip"], "thickness": 0.5}}]}
+    build = api.run(load_design(recipe))
+    s = build.stack
+    back_b = 0.5 + 0.015 + 0.1 + 0.005 + 0.5  # substrate, pad, pillar element, chip pad, chip (mm)
+    assert s["second_encapsulant"].bounds()[5] == pytest.approx(back_b, abs=1e-9)
+    assert s["chip_b"].bounds()[5] == pytest.approx(back_b, abs=1e-9)
+    assert s["chip_a"].bounds()[5] == pytest.approx(0.5 + 0.015 + 0.09 + 0.005 + 0.3, abs=1e-9)
+    rows, checks = evaluate(build)
+    assert rules_pass(checks) and {6, 7} <= embodied(rows)
