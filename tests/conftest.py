@@ -129,6 +129,14 @@ def write_recipe(path: Path, recipe: dict) -> Path:
     return path
 
 
+def design_file(design: Path, suffix: str) -> Path:
+    """The one file of the design folder ``design`` with ``suffix`` (".step", ".stl", ".glb", ".html"), whatever
+    the output layer names it (package.step today, <design>.step in issue 13)."""
+    found = sorted(p for p in design.glob(f"*{suffix}") if p.is_file() and p.name != "manifest.json")
+    assert len(found) == 1, f"{design}: {len(found)} files *{suffix}: {[p.name for p in found]}"
+    return found[0]
+
+
 def files_under(p: Path) -> list[Path]:
     """Every file below ``p`` (none when it does not exist), sorted."""
     return sorted(q for q in p.rglob("*") if q.is_file()) if p.exists() else []
