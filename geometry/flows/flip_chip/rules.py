@@ -38,7 +38,7 @@ def one_way_to_give_chips(d: FlipChipDesign) -> None:
     if d.chips:
         both = sorted(set(SINGLE_CHIP) & d.model_fields_set)
         if both:
-            raise ValueError(f"[{both[0]}] is a single-chip section: with [[chips]], give each chip's sections "
+            raise ValueError(f"{both[0]} is a single-chip section: with [[chips]], give each chip's sections "
                              "in its own [[chips]] table")
         names = [c.name for c in d.chips]
         dup = sorted({x for x in names if names.count(x) > 1})

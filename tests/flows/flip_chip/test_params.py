@@ -108,6 +108,6 @@ def test_chip_sites_are_refused_in_the_words_of_the_recipe():
     assert text.splitlines() == ["chips[0].chip_area is required",
                                  "chips[0].bumps.pitch -0.2 input should be greater than or equal to 0.001",
                                  "chips[1].chip.thicknes is not a known parameter, did you mean 'thickness'?"]
-    assert refused({**ok, "chip": {"width": 2.0}}).startswith("[chip] is a single-chip section: with [[chips]]")
+    assert refused({**ok, "chip": {"width": 2.0}}).startswith("chip is a single-chip section: with [[chips]]")
     dup = {**ok, "chips": [ok["chips"][0], {**ok["chips"][1], "name": "a"}]}
     assert refused(dup) == "chips 'a' names more than one chip site: each needs its own name"
