@@ -2,25 +2,35 @@
 courtyard, fabrication and silkscreen outlines and the package's STEP model.
 
 File format: KiCad 8 footprint library file (``.kicad_mod``, s-expression ``(footprint "NAME" (version 20240108)
-(generator "pkgcad") ...)``, as documented at dev-docs.kicad.org/en/file-formats/sexpr-footprint). The function is
-pure: it returns the text; writing it is the caller's job.
+(generator "pkgcad") ...)``, as documented at dev-docs.kicad.org/en/file-formats/sexpr-footprint). The functions are
+pure: :func:`design_footprint` reads a build, :func:`bga_footprint` returns the text; ``pkgcad footprint`` writes it.
 
-Coordinates: the ball centres come in package coordinates (mm, seen from the top, x right, y up, centred on the
-body). A footprint is drawn seen from the board's top with KiCad's y axis pointing down, so a ball at (x, y) gets a
-pad at (x, -y). KiCad's 3D frame has y up again, so a STEP model in package coordinates (seating plane at z = 0)
-sits on the pads with offset (0, 0, 0); ``model_offset`` (mm) is written as given.
+Coordinates: the ball centres come in package coordinates (mm, seen from the top, x right, y up), the frame the
+package STEP is written in. A footprint is drawn seen from the board's top with KiCad's y axis pointing down, so a
+ball at (x, y) gets a pad at (x, -y). KiCad places a footprint's 3D model at world (x + ox, y + oy, z + oz) for a
+model point (x, y, z) and offset (ox, oy, oz) in mm, with world y = -(footprint y) and world z = 0 on the board
+surface (KiCad 3D viewer, ``RENDER_3D_OPENGL::get3dModelsFromFootprint``: the footprint at (pos.x, -pos.y, zpos),
+then ``translate(offset)``, rotations and scale; ``FP_3DMODEL::m_Offset`` is in mm). So the model needs no x, y
+offset, and ``oz`` = minus the seating-plane z of the STEP (:func:`design_footprint`: z = 0 of a pkgcad STEP is the
+substrate's ball-side surface, the lowest ball apex at z = -A1), which puts the balls on the board.
 
-Lands (:func:`ipc7351b_land_diameter`): IPC-7351B reduces the land of a collapsing (eutectic or SAC) ball from the
-nominal ball diameter by a percentage set by the ball size. Sources read: the table as reproduced on
-mokotechnology.com ("How can I determine BGA land pad diameter for given ball diameter?": 0.15, 0.20 mm 15 %;
-0.25, 0.30, 0.35 mm 20 %; 0.55 mm 25 %, with lands 0.13, 0.17, 0.20, 0.25, 0.30, 0.40 mm), an SMTnet forum answer
-(0.75 mm 25 % land 0.55; 0.60 mm 25 % land 0.45; 0.50 mm 20 % land 0.40), and the percentage table of Autodesk's
-IPC-7351B package generator (``ipc_rules.py``: 0.15-0.20 mm 15 %, 0.25-0.50 mm 20 %, 0.55-0.75 mm 25 %, which all
-of the above agree with). The lands of the 0.17, 0.40, 0.45 and 0.65 mm rows (0.15, 0.30, 0.35, 0.50 mm) were not
-found in a source read here: they are ball x (1 - reduction) rounded to 0.05 mm, the rounding every confirmed row
-from 0.25 mm up follows (an assumption). A ball between rows takes the row below it (PCB Libraries forum, Tom H.,
-2025: "the new ball size will take the lower values"; Autodesk's generator likewise); its land is then
-ball x (1 - reduction) rounded to 0.01 mm, which no table gives.
+Lands (:func:`ipc7351b_land_diameter`): the IPC-7351B BGA land approximation table for collapsing (eutectic or
+SAC) balls, which reduces the nominal ball diameter by a percentage set by the ball size: 15 % for 0.15-0.20 mm
+balls, 20 % for 0.25-0.50 mm, 25 % for 0.55-0.75 mm, each row with its nominal land and a land variation of
++/- 0.05 mm (the 0.1 mm manufacturing allowance between maximum and least material condition). The standard itself
+was not available here, so its table number is not cited; the rows come from these reproductions of it: the
+table as reproduced on mokotechnology.com ("How can I determine BGA land pad diameter for given ball diameter?":
+0.15, 0.20 mm 15 %; 0.25, 0.30, 0.35 mm 20 %; 0.55 mm 25 %, with lands 0.13, 0.17, 0.20, 0.25, 0.30, 0.40 mm), an
+SMTnet forum answer citing IPC-7095 (0.75 mm 25 % land 0.55, variation 0.60-0.50; 0.60 mm 25 % land 0.45,
+0.50-0.40; 0.50 mm 20 % land 0.40, 0.45-0.35), PCB Libraries' collapsing-ball table (forum, Tom H., 2022) and the
+percentage table of Autodesk's IPC-7351B package generator (``ipc_rules.py``), which all agree. The lands of the
+0.17, 0.40, 0.45 and 0.65 mm rows (0.15, 0.30, 0.35, 0.50 mm) were not found in a source read here: they are
+ball x (1 - reduction) rounded to 0.05 mm, the rounding every confirmed row from 0.25 mm up follows (an
+assumption). A ball between rows takes the row below it (PCB Libraries forum, Tom H., 2025: "the new ball size will
+take the lower values"; Autodesk's generator likewise); its land is then ball x (1 - reduction) rounded to 0.01
+mm, which no table gives. The pad is the NOMINAL land; PCB Libraries' calculator uses the maximum of the land
+variation instead (forum, Tom H., 2015: IPC-7351 "prefers the Maximum Material Condition for all BGA land sizes"),
+which is ``BgaLand.land_max``: give it as ``BgaFootprint.land_diameter`` for that choice.
 
 Mask and paste: non-solder-mask-defined (NSMD) lands, the mask opening ``mask_margin`` = 0.05 mm larger than the
 land all round (the common published land-to-mask clearance, e.g. Rabbit 3000 manual table 5-3 "Land to Mask
@@ -40,12 +50,15 @@ import math
 import re
 import uuid
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from scipy.spatial import cKDTree
 
 from geometry.core.jedec import parse_name
+
+if TYPE_CHECKING:
+    from geometry.core.flow import Build
 
 FORMAT_VERSION = 20240108
 """The KiCad 8 footprint file format version written."""
@@ -69,6 +82,9 @@ IPC7351B_COLLAPSING_BALL: tuple[tuple[float, float, float], ...] = (
 """IPC-7351B collapsing-ball BGA lands: (nominal ball diameter mm, land reduction, nominal land diameter mm); see
 the module docstring for the sources and the four lands assumed."""
 
+LAND_VARIATION = 0.05
+"""IPC-7351B land variation (mm) either side of the nominal land: 0.1 mm between maximum and least material."""
+
 Density = Literal["most", "nominal", "least"]
 IPC7351B_BGA_COURTYARD_EXCESS: dict[str, float] = {"most": 2.0, "nominal": 1.0, "least": 0.5}
 """IPC-7351B BGA courtyard excess (mm) by density level."""
@@ -90,6 +106,16 @@ class BgaLand:
     reduction: float
     land_diameter: float
     tabulated: bool
+
+    @property
+    def land_min(self) -> float:
+        """Least material condition of the land (mm): nominal less the 0.05 mm land variation."""
+        return round(self.land_diameter - LAND_VARIATION, 6)
+
+    @property
+    def land_max(self) -> float:
+        """Maximum material condition of the land (mm): nominal plus the 0.05 mm land variation."""
+        return round(self.land_diameter + LAND_VARIATION, 6)
 
 
 def ipc7351b_land_diameter(ball_diameter: float) -> BgaLand:
@@ -290,3 +316,29 @@ def bga_footprint(fp: BgaFootprint) -> str:
     head = [f"(footprint {_quote(fp.name)}", f"(version {FORMAT_VERSION})", f"(generator {_quote(GENERATOR)})",
             '(layer "F.Cu")', f"(descr {_quote(descr)})", f'(tags "BGA {len(centres)} {_num(fp.pitch_x)}")']
     return "\n\t".join(head + w.items[:2] + ["(attr smd)"] + w.items[2:]) + "\n)\n"
+
+
+MODEL_DIR = "${KIPRJMOD}"
+"""KiCad's path variable of the project folder, where the model reference looks for the package STEP."""
+
+
+def model_path(name: str) -> str:
+    """The 3D model reference of design ``name``: ``${KIPRJMOD}/<name>.step``, the design's package STEP copied
+    beside the KiCad project."""
+    return f"{MODEL_DIR}/{name}.step"
+
+
+def design_footprint(build: Build, density: Density = "nominal") -> BgaFootprint:
+    """The footprint of a built BGA package (lengths in mm): one pad per ball of the flow's ball map (JEDEC names and
+    centres, depopulated sites left out), pitch from the flow's outline, body from the ball map's substrate
+    outline, and the model offset that puts the STEP's seating plane (the lowest ball apex, the outline's overall
+    height A below the package top) on the board. ValueError for a flow without a ball grid."""
+    views, outline = build.flow.views, build.flow.outline
+    if views.ball_map is None or outline is None:
+        raise ValueError(f"the {build.flow.name} flow has no ball grid: no footprint")
+    balls, o = views.ball_map(build.design), outline(build)
+    seat = float(build.stack.bounds()[5]) - o.A
+    name = build.design.name
+    return BgaFootprint(name=name, centres=balls.centres, ball_names=balls.names, pitch_x=o.e_x, pitch_y=o.e_y,
+                        ball_diameter=balls.diameter, body_x=balls.body[0], body_y=balls.body[1],
+                        model_path=model_path(name), model_offset=(0.0, 0.0, round(-seat, 9)), density=density)
