@@ -1,4 +1,4 @@
-"""Command line: ``pkgcad build | check | sweep | section | picture | report | list | schema``.
+"""Command line: ``pkgcad build | check | sweep | section | picture | report | list | schema | footprint``.
 
 Exit status: 0 all good, 1 a design rule failed, a claim named by ``--require-claims`` is not embodied or a build
 could not be made (nothing written) or, for a sweep, a variant ended in an error or a timeout, 2 bad input (a
@@ -131,6 +131,15 @@ def parser() -> argparse.ArgumentParser:
     sc.add_argument("--markdown", action="store_true", help="the readable Markdown reference instead of JSON")
     sc.add_argument("-o", "--output", default=None, help="write to this file instead of printing")
     sc.set_defaults(run="schema")
+    fp = sub.add_parser("footprint", help="a KiCad footprint per design (.kicad_mod: one IPC-7351B land per ball, "
+                                          "named by its JEDEC name, and the package STEP as its 3D model)")
+    fp.add_argument("recipes", nargs="+", help="recipe files or folders of recipes")
+    fp.add_argument("-o", "--output", default="exports/pkgcad.pretty",
+                    help="footprint library folder, written DIR/<design>.kicad_mod; KiCad opens a folder whose name "
+                         "ends in .pretty as a library (default: exports/pkgcad.pretty)")
+    fp.add_argument("--density", choices=["most", "nominal", "least"], default="nominal",
+                    help="IPC-7351B density level, which sets the courtyard excess: 2.0, 1.0 (default) or 0.5 mm")
+    fp.set_defaults(run="footprint")
     return ap
 
 

@@ -17,6 +17,7 @@ from .output.ballmap import write_ball_map
 from .output.design import write_html
 from .output.drawing import section_figure
 from .output.files import write_bytes, write_text
+from .output.footprint import bga_footprint, design_footprint
 from .output.picture import picture_png
 from .output.recipe_reference import schema_json, schema_markdown
 from .output.tables import format_checks
@@ -238,4 +239,28 @@ def schema(args) -> int:
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
     print(f"wrote {write_text(out, text)}")
+    return EXIT_OK
+
+
+def footprint(args) -> int:
+    """``pkgcad footprint``: run and check every design, then write ``<output>/<design>.kicad_mod`` for each; a
+    failing design rule writes nothing (exit 1), a ball size the IPC-7351B table lacks is bad input (exit 2)."""
+    designs = load_all(args.recipes)
+    done, ok = build_and_check(designs, verbose=False)
+    if len(done) < len(designs) or not ok:
+        print("a design rule failed: no footprint written", file=sys.stderr)
+        return EXIT_FAILED
+    texts = {}
+    for b, _ in done:
+        try:
+            texts[b.design.name] = bga_footprint(design_footprint(b, args.density))
+        except ValueError as e:
+            raise ParameterError(f"{b.design.name}: {e}") from None
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in texts.items():
+        print(f"wrote {write_text(out / f'{name}.kicad_mod', text)}")
+    if not out.name.endswith(".pretty"):
+        print(f"note: KiCad opens a footprint library folder only when its name ends in .pretty ({out.name} does "
+              f"not)", file=sys.stderr)
     return EXIT_OK

@@ -218,3 +218,25 @@ def test_check_of_a_folder_reports_every_invalid_recipe(tmp_path, capsys):
     assert main(["check", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "a.toml: bumps.pitch 0.1" in err and "c.toml: solder_balls." in err and "2 of 3 recipes are invalid" in err
+
+
+def test_footprint_writes_a_kicad_footprint_per_design_and_refuses_a_failing_design_rule(tmp_path, capsys):
+    """``pkgcad footprint``: one ``<design>.kicad_mod`` per design in the library folder (25 pads for the 5 x 5
+    balls of the small design, the model its STEP); a design whose rule fails writes nothing, for any design."""
+    good = write_recipe(tmp_path / "small.toml", small_recipe())
+    bad = write_recipe(tmp_path / "buried.toml", small_recipe(name="buried", first_encapsulant={"thickness": 0.2}))
+    lib = tmp_path / "lib.pretty"
+    assert main(["footprint", str(good), str(bad), "-o", str(lib)]) == 1
+    err = capsys.readouterr().err
+    assert "FAIL" in err and "no footprint written" in err
+    assert files_under(tmp_path / "lib.pretty") == []
+    assert main(["footprint", str(good), "-o", str(lib), "--density", "least"]) == 0
+    assert "wrote" in capsys.readouterr().out
+    assert files_under(lib) == [lib / "small.kicad_mod"]
+    text = (lib / "small.kicad_mod").read_text(encoding="utf-8")
+    assert text.startswith('(footprint "small"\n\t(version 20240108)\n\t(generator "pkgcad")')
+    assert text.count("(pad ") == 25 and '(pad "A1" smd circle' in text and '(pad "E5" smd circle' in text
+    assert '(model "${KIPRJMOD}/small.step" (offset (xyz 0 0 0.52))' in text
+    assert "(fp_rect (start -3.5 -3.5) (end 3.5 3.5)" in text  # 6 mm body plus the 0.5 mm least-density excess
+    assert main(["footprint", str(good), "-o", str(tmp_path / "plain")]) == 0
+    assert "ends in .pretty" in capsys.readouterr().err and (tmp_path / "plain" / "small.kicad_mod").is_file()
