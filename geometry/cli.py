@@ -1,4 +1,4 @@
-"""Command line: ``pkgcad build | check | sweep | section | picture | report | list | schema | footprint``.
+"""Command line: ``pkgcad build | check | sweep | section | picture | report | list | schema``.
 
 Exit status: 0 all good, 1 a design rule failed, a claim named by ``--require-claims`` is not embodied or a build
 could not be made (nothing written) or, for a sweep, a variant ended in an error or a timeout, 2 bad input (a
@@ -139,6 +139,8 @@ def parser() -> argparse.ArgumentParser:
                          "ends in .pretty as a library (default: exports/pkgcad.pretty)")
     fp.add_argument("--density", choices=["most", "nominal", "least"], default="nominal",
                     help="IPC-7351B density level, which sets the courtyard excess: 2.0, 1.0 (default) or 0.5 mm")
+    fp.add_argument("--land", type=_positive_float, default=None, metavar="MM",
+                    help="land diameter (mm) from the package maker's drawing, instead of the IPC-7351B table")
     fp.set_defaults(run="footprint")
     return ap
 

@@ -253,7 +253,7 @@ def footprint(args) -> int:
     texts = {}
     for b, _ in done:
         try:
-            texts[b.design.name] = bga_footprint(design_footprint(b, args.density))
+            texts[b.design.name] = bga_footprint(design_footprint(b, args.density, args.land))
         except ValueError as e:
             raise ParameterError(f"{b.design.name}: {e}") from None
     out = Path(args.output)

@@ -240,3 +240,15 @@ def test_footprint_writes_a_kicad_footprint_per_design_and_refuses_a_failing_des
     assert "(fp_rect (start -3.5 -3.5) (end 3.5 3.5)" in text  # 6 mm body plus the 0.5 mm least-density excess
     assert main(["footprint", str(good), "-o", str(tmp_path / "plain")]) == 0
     assert "ends in .pretty" in capsys.readouterr().err and (tmp_path / "plain" / "small.kicad_mod").is_file()
+
+
+def test_footprint_of_a_ball_outside_the_ipc_table_needs_the_makers_land(tmp_path, capsys):
+    r = write_recipe(tmp_path / "big.toml", small_recipe(name="big", solder_balls={"diameter": 0.8, "height": 0.65},
+                                                          ball_pads={"diameter": 0.7}))
+    lib = tmp_path / "lib.pretty"
+    assert main(["footprint", str(r), "-o", str(lib)]) == 2
+    assert "big: ball diameter 0.8 mm is outside the IPC-7351B collapsing-ball table" in capsys.readouterr().err
+    assert files_under(tmp_path / "lib.pretty") == []
+    assert main(["footprint", str(r), "-o", str(lib), "--land", "0.6"]) == 0
+    text = (lib / "big.kicad_mod").read_text(encoding="utf-8")
+    assert text.count("(size 0.6 0.6)") == 25 and "land 0.6 mm NSMD (given)" in text

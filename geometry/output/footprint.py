@@ -328,11 +328,12 @@ def model_path(name: str) -> str:
     return f"{MODEL_DIR}/{name}.step"
 
 
-def design_footprint(build: Build, density: Density = "nominal") -> BgaFootprint:
+def design_footprint(build: Build, density: Density = "nominal", land_diameter: float | None = None) -> BgaFootprint:
     """The footprint of a built BGA package (lengths in mm): one pad per ball of the flow's ball map (JEDEC names and
     centres, depopulated sites left out), pitch from the flow's outline, body from the ball map's substrate
     outline, and the model offset that puts the STEP's seating plane (the lowest ball apex, the outline's overall
-    height A below the package top) on the board. ValueError for a flow without a ball grid."""
+    height A below the package top) on the board; ``land_diameter`` (mm) replaces the IPC-7351B land. ValueError
+    for a flow without a ball grid."""
     views, outline = build.flow.views, build.flow.outline
     if views.ball_map is None or outline is None:
         raise ValueError(f"the {build.flow.name} flow has no ball grid: no footprint")
@@ -341,4 +342,5 @@ def design_footprint(build: Build, density: Density = "nominal") -> BgaFootprint
     name = build.design.name
     return BgaFootprint(name=name, centres=balls.centres, ball_names=balls.names, pitch_x=o.e_x, pitch_y=o.e_y,
                         ball_diameter=balls.diameter, body_x=balls.body[0], body_y=balls.body[1],
-                        model_path=model_path(name), model_offset=(0.0, 0.0, round(-seat, 9)), density=density)
+                        model_path=model_path(name), model_offset=(0.0, 0.0, round(-seat, 9)),
+                        land_diameter=land_diameter, density=density)
