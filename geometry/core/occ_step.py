@@ -1,9 +1,12 @@
-"""The kernel layer for STEP: XCAF assembly documents written and read with OCCT (AP214, mm).
+"""The kernel layer for STEP: XCAF assembly documents written and read with OCCT (AP214 or AP242, mm).
 
-An assembly is a tree of definitions: :class:`XPart` (one solid shape, named and coloured) and
+An assembly is a tree of definitions: :class:`XPart` (one solid shape, named, coloured, with its material) and
 :class:`XAssembly` (named, with placed components). A definition referenced many times is written once, so an
 array of N members costs one solid and N references, or fewer references still when rows of members are
-themselves shared definitions. Only :mod:`geometry.output.step` calls these functions; it owns the file handling.
+themselves shared definitions. Colours are sRGB (as ISO 10303-46 colour_rgb is read by CAD systems and the
+palette is given); materials are XCAF materials (name, description, density in g/cm3), written by OCCT as
+material_designation and density properties. Only :mod:`geometry.output.step` calls these functions; it owns
+the file handling.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from OCP.BRepGProp import BRepGProp
 from OCP.GProp import GProp_GProps
 from OCP.IFSelect import IFSelect_RetDone
 from OCP.Interface import Interface_Static
-from OCP.Quantity import Quantity_Color, Quantity_ColorRGBA, Quantity_TOC_RGB
+from OCP.Quantity import Quantity_Color, Quantity_ColorRGBA, Quantity_TOC_sRGB
 from OCP.STEPCAFControl import STEPCAFControl_Reader, STEPCAFControl_Writer
 from OCP.STEPControl import STEPControl_AsIs
 from OCP.TCollection import TCollection_AsciiString, TCollection_ExtendedString, TCollection_HAsciiString
@@ -34,13 +37,33 @@ from OCP.XCAFDoc import XCAFDoc_ColorType, XCAFDoc_DocumentTool, XCAFDoc_ShapeTo
 from .occ import KernelError, location
 
 
+@dataclass(frozen=True)
+class XMaterial:
+    """A material as written to STEP: name, description and density (g/cm3)."""
+
+    name: str
+    description: str
+    density: float
+
+
+@dataclass(frozen=True)
+class XHeader:
+    """The STEP header: FILE_NAME's name and originating system, FILE_DESCRIPTION's text."""
+
+    name: str
+    system: str
+    description: str
+
+
 @dataclass(frozen=True, eq=False)
 class XPart:
-    """A solid definition: ``shape`` in its local coordinates (mm), a name and an RGBA colour (0-1)."""
+    """A solid definition: ``shape`` in its local coordinates (mm), a name, an sRGB colour with alpha (0-1) and
+    optionally its material."""
 
     name: str
     shape: cq.Shape
     rgba: tuple[float, float, float, float]
+    material: XMaterial | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,16 +93,31 @@ def _label_name(label: TDF_Label) -> str:
     return ""
 
 
-def write_step(root: XAssembly, path: str, timestamp: str | None = None) -> None:
-    """Write the assembly tree ``root`` to ``path`` as AP214 STEP in mm; each definition once.
+DENSITY_UNIT = "g/cm^3"
+
+
+def write_step(root: XAssembly, path: str, timestamp: str | None = None, header: XHeader | None = None,
+               ap242: bool = False) -> None:
+    """Write the assembly tree ``root`` to ``path`` as STEP in mm (AP214, or AP242 with ``ap242``); each definition
+    once.
 
     ``timestamp`` (ISO 8601 text, e.g. ``2026-01-01T00:00:00``) is written in the header's FILE_NAME instead of the
-    current time, so that the same tree gives the same bytes on every run."""
+    current time, so that the same tree gives the same bytes on every run. ``header`` replaces OCCT's placeholder
+    header values ('Open CASCADE Shape Model', 'Author', 'Unknown')."""
     doc = _new_document()
     tool = XCAFDoc_DocumentTool.ShapeTool_s(doc.Main())
     colors = XCAFDoc_DocumentTool.ColorTool_s(doc.Main())
+    materials = XCAFDoc_DocumentTool.MaterialTool_s(doc.Main())
     XCAFDoc_ShapeTool.SetAutoNaming_s(False)
     labels: dict[int, TDF_Label] = {}
+    material_labels: dict[XMaterial, TDF_Label] = {}
+
+    def material_label(m: XMaterial) -> TDF_Label:
+        if m not in material_labels:
+            material_labels[m] = materials.AddMaterial(
+                TCollection_HAsciiString(m.name), TCollection_HAsciiString(m.description), m.density,
+                TCollection_HAsciiString("density"), TCollection_HAsciiString(DENSITY_UNIT))
+        return material_labels[m]
 
     def define(node: XPart | XAssembly) -> TDF_Label:
         if id(node) in labels:
@@ -87,8 +125,10 @@ def write_step(root: XAssembly, path: str, timestamp: str | None = None) -> None
         if isinstance(node, XPart):
             label = tool.AddShape(node.shape.wrapped, False, False)
             r, g, b, a = node.rgba
-            colors.SetColor(label, Quantity_ColorRGBA(Quantity_Color(r, g, b, Quantity_TOC_RGB), a),
+            colors.SetColor(label, Quantity_ColorRGBA(Quantity_Color(r, g, b, Quantity_TOC_sRGB), a),
                             XCAFDoc_ColorType.XCAFDoc_ColorSurf)
+            if node.material is not None:
+                materials.SetMaterial(label, material_label(node.material))
         else:
             label = tool.NewShape()
             for child, placement, instance in node.components:
@@ -100,17 +140,25 @@ def write_step(root: XAssembly, path: str, timestamp: str | None = None) -> None
 
     define(root)
     tool.UpdateAssemblies()
-    Interface_Static.SetCVal_s("write.step.schema", "AP214IS")
+    Interface_Static.SetCVal_s("write.step.schema", "AP242DIS" if ap242 else "AP214IS")
     Interface_Static.SetCVal_s("xstep.cascade.unit", "MM")
     Interface_Static.SetCVal_s("write.step.unit", "MM")
     writer = STEPCAFControl_Writer()
     writer.SetColorMode(True)
     writer.SetNameMode(True)
+    writer.SetMaterialMode(True)
     if not writer.Transfer(doc, STEPControl_AsIs):
         raise KernelError(f"OCCT STEP writer failed for {path}")
+    made = APIHeaderSection_MakeHeader(writer.ChangeWriter().Model())
     if timestamp is not None:
-        header = APIHeaderSection_MakeHeader(writer.ChangeWriter().Model())
-        header.SetTimeStamp(TCollection_HAsciiString(timestamp))
+        made.SetTimeStamp(TCollection_HAsciiString(timestamp))
+    if header is not None:
+        made.SetName(TCollection_HAsciiString(header.name))
+        made.SetAuthorValue(1, TCollection_HAsciiString(""))
+        made.SetOrganizationValue(1, TCollection_HAsciiString(""))
+        made.SetOriginatingSystem(TCollection_HAsciiString(header.system))
+        made.SetAuthorisation(TCollection_HAsciiString(""))
+        made.SetDescriptionValue(1, TCollection_HAsciiString(header.description))
     if writer.Write(path) != IFSelect_RetDone:
         raise KernelError(f"OCCT STEP writer failed for {path}")
     with open(path, encoding="latin-1", newline="") as fh:

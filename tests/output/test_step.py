@@ -1,12 +1,14 @@
 """STEP files (geometry.output.step): round trips of the hand-built ``ball_stack`` of tests/conftest.py, shared
-definitions, the flat variant read back, an empty stack refused."""
+definitions, the default (flat) form read back by cadquery, the shared-row form, an empty stack refused."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
+from geometry.core import occ_step
 from geometry.core.stack import Stack
 from geometry.output.step import read_step, step_tree, write_step
 
@@ -34,7 +36,7 @@ def test_step_is_instanced_ap214(ball_design: Path) -> None:
 
 
 def test_step_tree_shares_definitions(ball_stack: Stack) -> None:
-    tree = step_tree(ball_stack, "demo")
+    tree = step_tree(ball_stack, "demo", rows=True)
     assert [c[2] for c in tree.components] == ["substrate", "solder_balls"]
     balls = tree.components[1][0]
     rows = {id(r) for r, _, _ in balls.components}
@@ -46,10 +48,19 @@ def test_step_tree_shares_definitions(ball_stack: Stack) -> None:
     assert row.components[0][0].rgba == ball_stack["solder_balls"].material.color
 
 
-def test_flat_step_is_readable_by_cadquery(ball_stack: Stack, tmp_path: Path) -> None:
+def test_default_step_is_flat_with_one_shared_solid(ball_stack: Stack) -> None:
+    tree = step_tree(ball_stack, "demo")
+    balls = tree.components[1][0]
+    assert len(balls.components) == 9 and len({id(p) for p, _, _ in balls.components}) == 1
+    assert isinstance(balls.components[0][0], occ_step.XPart)
+    names = [n for _, _, n in balls.components]
+    assert len(set(names)) == 9 and all(n.startswith("solder_balls_") for n in names)
+
+
+def test_default_step_is_readable_by_cadquery(ball_stack: Stack, tmp_path: Path) -> None:
     import cadquery as cq
 
-    write_step(ball_stack, "demo", tmp_path / "flat.step", rows=False)
+    write_step(ball_stack, "demo", tmp_path / "flat.step")
     back = read_step(tmp_path / "flat.step")
     assert set(back) == set(ball_stack.names)
     for body in ball_stack:
@@ -65,9 +76,51 @@ def test_flat_step_is_readable_by_cadquery(ball_stack: Stack, tmp_path: Path) ->
 def test_balls_are_named_by_jedec_names_in_the_step(small_build, tmp_path) -> None:
     """Flat: one reference per ball named ``solder_balls_<name>``; rows: row references ``solder_balls_<row>``
     holding ``solder_balls_<column>``."""
-    flat = write_step(small_build.stack, "small", tmp_path / "flat.step", rows=False).read_text(encoding="latin-1")
+    flat = write_step(small_build.stack, "small", tmp_path / "flat.step").read_text(encoding="latin-1")
     for name in ("A1", "A5", "E1", "E5", "C3"):
         assert f"'solder_balls_{name}'" in flat
-    rows = write_step(small_build.stack, "small", tmp_path / "rows.step").read_text(encoding="latin-1")
+    rows = write_step(small_build.stack, "small", tmp_path / "rows.step", rows=True).read_text(encoding="latin-1")
     assert all(f"'solder_balls_{r}'" in rows for r in "ABCDE")
     assert all(f"'solder_balls_{c}'" in rows for c in range(1, 6)) and "'solder_balls_A1'" not in rows
+
+
+def test_header_names_the_design_and_pkgcad(ball_stack: Stack, tmp_path: Path) -> None:
+    from importlib.metadata import version
+
+    text = write_step(ball_stack, "demo-7", tmp_path / "d.step").read_text(encoding="latin-1")
+    header = text[:text.index("ENDSEC;")]
+    assert "FILE_NAME('demo-7'," in header
+    assert f"'pkgcad {version('pkgcad')}'" in header and "demo-7: " in header
+    for placeholder in ("Author", "Unknown", "Open CASCADE Shape Model", "Open CASCADE Model"):
+        assert placeholder not in header
+
+
+def test_ap242_on_request(ball_stack: Stack, tmp_path: Path) -> None:
+    ap242 = write_step(ball_stack, "demo", tmp_path / "242.step", ap242=True)
+    text = ap242.read_text(encoding="latin-1")
+    assert "AP242_MANAGED_MODEL_BASED_3D_ENGINEERING_MIM_LF" in text and "AUTOMOTIVE_DESIGN" not in text
+    assert read_step(ap242) == read_step(write_step(ball_stack, "demo", tmp_path / "214.step"))
+    assert "AUTOMOTIVE_DESIGN" in (tmp_path / "214.step").read_text(encoding="latin-1")
+
+
+def test_colours_and_materials_read_back(small_build, tmp_path: Path) -> None:
+    """OCCT's reader (through ``cadquery.Assembly.load``) gives every solid its body's sRGB palette colour (the
+    substrate's 0.2 stays 0.2) and its material name and density (g/cm3); the file holds the palette values."""
+    import cadquery as cq
+
+    stack = small_build.stack
+    path = write_step(stack, "small", tmp_path / "small.step")
+    assy = cq.Assembly.load(str(path), importType="STEP")
+    assert [c.name for c in assy.children] == list(stack.names)
+    for child in assy.children:
+        body = stack[child.name]
+        leaves = child.children or [child]
+        assert len(leaves) == body.count, body.name
+        for leaf in leaves:
+            assert leaf.color.toTuple() == pytest.approx(body.material.color, abs=1e-6), leaf.name
+            assert leaf.material.name == body.material.name, leaf.name
+            assert leaf.material.density == pytest.approx(body.material.density, rel=1e-12), leaf.name
+    colours = re.findall(r"COLOUR_RGB\('',([\d.e-]+),([\d.e-]+),([\d.e-]+)\)", path.read_text(encoding="latin-1"))
+    written = {tuple(round(float(v), 6) for v in c) for c in colours}
+    assert written == {tuple(round(v, 6) for v in b.material.color[:3]) for b in stack}
+    assert stack["substrate"].material.color[0] == 0.2 and (0.2, 0.45, 0.25) in written
