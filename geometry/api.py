@@ -58,10 +58,13 @@ def manifest(build: Build, results: Sequence[CheckResult]) -> dict:
                           [c.to_dict() for c in results], steps, claim_rows, outline, balls)
 
 
-def export(build: Build, results: Sequence[CheckResult], out_dir: str | Path, steps: bool = False) -> Path:
-    """Write ``out_dir/<name>/`` (package.step, .stl, .glb, .html, manifest.json; ``steps/`` when asked)."""
+def export(build: Build, results: Sequence[CheckResult], out_dir: str | Path, steps: bool = False,
+           ap242: bool = False) -> Path:
+    """Write ``out_dir/<name>/`` (<name>.step, .stl, .glb, .html, manifest.json; ``steps/`` when asked; STEP as
+    AP242 with ``ap242``)."""
     history = [(r.step.key, r.stack) for r in build.history] if steps else None
-    return write_design(Path(out_dir), build.design.name, build.stack, manifest(build, results), history)
+    return write_design(Path(out_dir), build.design.name, build.stack, manifest(build, results), history,
+                        ap242=ap242)
 
 
 def report(build: Build, results: Sequence[CheckResult] | None, out_dir: str | Path) -> tuple[Path, dict]:

@@ -82,6 +82,7 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("recipes", nargs="+", help="recipe files or folders of recipes")
     b.add_argument("-o", "--output", default="exports", help="output folder (default: exports)")
     b.add_argument("--steps", action="store_true", help="also write every intermediate stack as STEP")
+    b.add_argument("--ap242", action="store_true", help="write STEP as AP242 (ISO 10303-242) instead of AP214")
     b.add_argument("--force", action="store_true", help="export even when a design rule fails")
     b.add_argument("--require-claims", type=_claim_numbers, default=None, metavar="N[,N...]",
                    help="refuse the export unless the design embodies these claims (e.g. 1,3); by default a claim "

@@ -131,7 +131,7 @@ def write_recipe(path: Path, recipe: dict) -> Path:
 
 def design_file(design: Path, suffix: str) -> Path:
     """The one file of the design folder ``design`` with ``suffix`` (".step", ".stl", ".glb", ".html"), whatever
-    the output layer names it (package.step today, <design>.step in issue 13)."""
+    the output layer names it (<design>.step since issue 13, package.step before)."""
     found = sorted(p for p in design.glob(f"*{suffix}") if p.is_file() and p.name != "manifest.json")
     assert len(found) == 1, f"{design}: {len(found)} files *{suffix}: {[p.name for p in found]}"
     return found[0]

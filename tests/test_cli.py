@@ -18,6 +18,7 @@ from geometry.sweep.results import read_csv
 from tests.conftest import (
     RECIPES,
     ROOT,
+    design_file,
     files_under,
     large_recipe_files,
     small_recipe,
@@ -33,13 +34,27 @@ def test_build_writes_the_design_and_steps(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["build", str(r), "-o", str(out), "--steps"]) == 0
     d = out / "small"
-    assert {p.name for p in d.iterdir()} >= {"package.step", "package.stl", "package.glb", "manifest.json", "steps"}
+    assert {p.name for p in d.iterdir()} >= {"small.step", "small.stl", "small.glb", "small.html", "manifest.json",
+                                          "steps"}
     steps = sorted(p.name for p in (d / "steps").iterdir())
-    assert steps == ["01-prepare_substrate.step", "02-dispose_bumps.step", "03-form_first_encapsulant.step",
-                     "04-mount_chip.step", "05-form_second_encapsulant.step", "06-implant_solder_balls.step"]
-    assert set(read_step(d / "steps" / "02-dispose_bumps.step")) == {"substrate", "substrate_pads", "ball_pads",
+    assert steps == [f"small-{s}.step" for s in ("01-prepare_substrate", "02-dispose_bumps", "03-form_first_encapsulant",
+                                              "04-mount_chip", "05-form_second_encapsulant",
+                                              "06-implant_solder_balls")]
+    assert set(read_step(d / "steps" / "small-02-dispose_bumps.step")) == {"substrate", "substrate_pads", "ball_pads",
                                                                      "bumps"}
     assert "pass" in capsys.readouterr().out
+
+
+def test_build_ap242_writes_every_step_as_ap242(tmp_path):
+    r = write_recipe(tmp_path / "small.toml", small_recipe())
+    out = tmp_path / "out"
+    assert main(["build", str(r), "-o", str(out), "--steps", "--ap242", "-q"]) == 0
+    files = [out / "small" / "small.step", *sorted((out / "small" / "steps").iterdir())]
+    assert len(files) == 7
+    for f in files:
+        text = f.read_text(encoding="latin-1")
+        assert "AP242_MANAGED_MODEL_BASED_3D_ENGINEERING" in text and "AUTOMOTIVE_DESIGN" not in text, f.name
+        assert f"FILE_NAME('{f.stem}'," in text, f.name
 
 
 def test_failing_check_exits_1_and_writes_nothing(tmp_path, capsys):
@@ -101,7 +116,7 @@ def test_every_recipe_builds_and_its_step_reimports(tmp_path):
         name = tomllib.loads(recipe.read_text())["name"]
         manifest = json.loads((out / name / "manifest.json").read_text())
         assert all(c["passed"] for c in manifest["checks"] if c["kind"] == "rule"), name
-        back = read_step(out / name / "package.step")
+        back = read_step(out / name / f"{name}.step")
         bodies = {b["name"]: b for b in manifest["bodies"]}
         assert set(back) == set(bodies)
         for n, b in bodies.items():
@@ -113,7 +128,7 @@ def test_cavity_steps_hold_the_slice_before_and_the_slug_after_the_etch(tmp_path
     recipe = RECIPES / "cavity" / "cavity-equal.toml"
     assert main(["build", str(recipe), "-o", str(tmp_path), "--steps", "-q"]) == 0
     steps = tmp_path / "cavity-equal" / "steps"
-    before, after = read_step(steps / "05-form_mold.step"), read_step(steps / "06-etch_slice.step")
+    before, after = read_step(steps / "cavity-equal-05-form_mold.step"), read_step(steps / "cavity-equal-06-etch_slice.step")
     assert "metal_slice" in before and "heat_slug" not in before
     assert "heat_slug" in after and "metal_slice" not in after
     assert after["heat_slug"]["volume"] < before["metal_slice"]["volume"]
@@ -134,7 +149,7 @@ def test_large_recipe_builds_and_reimports(tmp_path, recipe):
     name = tomllib.loads(recipe.read_text())["name"]
     assert main(["build", str(recipe), "-o", str(tmp_path), "-q"]) == 0
     manifest = json.loads((tmp_path / name / "manifest.json").read_text())
-    back = read_step(tmp_path / name / "package.step")
+    back = read_step(tmp_path / name / f"{name}.step")
     assert {b["name"]: b["count"] for b in manifest["bodies"]} == {k: v["count"] for k, v in back.items()}
     counts = KNOWN_COUNTS[name]
     assert {k: back[k]["count"] for k in counts} == counts
@@ -168,7 +183,7 @@ def test_sweep_command_line(tmp_path, capsys):
     (row,) = read_csv(out / "results.csv")
     assert row["substrate.width"] == "6.0" and row["bumps.material"] == "SnPb63"  # parameters = "all"
     design = Path(row["exported"])
-    assert design.parent == out / "designs" and (design / "package.step").is_file()
+    assert design.parent == out / "designs" and design_file(design, ".step").is_file()
     assert (design / "manifest.json").is_file()
 
     bad = tmp_path / "bad.toml"

@@ -17,7 +17,7 @@ import pytest
 
 from geometry import sweep
 from geometry.cli import main
-from tests.conftest import RECIPES, ROOT, files_under, small_recipe, write_recipe
+from tests.conftest import RECIPES, ROOT, design_file, files_under, small_recipe, write_recipe
 from tests.fuzzing import MALFORMED, write_malformed
 
 STAMP = re.compile(rb"^(FILE_NAME\('[^']*',')[^']*(')", re.MULTILINE)
@@ -110,7 +110,7 @@ def test_sweep_base_with_a_hostile_name_writes_only_under_its_output(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["base.toml", "out", "specs"]
     assert not (tmp_path.parent / "escape").exists() and not (tmp_path.parent.parent / "escape").exists()
     (design,) = (out / "designs").iterdir()
-    assert design.name.startswith("s-") and (design / "package.step").is_file()
+    assert design.name.startswith("s-") and design_file(design, ".step").is_file()
 
 
 CODE = "__import__('os').system('touch {marker}')"
@@ -190,13 +190,13 @@ def test_same_recipe_same_manifest_and_digest(two_runs):
 def test_step_differs_at_most_in_its_timestamp(two_runs):
     (a, _), (b, _) = two_runs
     for name in ("small", "small-cavity"):
-        sa, sb = ((x / "now" / name / "package.step").read_bytes() for x in (a, b))
+        sa, sb = (design_file(x / "now" / name, ".step").read_bytes() for x in (a, b))
         assert _masked(sa) == _masked(sb) and _masked(sa) != sa
-        fa, fb = ((x / "fixed" / name / "package.step").read_bytes() for x in (a, b))
+        fa, fb = (design_file(x / "fixed" / name, ".step").read_bytes() for x in (a, b))
         assert fa == fb and b"'2026-01-01T00:00:00'" in fa
         assert _masked(fa) == _masked(sa)
-        for f in ("package.stl", "package.glb"):
-            assert (a / "now" / name / f).read_bytes() == (b / "now" / name / f).read_bytes(), f
+        for f in (".stl", ".glb"):
+            assert design_file(a / "now" / name, f).read_bytes() == design_file(b / "now" / name, f).read_bytes(), f
 
 
 def test_digest_follows_the_geometry_not_the_objects():

@@ -1,5 +1,7 @@
-"""The design folder: package.step, .stl, .glb, .html and manifest.json (and every step as STEP, on request) written
-into a hidden work folder that then replaces the previous design folder in one swap; the report beside them."""
+"""The design folder: <design>.step, .stl, .glb, .html and manifest.json (and every step as STEP, on request) written
+into a hidden work folder that then replaces the previous design folder in one swap; the report beside them. Every
+file a CAD or viewer user copies out carries the design's name, so files of two designs never collide and an
+import is named after its design."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import trimesh
 from ..core.stack import Stack
 from . import viewer
 from .files import write_text
-from .folder import check_name, design_folder, make_temp_dir, remove_stale, swap_in
+from .folder import check_name, design_files, design_folder, make_temp_dir, remove_stale, step_file, swap_in
 from .manifest import write_manifest
 from .mesh import stack_mesh
 from .meshfiles import write_glb, write_stl
@@ -27,10 +29,11 @@ def write_html(stack: Stack, name: str, path: Path | str, meshes: Mapping[str, t
 
 
 def write_design(out_dir: Path | str, name: str, stack: Stack, manifest: dict,
-                 steps: Sequence[tuple[str, Stack]] | None = None, timestamp: str | None = None) -> Path:
-    """Write ``out_dir/name/``: package.step, package.stl, package.glb, package.html (3D viewer), manifest.json
-    and, when ``steps`` are given, ``steps/NN-<key>.step`` for each (key, stack) in order (NN from 01). Returns
-    the design folder.
+                 steps: Sequence[tuple[str, Stack]] | None = None, timestamp: str | None = None,
+                 ap242: bool = False) -> Path:
+    """Write ``out_dir/name/``: <name>.step, <name>.stl, <name>.glb, <name>.html (3D viewer), manifest.json
+    and, when ``steps`` are given, ``steps/<name>-NN-<key>.step`` for each (key, stack) in order (NN from 01).
+    Returns the design folder. ``ap242`` writes the STEP files as AP242 instead of AP214.
 
     ``name`` and every step key must match :data:`~geometry.output.folder.NAME_RULE`, and the resolved folder must lie directly in
     ``out_dir``; otherwise ValueError, before anything is written. All files go to a hidden temporary folder in
@@ -48,17 +51,19 @@ def write_design(out_dir: Path | str, name: str, stack: Stack, manifest: dict,
     remove_stale(root)
     tmp = make_temp_dir(root, name)
     try:
-        write_step(stack, name, tmp / "package.step", timestamp=timestamp)
+        files = design_files(name)
+        write_step(stack, name, tmp / files[".step"], timestamp=timestamp, ap242=ap242)
         meshes = stack_mesh(stack)
-        write_stl(stack, tmp / "package.stl", meshes=meshes)
-        write_glb(stack, tmp / "package.glb", meshes=meshes)
-        write_html(stack, name, tmp / "package.html", meshes=meshes)
+        write_stl(stack, tmp / files[".stl"], meshes=meshes)
+        write_glb(stack, tmp / files[".glb"], meshes=meshes)
+        write_html(stack, name, tmp / files[".html"], meshes=meshes)
         write_manifest(manifest, tmp / "manifest.json")
         if steps:
             (tmp / "steps").mkdir()
             for i, (key, step_stack) in enumerate(steps, start=1):
-                write_step(step_stack, f"{name}-{i:02d}-{key}", tmp / "steps" / f"{i:02d}-{key}.step",
-                           timestamp=timestamp)
+                file = step_file(name, i, key)
+                write_step(step_stack, file.removesuffix(".step"), tmp / "steps" / file, timestamp=timestamp,
+                           ap242=ap242)
         swap_in(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -1,4 +1,4 @@
-"""Design folders: the name rule, the folder of a design inside an output folder, the hidden work folder a design is
+"""Design folders: the name rule, the names of a design's files, the folder of a design inside an output folder, the hidden work folder a design is
 written into and the swap that puts it in place, and the removal of work folders that killed writers left."""
 
 from __future__ import annotations
@@ -60,6 +60,16 @@ def remove_stale(out_dir: Path | str) -> list[Path]:
             remove_tree(p)
             gone.append(p)
     return gone
+
+
+def design_files(name: str) -> dict[str, str]:
+    """The file names of design ``name`` in its folder by suffix: ``{".step": "<name>.step", ...}``."""
+    return {s: f"{name}{s}" for s in (".step", ".stl", ".glb", ".html")}
+
+
+def step_file(name: str, index: int, key: str) -> str:
+    """The file name of step ``index`` (from 1) ``key`` of design ``name`` in its ``steps/`` folder."""
+    return f"{name}-{index:02d}-{key}.step"
 
 
 def design_folder(out_dir: Path | str, name: str) -> Path:

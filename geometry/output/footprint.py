@@ -57,6 +57,8 @@ from scipy.spatial import cKDTree
 
 from geometry.core.jedec import parse_name
 
+from .folder import design_files
+
 if TYPE_CHECKING:
     from geometry.core.flow import Build
 
@@ -324,8 +326,8 @@ MODEL_DIR = "${KIPRJMOD}"
 
 def model_path(name: str) -> str:
     """The 3D model reference of design ``name``: ``${KIPRJMOD}/<name>.step``, the design's package STEP copied
-    beside the KiCad project."""
-    return f"{MODEL_DIR}/{name}.step"
+    beside the KiCad project (the file name the design folder gives it, :func:`~geometry.output.folder.design_files`)."""
+    return f"{MODEL_DIR}/{design_files(name)['.step']}"
 
 
 def design_footprint(build: Build, density: Density = "nominal", land_diameter: float | None = None) -> BgaFootprint:

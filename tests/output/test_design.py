@@ -18,8 +18,8 @@ def _listing(folder: Path) -> list[str]:
 
 
 def test_design_folder_layout(ball_design: Path) -> None:
-    assert _listing(ball_design) == ["manifest.json", "package.glb", "package.html", "package.step", "package.stl",
-                                     "steps", "steps/01-substrate.step", "steps/02-ball_attach.step"]
+    assert _listing(ball_design) == ["demo.glb", "demo.html", "demo.step", "demo.stl", "manifest.json", "steps",
+                                     "steps/demo-01-substrate.step", "steps/demo-02-ball_attach.step"]
     assert _listing(ball_design.parent) == ["demo"] + [f"demo/{p}" for p in _listing(ball_design)]
 
 
@@ -72,4 +72,4 @@ def test_rewrite_replaces_previous(ball_stack: Stack, tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["demo"]
     assert not (target / "steps").exists()
     assert json.loads((target / "manifest.json").read_text()) == {"run": 2}
-    assert set(read_step(target / "package.step")) == {"substrate"}
+    assert set(read_step(target / "demo.step")) == {"substrate"}

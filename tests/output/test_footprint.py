@@ -406,6 +406,7 @@ def test_pads_match_the_balls_of_the_written_step_read_by_opencascade(tmp_path):
     folder = api.export(b, api.check(b), tmp_path)
     tree = read_sexpr(bga_footprint(design_footprint(b)))
     offset = nums(one(one(one(tree, "model"), "offset"), "xyz"))
+    assert one(tree, "model")[1] == "${KIPRJMOD}/" + design_file(folder, ".step").name  # the file as written
     boxes = [s.BoundingBox() for s in cq.importers.importStep(str(design_file(folder, ".step"))).solids().vals()]
     lowest = min(bb.zmin for bb in boxes)
     balls = [bb for bb in boxes if bb.zmin < lowest + 1e-6]

@@ -11,20 +11,21 @@ import trimesh
 
 from geometry.core.stack import Stack
 from geometry.output.meshfiles import GLB_SCALE
+from tests.conftest import design_file
 
 
 def test_stl(ball_stack: Stack, ball_design: Path) -> None:
-    raw = (ball_design / "package.stl").read_bytes()
+    raw = design_file(ball_design, ".stl").read_bytes()
     n = struct.unpack("<I", raw[80:84])[0]
     assert len(raw) == 84 + 50 * n
-    m = trimesh.load(ball_design / "package.stl", file_type="stl")
+    m = trimesh.load(design_file(ball_design, ".stl"), file_type="stl")
     assert m.is_watertight
     assert m.volume == pytest.approx(ball_stack.volume(), rel=0.01)
     assert len(m.split(only_watertight=True)) == 10
 
 
 def test_glb(ball_stack: Stack, ball_design: Path) -> None:
-    scene = trimesh.load(ball_design / "package.glb")
+    scene = trimesh.load(design_file(ball_design, ".glb"))
     assert isinstance(scene, trimesh.Scene)
     assert set(scene.geometry) == {"substrate", "solder_balls"}
     assert set(scene.graph.nodes_geometry) == {"substrate", "solder_balls"}

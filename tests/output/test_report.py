@@ -89,7 +89,7 @@ def test_build_with_report_writes_both_beside_each_other(tmp_path, capsys):
     out = tmp_path / "out"
     assert cli.main(["build", "--quiet", "--report", str(good), "-o", str(out)]) == commands.EXIT_OK
     files = {p.name for p in (out / "good").iterdir()}
-    assert {"package.step", "manifest.json", "report.md", "report.html"} <= files
+    assert {"good.step", "manifest.json", "report.md", "report.html"} <= files
     md = (out / "good" / "report.md").read_text()
     assert "Design rules: **pass**; claims embodied: 1, 2, 3, 5, 6." in md and "FAIL" not in md
     assert "not embodied:" not in capsys.readouterr().out

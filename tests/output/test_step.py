@@ -11,6 +11,7 @@ import pytest
 from geometry.core import occ_step
 from geometry.core.stack import Stack
 from geometry.output.step import read_step, step_tree, write_step
+from tests.conftest import LARGE_SOLIDS, recipe_files, solid_count
 
 
 def test_empty_stack_refused(tmp_path: Path) -> None:
@@ -20,17 +21,17 @@ def test_empty_stack_refused(tmp_path: Path) -> None:
 
 
 def test_step_round_trip(ball_stack: Stack, ball_design: Path) -> None:
-    back = read_step(ball_design / "package.step")
+    back = read_step(ball_design / "demo.step")
     assert set(back) == {"substrate", "solder_balls"}
     assert {k: v["count"] for k, v in back.items()} == {"substrate": 1, "solder_balls": 9}
     for body in ball_stack:
         assert back[body.name]["volume"] == pytest.approx(body.volume(), rel=1e-6)
-    first = read_step(ball_design / "steps" / "01-substrate.step")
+    first = read_step(ball_design / "steps" / "demo-01-substrate.step")
     assert {k: v["count"] for k, v in first.items()} == {"substrate": 1}
 
 
 def test_step_is_instanced_ap214(ball_design: Path) -> None:
-    text = (ball_design / "package.step").read_text()
+    text = (ball_design / "demo.step").read_text()
     assert "AUTOMOTIVE_DESIGN" in text
     assert text.count("MANIFOLD_SOLID_BREP(") == 2
 
@@ -124,3 +125,32 @@ def test_colours_and_materials_read_back(small_build, tmp_path: Path) -> None:
     written = {tuple(round(float(v), 6) for v in c) for c in colours}
     assert written == {tuple(round(v, 6) for v in b.material.color[:3]) for b in stack}
     assert stack["substrate"].material.color[0] == 0.2 and (0.2, 0.45, 0.25) in written
+
+
+READ_RECIPES = [pytest.param(p, id=p.stem, marks=() if solid_count(p) <= LARGE_SOLIDS else pytest.mark.slow)
+                for p in recipe_files() if "production" not in p.stem]
+"""Every recipe of builds/ but the production-scale ones; those of more than LARGE_SOLIDS solids in the slow run
+(cadquery's Assembly.load takes 25-95 s on the 2,500-11,000-solid ones)."""
+
+
+@pytest.mark.parametrize("recipe", READ_RECIPES)
+def test_cadquery_reads_every_recipe(recipe: Path, tmp_path: Path) -> None:
+    """``cadquery.Assembly.load``: one child per body, named as the body, with its solid count and volume (mm3);
+    ``cadquery.importers.importStep``: every solid, the total volume."""
+    import cadquery as cq
+
+    from geometry import api
+
+    build = api.run(api.load(recipe))
+    stack = build.stack
+    path = write_step(stack, build.design.name, tmp_path / f"{build.design.name}.step")
+    assy = cq.Assembly.load(str(path), importType="STEP")
+    assert assy.name == build.design.name
+    assert [c.name for c in assy.children] == list(stack.names)
+    for child in assy.children:
+        shapes = [s for _, node in child.traverse() for s in node.shapes]
+        assert sum(len(s.Solids()) for s in shapes) == stack[child.name].count, child.name
+        assert sum(s.Volume() for s in shapes) == pytest.approx(stack[child.name].volume(), rel=1e-6), child.name
+    solids = cq.importers.importStep(str(path)).solids().vals()
+    assert len(solids) == sum(b.count for b in stack)
+    assert sum(s.Volume() for s in solids) == pytest.approx(sum(b.volume() for b in stack), rel=1e-6)

@@ -1,5 +1,5 @@
 """The 3D viewer page (self-contained, one toggle per body, mesh data that decodes back), the notebook view,
-package.html in the design folder and the committed notebooks. The PNG picture and `pkgcad picture` are in
+<design>.html in the design folder and the committed notebooks. The PNG picture and `pkgcad picture` are in
 test_picture.py."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from geometry import api
 from geometry.output import viewer
 from geometry.output.design import write_html
 from geometry.output.mesh import stack_mesh
-from tests.conftest import ROOT
+from tests.conftest import ROOT, design_file
 
 EXTERNAL = re.compile(r"https?://|(?:src|href)\s*=\s*[\"']?//|url\(\s*[\"']?//|@import|<link\b|<script[^>]*\bsrc=",
                       re.IGNORECASE)
@@ -106,8 +106,8 @@ def test_notebook_view_is_an_inline_iframe_of_the_page(small_build) -> None:
 def test_write_design_writes_the_viewer_beside_the_glb(small_build, tmp_path) -> None:
     results = api.check(small_build)
     folder = api.export(small_build, results, tmp_path)
-    page = (folder / "package.html").read_text(encoding="utf-8")
-    assert (folder / "package.glb").is_file()
+    page = design_file(folder, ".html").read_text(encoding="utf-8")
+    assert design_file(folder, ".glb").is_file()
     assert [b["name"] for b in _data(page)["bodies"]] == list(small_build.stack.names)
     assert EXTERNAL.findall(page) == []
 
