@@ -9,7 +9,7 @@ import trimesh
 
 from geometry.core import occ
 from geometry.core.stack import Body, Instances, Stack
-from geometry.output.mesh import TUBE_SIDES, stack_mesh, tube_mesh
+from geometry.output.mesh import TUBE_SIDES, VOLUME_BOUND, area_true_radius, stack_mesh, tube_mesh
 
 
 def test_mesh_budget_coarsens_large_arrays() -> None:
@@ -27,11 +27,12 @@ def test_swept_wires_are_meshed_from_their_centre_line() -> None:
     v, f = tube_mesh(spine, 0.05)
     tube = trimesh.Trimesh(v, f)
     assert tube.is_watertight and tube.is_winding_consistent and tube.volume > 0
-    polygon = TUBE_SIDES / (2 * np.pi) * np.sin(2 * np.pi / TUBE_SIDES)
-    assert tube.volume == pytest.approx(polygon * np.pi * 0.05**2 * np.pi / 2, rel=0.01)
+    assert tube.volume == pytest.approx(np.pi * 0.05**2 * np.pi / 2, rel=0.001)
     ring = v[:-2]
     off_axis = np.hypot(np.hypot(ring[:, 0], ring[:, 2]) - 1.0, ring[:, 1])
-    assert off_axis.min() == pytest.approx(0.05, rel=0.01) and off_axis.max() == pytest.approx(0.05, rel=0.01)
+    r = area_true_radius(0.05, TUBE_SIDES)
+    assert r == pytest.approx(0.05 * np.sqrt(2 * np.pi / (12 * 0.5)))
+    assert off_axis.min() == pytest.approx(r, rel=3e-3) and off_axis.max() == pytest.approx(r, rel=3e-3)
 
 
 def test_meshes_watertight_and_tiled(ball_stack: Stack) -> None:
@@ -40,7 +41,7 @@ def test_meshes_watertight_and_tiled(ball_stack: Stack) -> None:
     for body in ball_stack:
         m = meshes[body.name]
         assert m.is_watertight and m.is_winding_consistent
-        assert m.volume == pytest.approx(body.volume(), rel=0.01)
+        assert m.volume == pytest.approx(body.volume(), rel=VOLUME_BOUND)
         lo, hi = m.bounds
         b = body.bounds()
         assert np.all(lo >= b[:3] - 1e-9) and np.all(hi <= b[3:] + 1e-9)
