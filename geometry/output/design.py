@@ -14,8 +14,8 @@ from . import viewer
 from .files import write_text
 from .folder import check_name, design_folder, make_temp_dir, remove_stale, swap_in
 from .manifest import write_manifest
-from .mesh import stack_mesh
-from .meshfiles import write_glb, write_stl
+from .mesh import mesh_record, stack_mesh
+from .meshfiles import write_body_stl, write_glb, write_stl
 from .step import write_step
 
 
@@ -27,7 +27,8 @@ def write_html(stack: Stack, name: str, path: Path | str, meshes: Mapping[str, t
 
 
 def write_design(out_dir: Path | str, name: str, stack: Stack, manifest: dict,
-                 steps: Sequence[tuple[str, Stack]] | None = None, timestamp: str | None = None) -> Path:
+                 steps: Sequence[tuple[str, Stack]] | None = None, timestamp: str | None = None,
+                 tolerance: float | None = None, split: bool = False) -> Path:
     """Write ``out_dir/name/``: package.step, package.stl, package.glb, package.html (3D viewer), manifest.json
     and, when ``steps`` are given, ``steps/NN-<key>.step`` for each (key, stack) in order (NN from 01). Returns
     the design folder.
@@ -38,6 +39,12 @@ def write_design(out_dir: Path | str, name: str, stack: Stack, manifest: dict,
     previous output stays as it was. ``timestamp`` as in :func:`write_step`. A writer killed outright leaves only
     its hidden folder, tagged with its process id, which the next write to ``out_dir`` removes
     (:func:`remove_stale`).
+
+    The STL and GLB are meshed to the chordal ``tolerance`` (mm; default the budgeted quality of
+    :func:`~geometry.output.mesh.stack_mesh`), and the manifest gets a ``mesh`` section stating per body the
+    tolerance met, triangles and volume error (:func:`~geometry.output.mesh.mesh_record`); the HTML viewer keeps
+    the budgeted meshes. ``split`` also writes ``bodies/<body>.step`` (a one-body STEP) and ``bodies/<body>.stl``
+    for every body.
     """
     target = design_folder(out_dir, name)
     root = target.parent
@@ -49,11 +56,13 @@ def write_design(out_dir: Path | str, name: str, stack: Stack, manifest: dict,
     tmp = make_temp_dir(root, name)
     try:
         write_step(stack, name, tmp / "package.step", timestamp=timestamp)
-        meshes = stack_mesh(stack)
+        meshes = stack_mesh(stack, tolerance=tolerance)
         write_stl(stack, tmp / "package.stl", meshes=meshes)
         write_glb(stack, tmp / "package.glb", meshes=meshes)
-        write_html(stack, name, tmp / "package.html", meshes=meshes)
-        write_manifest(manifest, tmp / "manifest.json")
+        write_html(stack, name, tmp / "package.html", meshes=meshes if tolerance is None else None)
+        write_manifest({**manifest, "mesh": mesh_record(meshes, tolerance)}, tmp / "manifest.json")
+        if split:
+            write_bodies(stack, name, tmp / "bodies", meshes, timestamp)
         if steps:
             (tmp / "steps").mkdir()
             for i, (key, step_stack) in enumerate(steps, start=1):
@@ -64,6 +73,17 @@ def write_design(out_dir: Path | str, name: str, stack: Stack, manifest: dict,
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
+
+
+def write_bodies(stack: Stack, name: str, folder: Path, meshes: Mapping[str, trimesh.Trimesh],
+                 timestamp: str | None = None) -> Path:
+    """``folder/<body>.step`` (the one-body stack as STEP, root product ``<name>-<body>``) and
+    ``folder/<body>.stl`` (the body's mesh from ``meshes``) for every body of ``stack``, each atomically."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for body in stack:
+        write_step(Stack((body,)), f"{name}-{body.name}", folder / f"{body.name}.step", timestamp=timestamp)
+        write_body_stl(meshes[body.name], folder / f"{body.name}.stl")
+    return folder
 
 
 def write_report(out_dir: Path | str, name: str, markdown: str, html: str) -> Path:
