@@ -59,12 +59,14 @@ def manifest(build: Build, results: Sequence[CheckResult]) -> dict:
 
 
 def export(build: Build, results: Sequence[CheckResult], out_dir: str | Path, steps: bool = False,
-           ap242: bool = False) -> Path:
+           ap242: bool = False, tolerance: float | None = None, split: bool = False) -> Path:
     """Write ``out_dir/<name>/`` (<name>.step, .stl, .glb, .html, manifest.json; ``steps/`` when asked; STEP as
-    AP242 with ``ap242``)."""
+    AP242 with ``ap242``). ``tolerance``: chordal tolerance (mm) of the STL and GLB (default: the budgeted
+    quality, see :func:`geometry.output.mesh.stack_mesh`); ``split``: also ``bodies/<body>.step`` and ``.stl``
+    per body."""
     history = [(r.step.key, r.stack) for r in build.history] if steps else None
     return write_design(Path(out_dir), build.design.name, build.stack, manifest(build, results), history,
-                        ap242=ap242)
+                        ap242=ap242, tolerance=tolerance, split=split)
 
 
 def report(build: Build, results: Sequence[CheckResult] | None, out_dir: str | Path) -> tuple[Path, dict]:

@@ -88,6 +88,11 @@ def parser() -> argparse.ArgumentParser:
                    help="refuse the export unless the design embodies these claims (e.g. 1,3); by default a claim "
                         "the design does not embody is reported, not refused")
     b.add_argument("--report", action="store_true", help="also write the design report (as `pkgcad report`)")
+    b.add_argument("--tolerance", type=_positive_float, default=None, metavar="MM",
+                   help="chordal tolerance of the STL and GLB in mm (default: the finest quality within a "
+                        "1M-triangle budget); every body's mesh volume is within 0.5%% of its solid's either way, "
+                        "and the manifest's 'mesh' section states what each body meets")
+    b.add_argument("--split", action="store_true", help="also write bodies/<body>.step and .stl for every body")
     b.add_argument("-q", "--quiet", action="store_true", help="print check tables only when a check fails")
     b.set_defaults(run="build")
     c = sub.add_parser("check", help="run the flows and their checks, write nothing")

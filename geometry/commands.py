@@ -108,7 +108,8 @@ def build(args) -> int:
               "anyway)", file=sys.stderr)
         return EXIT_FAILED
     for b, results in done:
-        path = api.export(b, results, args.output, steps=args.steps, ap242=args.ap242)
+        path = api.export(b, results, args.output, steps=args.steps, ap242=args.ap242, tolerance=args.tolerance,
+                          split=args.split)
         print(f"wrote {path}")
         if args.report:
             write_report(b, results, args.output)

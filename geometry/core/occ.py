@@ -220,10 +220,18 @@ def triangulate(shape: cq.Shape, deflection: float, angular: float) -> tuple[np.
     depends only on the arguments and ``shape`` is left without a mesh. Returns vertices (n, 3) in mm, one block per face (shared
     edge nodes are repeated, not merged), and outward-oriented triangle indices (m, 3).
     """
+    v, f, _ = triangulate_faces(shape, deflection, angular)
+    return v, f
+
+
+def triangulate_faces(shape: cq.Shape, deflection: float,
+                      angular: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`triangulate`, plus a (m,) bool array: whether each triangle lies on a planar B-rep face."""
     work = BRepBuilderAPI_Copy(shape.wrapped, True, False).Shape()
     BRepMesh_IncrementalMesh(work, float(deflection), False, float(angular), False)
     verts: list[np.ndarray] = []
     tris: list[np.ndarray] = []
+    planar: list[np.ndarray] = []
     offset = 0
     explorer = TopExp_Explorer(work, TopAbs_FACE)
     while explorer.More():
@@ -240,10 +248,11 @@ def triangulate(shape: cq.Shape, deflection: float, angular: float) -> tuple[np.
         if face.Orientation() == TopAbs_REVERSED:
             t = t[:, [0, 2, 1]]
         tris.append(t + offset)
+        planar.append(np.full(len(t), BRepAdaptor_Surface(face).GetType() == GeomAbs_Plane))
         offset += poly.NbNodes()
     if not tris:
-        return np.zeros((0, 3)), np.zeros((0, 3), dtype=np.int64)
-    return np.vstack(verts), np.vstack(tris)
+        return np.zeros((0, 3)), np.zeros((0, 3), dtype=np.int64), np.zeros(0, dtype=bool)
+    return np.vstack(verts), np.vstack(tris), np.concatenate(planar)
 
 
 def lowest_point(shape: cq.Shape) -> np.ndarray:

@@ -16,8 +16,8 @@ from . import viewer
 from .files import write_text
 from .folder import check_name, design_files, design_folder, make_temp_dir, remove_stale, step_file, swap_in
 from .manifest import write_manifest
-from .mesh import stack_mesh
-from .meshfiles import write_glb, write_stl
+from .mesh import mesh_record, stack_mesh
+from .meshfiles import write_body_stl, write_glb, write_stl
 from .step import write_step
 
 
@@ -30,10 +30,11 @@ def write_html(stack: Stack, name: str, path: Path | str, meshes: Mapping[str, t
 
 def write_design(out_dir: Path | str, name: str, stack: Stack, manifest: dict,
                  steps: Sequence[tuple[str, Stack]] | None = None, timestamp: str | None = None,
-                 ap242: bool = False) -> Path:
+                 ap242: bool = False, tolerance: float | None = None, split: bool = False) -> Path:
     """Write ``out_dir/name/``: <name>.step, <name>.stl, <name>.glb, <name>.html (3D viewer), manifest.json
     and, when ``steps`` are given, ``steps/<name>-NN-<key>.step`` for each (key, stack) in order (NN from 01).
-    Returns the design folder. ``ap242`` writes the STEP files as AP242 instead of AP214.
+    Returns the design folder. ``ap242`` writes the STEP files as AP242 instead of AP214; ``tolerance`` is the
+    chordal tolerance (mm) of the STL and GLB; ``split`` adds ``bodies/<body>.step`` and ``.stl`` per body.
 
     ``name`` and every step key must match :data:`~geometry.output.folder.NAME_RULE`, and the resolved folder must lie directly in
     ``out_dir``; otherwise ValueError, before anything is written. All files go to a hidden temporary folder in
@@ -41,6 +42,12 @@ def write_design(out_dir: Path | str, name: str, stack: Stack, manifest: dict,
     previous output stays as it was. ``timestamp`` as in :func:`write_step`. A writer killed outright leaves only
     its hidden folder, tagged with its process id, which the next write to ``out_dir`` removes
     (:func:`remove_stale`).
+
+    The STL and GLB are meshed to the chordal ``tolerance`` (mm; default the budgeted quality of
+    :func:`~geometry.output.mesh.stack_mesh`), and the manifest gets a ``mesh`` section stating per body the
+    tolerance met, triangles and volume error (:func:`~geometry.output.mesh.mesh_record`); the HTML viewer keeps
+    the budgeted meshes. ``split`` also writes ``bodies/<body>.step`` (a one-body STEP) and ``bodies/<body>.stl``
+    for every body.
     """
     target = design_folder(out_dir, name)
     root = target.parent
@@ -53,11 +60,13 @@ def write_design(out_dir: Path | str, name: str, stack: Stack, manifest: dict,
     try:
         files = design_files(name)
         write_step(stack, name, tmp / files[".step"], timestamp=timestamp, ap242=ap242)
-        meshes = stack_mesh(stack)
+        meshes = stack_mesh(stack, tolerance=tolerance)
         write_stl(stack, tmp / files[".stl"], meshes=meshes)
         write_glb(stack, tmp / files[".glb"], meshes=meshes)
-        write_html(stack, name, tmp / files[".html"], meshes=meshes)
-        write_manifest(manifest, tmp / "manifest.json")
+        write_html(stack, name, tmp / files[".html"], meshes=meshes if tolerance is None else None)
+        write_manifest({**manifest, "mesh": mesh_record(meshes, tolerance)}, tmp / "manifest.json")
+        if split:
+            write_bodies(stack, name, tmp / "bodies", meshes, timestamp)
         if steps:
             (tmp / "steps").mkdir()
             for i, (key, step_stack) in enumerate(steps, start=1):
@@ -69,6 +78,17 @@ def write_design(out_dir: Path | str, name: str, stack: Stack, manifest: dict,
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
+
+
+def write_bodies(stack: Stack, name: str, folder: Path, meshes: Mapping[str, trimesh.Trimesh],
+                 timestamp: str | None = None) -> Path:
+    """``folder/<body>.step`` (the one-body stack as STEP, root product ``<name>-<body>``) and
+    ``folder/<body>.stl`` (the body's mesh from ``meshes``) for every body of ``stack``, each atomically."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for body in stack:
+        write_step(Stack((body,)), f"{name}-{body.name}", folder / f"{body.name}.step", timestamp=timestamp)
+        write_body_stl(meshes[body.name], folder / f"{body.name}.stl")
+    return folder
 
 
 def write_report(out_dir: Path | str, name: str, markdown: str, html: str) -> Path:

@@ -20,10 +20,16 @@ GLB_SCALE = 1e-3
 
 
 def write_stl(stack: Stack, path: Path | str, meshes: Mapping[str, trimesh.Trimesh] | None = None) -> Path:
-    """Whole package as one binary STL (mm); ``meshes`` reuses a :func:`stack_mesh` result."""
+    """Whole package as one binary STL (mm); ``meshes`` reuses a :func:`stack_mesh` result (default: its budgeted
+    quality, every body volume-true within :data:`~geometry.output.mesh.VOLUME_BOUND`)."""
     meshes = stack_mesh(stack) if meshes is None else meshes
     data = combined(meshes).export(file_type="stl")
     return write_bytes(path, data)
+
+
+def write_body_stl(mesh: trimesh.Trimesh, path: Path | str) -> Path:
+    """One body's mesh (a :func:`stack_mesh` value) as a binary STL (mm)."""
+    return write_bytes(path, trimesh.Trimesh(mesh.vertices, mesh.faces, process=False).export(file_type="stl"))
 
 
 def write_glb(stack: Stack, path: Path | str, meshes: Mapping[str, trimesh.Trimesh] | None = None) -> Path:

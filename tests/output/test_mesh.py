@@ -3,13 +3,17 @@ tiled, the triangle budget, the swept-wire tubes."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 import trimesh
 
+from geometry import api
 from geometry.core import occ
 from geometry.core.stack import Body, Instances, Stack
-from geometry.output.mesh import TUBE_SIDES, stack_mesh, tube_mesh
+from geometry.output.mesh import TUBE_SIDES, VOLUME_BOUND, area_true_radius, stack_mesh, tube_mesh
+from tests.conftest import RECIPES
 
 
 def test_mesh_budget_coarsens_large_arrays() -> None:
@@ -27,11 +31,12 @@ def test_swept_wires_are_meshed_from_their_centre_line() -> None:
     v, f = tube_mesh(spine, 0.05)
     tube = trimesh.Trimesh(v, f)
     assert tube.is_watertight and tube.is_winding_consistent and tube.volume > 0
-    polygon = TUBE_SIDES / (2 * np.pi) * np.sin(2 * np.pi / TUBE_SIDES)
-    assert tube.volume == pytest.approx(polygon * np.pi * 0.05**2 * np.pi / 2, rel=0.01)
+    assert tube.volume == pytest.approx(np.pi * 0.05**2 * np.pi / 2, rel=0.001)
     ring = v[:-2]
     off_axis = np.hypot(np.hypot(ring[:, 0], ring[:, 2]) - 1.0, ring[:, 1])
-    assert off_axis.min() == pytest.approx(0.05, rel=0.01) and off_axis.max() == pytest.approx(0.05, rel=0.01)
+    r = area_true_radius(0.05, TUBE_SIDES)
+    assert r == pytest.approx(0.05 * np.sqrt(2 * np.pi / (12 * 0.5)))
+    assert off_axis.min() == pytest.approx(r, rel=3e-3) and off_axis.max() == pytest.approx(r, rel=3e-3)
 
 
 def test_meshes_watertight_and_tiled(ball_stack: Stack) -> None:
@@ -40,7 +45,7 @@ def test_meshes_watertight_and_tiled(ball_stack: Stack) -> None:
     for body in ball_stack:
         m = meshes[body.name]
         assert m.is_watertight and m.is_winding_consistent
-        assert m.volume == pytest.approx(body.volume(), rel=0.01)
+        assert m.volume == pytest.approx(body.volume(), rel=VOLUME_BOUND)
         lo, hi = m.bounds
         b = body.bounds()
         assert np.all(lo >= b[:3] - 1e-9) and np.all(hi <= b[3:] + 1e-9)
@@ -48,3 +53,77 @@ def test_meshes_watertight_and_tiled(ball_stack: Stack) -> None:
     balls = meshes["solder_balls"]
     assert len(balls.faces) % 9 == 0
     assert len(balls.split(only_watertight=True)) == 9
+
+
+# ------------------------------------------------------------------------------------ accuracy on the recipes
+
+ACCURACY_RECIPES = ["flip-chip/fc-basic", "cavity/cavity-smaller", "flip-chip/fc-stagger"]
+"""Recipes with balls and bumps (fc-basic, fc-stagger) and with wires (cavity-smaller)."""
+
+
+@functools.cache
+def built(recipe: str):
+    return api.run(api.load(RECIPES / f"{recipe}.toml"))
+
+
+def _assert_volume_true(build, meshes, tolerance) -> None:
+    for body in build.stack:
+        m = meshes[body.name]
+        assert m.is_watertight and m.is_winding_consistent, body.name
+        error = (m.volume - body.volume()) / body.volume()
+        assert abs(error) <= VOLUME_BOUND, f"{body.name}: mesh volume {100 * error:+.3f} % off its solid"
+        assert m.metadata["volume_error_pct"] == pytest.approx(100 * error, abs=1e-6)
+        if tolerance is not None:
+            assert m.metadata["tolerance_mm"] <= tolerance, body.name
+
+
+@pytest.mark.parametrize("tolerance", [None, 0.02, 0.002], ids=["default", "coarse", "fine"])
+@pytest.mark.parametrize("recipe", ACCURACY_RECIPES)
+def test_every_body_volume_within_bound(recipe: str, tolerance: float | None) -> None:
+    build = built(recipe)
+    _assert_volume_true(build, stack_mesh(build.stack, tolerance=tolerance), tolerance)
+
+
+def test_finer_tolerance_costs_curved_triangles_only() -> None:
+    build = built("flip-chip/fc-basic")
+    coarse, fine = stack_mesh(build.stack, tolerance=0.02), stack_mesh(build.stack, tolerance=0.002)
+    assert len(coarse["substrate"].faces) == len(fine["substrate"].faces) == 12
+    assert len(fine["solder_balls"].faces) > 2 * len(coarse["solder_balls"].faces)
+    assert coarse["substrate"].metadata["tolerance_mm"] == 0.0
+
+
+@pytest.mark.parametrize("recipe", ["flip-chip/fc-basic", "cavity/cavity-smaller"])
+def test_flat_faces_and_seating_plane_stay_exact(recipe: str) -> None:
+    """The volume correction never moves a vertex off an axis-aligned planar face: the balls' lowest vertex is
+    the seating plane, pads and the substrate keep their exact z-levels."""
+    build = built(recipe)
+    for tolerance in (None, 0.01):
+        meshes = stack_mesh(build.stack, tolerance=tolerance)
+        balls = meshes["solder_balls"].vertices
+        assert abs(balls[:, 2].min() - build.design.z_seating_plane) <= 1e-9
+        assert abs(balls[:, 2].min() - build.stack["solder_balls"].bounds()[2]) <= 1e-9
+        for name in ("substrate", "bottom_pads" if "bottom_pads" in build.stack else "ball_pads"):
+            b = build.stack[name].bounds()
+            z = np.unique(meshes[name].vertices[:, 2])
+            assert set(z) <= {b[2], b[5]}, name
+
+
+def test_sphere_mesh_lies_within_its_stated_tolerance() -> None:
+    """Every vertex of a volume-true sphere mesh lies within the stated bound of the sphere and inside its bounds."""
+    r = 0.3
+    stack = Stack((Body("balls", "SAC305", (Instances.at(occ.sphere(r, 0.0), np.zeros((1, 3))),)),))
+    for tolerance in (0.05, 0.01, 0.001):
+        m = stack_mesh(stack, tolerance=tolerance)["balls"]
+        radial = np.linalg.norm(m.vertices, axis=1)
+        assert np.all(np.abs(radial - r) <= m.metadata["tolerance_mm"] + 1e-12)
+        assert m.metadata["tolerance_mm"] <= tolerance
+        assert m.volume == pytest.approx(4 / 3 * np.pi * r**3, rel=VOLUME_BOUND)
+        assert np.all(np.abs(m.vertices) <= r + 1e-12)
+
+
+@pytest.mark.slow
+def test_fc_production_every_body_volume_within_bound() -> None:
+    build = built("flip-chip/fc-production")
+    meshes = stack_mesh(build.stack)
+    _assert_volume_true(build, meshes, None)
+    assert sum(len(m.faces) for m in meshes.values()) <= 3_000_000

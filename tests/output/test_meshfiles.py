@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import struct
 from pathlib import Path
 
+import cadquery as cq
 import numpy as np
 import pytest
 import trimesh
 
+from geometry import api
+from geometry.cli import main
 from geometry.core.stack import Stack
+from geometry.output.mesh import VOLUME_BOUND
 from geometry.output.meshfiles import GLB_SCALE
-from tests.conftest import design_file
+from tests.conftest import RECIPES, design_file, small_recipe, write_recipe
 
 
 def test_stl(ball_stack: Stack, ball_design: Path) -> None:
@@ -36,3 +41,90 @@ def test_glb(ball_stack: Stack, ball_design: Path) -> None:
         transform, _ = scene.graph[body.name]
         world = trimesh.transform_points(geom.vertices, transform)
         assert world.min(axis=0) == pytest.approx(body.bounds()[:3] * GLB_SCALE, abs=2e-6)
+
+
+# ------------------------------------------------------------------- a recipe's files with a stated tolerance
+
+SPLIT_TOLERANCE = 0.01
+
+
+@pytest.fixture(scope="module")
+def split_design(tmp_path_factory: pytest.TempPathFactory):
+    """fc-basic exported with ``tolerance=0.01`` mm and ``split=True``: (build, design folder)."""
+    build = api.run(api.load(RECIPES / "flip-chip" / "fc-basic.toml"))
+    out = tmp_path_factory.mktemp("split")
+    return build, api.export(build, api.check(build), out, tolerance=SPLIT_TOLERANCE, split=True)
+
+
+def test_manifest_states_the_mesh_accuracy(split_design) -> None:
+    build, folder = split_design
+    mesh = json.loads((folder / "manifest.json").read_text())["mesh"]
+    assert mesh["tolerance_mm"] == SPLIT_TOLERANCE and mesh["volume_bound_pct"] == 0.5
+    assert set(mesh["bodies"]) == set(build.stack.names)
+    stl = trimesh.load(design_file(folder, ".stl"), file_type="stl")
+    assert mesh["triangles"] == len(stl.faces) == sum(b["triangles"] for b in mesh["bodies"].values())
+    for name, record in mesh["bodies"].items():
+        assert abs(record["volume_error_pct"]) <= 0.5 and record["tolerance_mm"] <= SPLIT_TOLERANCE, name
+    assert stl.volume == pytest.approx(sum(b.volume() for b in build.stack), rel=VOLUME_BOUND)
+
+
+def test_package_stl_seating_plane_is_the_manifest_one(split_design) -> None:
+    """Exact to the format: binary STL stores float32, and rounding to float32 keeps the minimum."""
+    _, folder = split_design
+    bodies = {b["name"]: b for b in json.loads((folder / "manifest.json").read_text())["bodies"]}
+    stl = trimesh.load(design_file(folder, ".stl"), file_type="stl")
+    seat = bodies["solder_balls"]["bounds_mm"]["min"][2]
+    assert stl.vertices[:, 2].min() == float(np.float32(seat))
+
+
+def test_glb_bodies_are_volume_true(split_design) -> None:
+    build, folder = split_design
+    scene = trimesh.load(design_file(folder, ".glb"))
+    assert set(scene.geometry) == set(scene.graph.nodes_geometry) == set(build.stack.names)
+    for body in build.stack:
+        geom = scene.geometry[body.name]
+        assert geom.is_watertight, body.name
+        assert geom.volume == pytest.approx(body.volume(), rel=VOLUME_BOUND), body.name
+
+
+def test_split_writes_one_step_and_one_stl_per_body(split_design) -> None:
+    build, folder = split_design
+    files = sorted(p.name for p in (folder / "bodies").iterdir())
+    assert files == sorted(f"{n}{s}" for n in build.stack.names for s in (".step", ".stl"))
+    for body in build.stack:
+        stl = trimesh.load(folder / "bodies" / f"{body.name}.stl", file_type="stl")
+        assert closed(stl), body.name
+        assert stl.volume == pytest.approx(body.volume(), rel=VOLUME_BOUND), body.name
+        if stl.is_watertight:
+            assert len(stl.split(only_watertight=True)) == body.count, body.name
+    assert not any(closed(trimesh.Trimesh(m.vertices, m.faces[:-1])) for m in [stl])
+
+
+def closed(mesh: trimesh.Trimesh) -> bool:
+    """Every edge used by an even number of triangles: a closed surface, where members that touch (the first
+    encapsulant's tiles) share faces, which trimesh's ``is_watertight`` (two per edge) refuses."""
+    _, counts = np.unique(mesh.edges_sorted, axis=0, return_counts=True)
+    return bool(np.all(counts % 2 == 0))
+
+
+@pytest.mark.parametrize("name", ["substrate", "chip", "solder_balls", "bumps"])
+def test_split_step_reads_back_with_the_body_volume(split_design, name: str) -> None:
+    build, folder = split_design
+    shapes = cq.importers.importStep(str(folder / "bodies" / f"{name}.step")).vals()
+    solids = [s for shape in shapes for s in shape.Solids()]
+    assert len(solids) == build.stack[name].count
+    assert sum(s.Volume() for s in solids) == pytest.approx(build.stack[name].volume(), rel=1e-9)
+
+
+def test_cli_build_tolerance_and_split(tmp_path: Path) -> None:
+    recipe = write_recipe(tmp_path / "small.toml", small_recipe())
+    assert main(["build", str(recipe), "-o", str(tmp_path / "out"), "--tolerance", "0.005", "--split", "-q"]) == 0
+    folder = tmp_path / "out" / "small"
+    mesh = json.loads((folder / "manifest.json").read_text())["mesh"]
+    assert mesh["tolerance_mm"] == 0.005
+    assert all(b["tolerance_mm"] <= 0.005 for b in mesh["bodies"].values())
+    assert {p.stem for p in (folder / "bodies").glob("*.stl")} == set(mesh["bodies"])
+    assert {p.stem for p in (folder / "bodies").glob("*.step")} == set(mesh["bodies"])
+    with pytest.raises(SystemExit) as refused:
+        main(["build", str(recipe), "-o", str(tmp_path / "out"), "--tolerance", "0"])
+    assert refused.value.code == 2
