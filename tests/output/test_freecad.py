@@ -1,0 +1,200 @@
+"""An independent reader: FreeCAD (Debian's ``freecad`` package, headless ``freecadcmd``) imports the STEP of every
+recipe that is not production scale, as a FreeCAD user does: ``Import.insert`` and ``ImportGui.insert`` with the
+merge option off (one object per body, named as the body) and on (one object holding every solid), and
+``Part.read`` as scripts do. Solid counts and volumes are compared with the stack (mm3, to 1e-6).
+
+FreeCAD takes 5-40 s per import of a 700-2,500-solid STEP, so the default run imports every recipe of at most
+2,000 solids with ``ImportGui`` merge off (the import the README recommends) and ``Part.read``, and two of them in
+every mode; the slow run does every mode of every recipe. One ``freecadcmd`` process per run does the imports (a
+script written under tmp_path); an import that kills FreeCAD is recorded and the process restarted after it, and
+the test of that mode is then an expected failure naming the FreeCAD defect (FreeCAD 0.20.2 ``Import.insert``
+with merge on segfaults on any multi-part STEP, a plain CadQuery assembly included), not a pass. Without
+``freecadcmd`` the tests are skipped with the reason; ``.ci/run`` installs it where it can."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import LARGE_SOLIDS, recipe_files, solid_count
+
+FREECADCMD = shutil.which("freecadcmd")
+RECIPES = [p for p in recipe_files() if "production" not in p.stem]
+"""Every recipe of builds/ but the production-scale ones (fc-production, cavity-production)."""
+
+MODES = ("Import", "Import-merge", "ImportGui", "ImportGui-merge", "Part.read")
+EVERY_MODE = ("fc-basic", "cavity-smaller")
+"""Recipes imported in every mode in the default run."""
+
+
+def default_run(recipe: Path, mode: str) -> bool:
+    """Whether (``recipe``, ``mode``) is imported in the default run (else in the slow run)."""
+    if solid_count(recipe) > LARGE_SOLIDS:
+        return False
+    return mode in ("ImportGui", "Part.read") or recipe.stem in EVERY_MODE
+
+
+def cases(modes: tuple[str, ...]) -> list:
+    """pytest params (recipe, mode), those outside the default run marked slow."""
+    return [pytest.param(r, m, id=f"{r.stem}-{m}", marks=() if default_run(r, m) else pytest.mark.slow)
+            for r in RECIPES for m in modes]
+CRASH_DEFECT = ("FreeCAD 0.20 defect: the importer segfaults on this STEP (Import.insert with merge on crashes on "
+                "any multi-part STEP assembly, a 2-part CadQuery assembly included)")
+
+SCRIPT = r'''
+import json, os, sys, time
+import FreeCAD, Part
+
+jobs = json.load(open(os.environ["PKGCAD_FC_JOBS"]))
+out = os.environ["PKGCAD_FC_RESULTS"]
+done = {json.loads(line)["job"] for line in open(out)} if os.path.exists(out) else set()
+gui = None
+
+
+def solids(shape):
+    # per solid: FreeCAD 0.20's Volume of a compound whose solids share one placed definition is off by up to 1 %
+    # (cavity-over's bond wires), while each solid's volume is right
+    return [len(shape.Solids), sum(s.Volume for s in shape.Solids)]
+
+
+for i, job in enumerate(jobs):
+    if i in done:
+        continue
+    with open(out, "a") as fh:  # the job being run: a crash leaves this line without its result
+        fh.write(json.dumps({"job": i, "started": True}) + "\n")
+    t = time.perf_counter()
+    mode, path = job["mode"], job["path"]
+    result = {"job": i}
+    if mode == "Part.read":
+        result["total"] = solids(Part.read(path))
+    else:
+        if mode.startswith("ImportGui"):
+            if gui is None:
+                import FreeCADGui
+                FreeCADGui.setupWithoutGUI()
+                import ImportGui as gui
+            module = gui
+        else:
+            import Import as module
+        doc = FreeCAD.newDocument("pkgcad")
+        module.insert(path, doc.Name, merge=mode.endswith("-merge"))
+        roots = doc.RootObjects
+        result["roots"] = [[o.TypeId, o.Label] for o in roots]
+        per_root = [solids(Part.getShape(o)) for o in roots]
+        result["total"] = [sum(c for c, _ in per_root), sum(v for _, v in per_root)]
+        if len(roots) == 1 and hasattr(roots[0], "ElementList"):
+            result["bodies"] = {c.Label: solids(Part.getShape(c)) for c in roots[0].ElementList}
+        FreeCAD.closeDocument(doc.Name)
+    result["seconds"] = time.perf_counter() - t
+    with open(out, "a") as fh:
+        fh.write(json.dumps(result) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+'''
+
+
+def run_freecad(jobs: list[dict], work: Path, attempts: int) -> list[dict]:
+    """Run ``jobs`` (``{"mode", "path"}``) in ``freecadcmd``; per job its result, or ``{"crashed": code}`` when
+    FreeCAD died in it (the process is restarted after it, at most ``attempts`` times)."""
+    script, jobs_file, results = work / "import_step.py", work / "jobs.json", work / "results.jsonl"
+    script.write_text(SCRIPT)
+    jobs_file.write_text(json.dumps(jobs))
+    env = {**os.environ, "PKGCAD_FC_JOBS": str(jobs_file), "PKGCAD_FC_RESULTS": str(results),
+           "HOME": str(work)}  # FreeCAD's user.cfg under tmp_path, whatever the user's preferences
+    for _ in range(attempts):
+        proc = subprocess.run([FREECADCMD, "-c", f"exec(open({str(script)!r}).read())"], check=False, env=env,
+                              capture_output=True, text=True, timeout=1800)
+        lines = [json.loads(x) for x in results.read_text().splitlines()] if results.exists() else []
+        finished = {x["job"] for x in lines if "started" not in x}
+        if len(finished) == len(jobs):
+            break
+        started = [x["job"] for x in lines if "started" in x and x["job"] not in finished]
+        if not started:
+            raise AssertionError(f"freecadcmd ran no job (exit {proc.returncode}): {proc.stderr[-2000:]}")
+        with results.open("a") as fh:
+            fh.write(json.dumps({"job": started[-1], "crashed": proc.returncode}) + "\n")
+    by_job: dict[int, dict] = {}
+    for x in (json.loads(line) for line in results.read_text().splitlines()):
+        if "started" not in x:
+            by_job[x["job"]] = x
+    return [by_job.get(i, {"crashed": "not run"}) for i in range(len(jobs))]
+
+
+def _imports(tmp_path_factory, default: bool) -> dict[tuple[str, str], tuple[dict, dict]]:
+    """Per (recipe stem, mode) of the default run (or of the slow run): (FreeCAD's result, the stack's
+    ``{body: (count, volume)}``)."""
+    if FREECADCMD is None:
+        msg = ("freecadcmd not found: install Debian's freecad (apt-get install -y --no-install-recommends "
+               "freecad; .ci/run does it when it runs as root) to read the STEP with FreeCAD")
+        print(msg)
+        pytest.skip(msg)
+    from geometry import api
+    from geometry.output.step import write_step
+
+    work = tmp_path_factory.mktemp("freecad")
+    expected, jobs = {}, []
+    for recipe in RECIPES:
+        modes = [m for m in MODES if default_run(recipe, m) == default]
+        if not modes:
+            continue
+        build = api.run(api.load(recipe))
+        path = write_step(build.stack, build.design.name, work / f"{build.design.name}.step")
+        expected[recipe.stem] = {b.name: (b.count, b.volume()) for b in build.stack}
+        jobs += [{"mode": m, "path": str(path), "recipe": recipe.stem} for m in modes]
+    results = run_freecad(jobs, work, attempts=len(jobs) + 1)
+    return {(j["recipe"], j["mode"]): (r, expected[j["recipe"]]) for j, r in zip(jobs, results, strict=True)}
+
+
+@pytest.fixture(scope="module")
+def default_imports(tmp_path_factory):
+    return _imports(tmp_path_factory, default=True)
+
+
+@pytest.fixture(scope="module")
+def slow_imports(tmp_path_factory):
+    return _imports(tmp_path_factory, default=False)
+
+
+def _result(request, recipe: Path, mode: str) -> tuple[dict, dict]:
+    imports = request.getfixturevalue("default_imports" if default_run(recipe, mode) else "slow_imports")
+    got, expected = imports[recipe.stem, mode]
+    if "crashed" in got:
+        pytest.xfail(f"{mode} of {recipe.stem} (exit {got['crashed']}): {CRASH_DEFECT}")
+    return got, expected
+
+
+def _totals(expected: dict) -> tuple[int, float]:
+    return sum(c for c, _ in expected.values()), sum(v for _, v in expected.values())
+
+
+@pytest.mark.parametrize(("recipe", "mode"), cases(("Import", "ImportGui")))
+def test_freecad_imports_one_object_per_body_with_merge_off(request, recipe, mode):
+    got, expected = _result(request, recipe, mode)
+    name = recipe.stem
+    assert got["roots"] == [["App::LinkGroup", name]]
+    assert set(got["bodies"]) == set(expected)
+    for body, (count, volume) in expected.items():
+        assert got["bodies"][body][0] == count, body
+        assert got["bodies"][body][1] == pytest.approx(volume, rel=1e-6), body
+
+
+@pytest.mark.parametrize(("recipe", "mode"), cases(("Import-merge", "ImportGui-merge")))
+def test_freecad_imports_one_object_with_merge_on(request, recipe, mode):
+    got, expected = _result(request, recipe, mode)
+    assert len(got["roots"]) == 1 and got["roots"][0][0] == "Part::Feature"
+    count, volume = _totals(expected)
+    assert got["total"][0] == count
+    assert got["total"][1] == pytest.approx(volume, rel=1e-6)
+
+
+@pytest.mark.parametrize(("recipe", "mode"), cases(("Part.read",)))
+def test_freecad_part_read(request, recipe, mode):
+    got, expected = _result(request, recipe, mode)
+    count, volume = _totals(expected)
+    assert got["total"][0] == count
+    assert got["total"][1] == pytest.approx(volume, rel=1e-6)
