@@ -87,6 +87,9 @@ def parser() -> argparse.ArgumentParser:
                    help="refuse the export unless the design embodies these claims (e.g. 1,3); by default a claim "
                         "the design does not embody is reported, not refused")
     b.add_argument("--report", action="store_true", help="also write the design report (as `pkgcad report`)")
+    b.add_argument("--conformal", action="store_true",
+                   help="write the conformal assembly: no body overlaps another (the mold cut around the wires, "
+                        "fingers and pads it embeds) and process gaps are named, filled bodies (chip_gap_fill)")
     b.add_argument("-q", "--quiet", action="store_true", help="print check tables only when a check fails")
     b.set_defaults(run="build")
     c = sub.add_parser("check", help="run the flows and their checks, write nothing")

@@ -108,7 +108,7 @@ def build(args) -> int:
               "anyway)", file=sys.stderr)
         return EXIT_FAILED
     for b, results in done:
-        path = api.export(b, results, args.output, steps=args.steps)
+        path = api.export(b, results, args.output, steps=args.steps, conformal=args.conformal)
         print(f"wrote {path}")
         if args.report:
             write_report(b, results, args.output)
