@@ -264,3 +264,19 @@ def footprint(args) -> int:
         print(f"note: KiCad opens a footprint library folder only when its name ends in .pretty ({out.name} does "
               f"not)", file=sys.stderr)
     return EXIT_OK
+
+
+def mesh(args) -> int:
+    """``pkgcad mesh``: run and check the design, then mesh its conformal stack (a failing design rule: exit 1)."""
+    from .output.volume_mesh import MeshOptions, write_volume_mesh
+
+    done, ok = build_and_check(load_all([args.recipe]), verbose=False)
+    if not done or not ok:
+        print("a design rule failed: no mesh written", file=sys.stderr)
+        return EXIT_FAILED
+    b, _ = done[0]
+    options = MeshOptions(size_max=args.size_max, size_min=args.size_min, curvature=args.curvature)
+    summary = write_volume_mesh(api.conformal(b), args.output, options)
+    print(f"wrote {args.output}: {summary['tetrahedra']} tetrahedra, {summary['nodes']} nodes, "
+          f"{len(summary['physical_volumes'])} physical volumes")
+    return EXIT_OK
