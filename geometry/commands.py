@@ -21,6 +21,7 @@ from .output.footprint import bga_footprint, design_footprint
 from .output.picture import picture_png
 from .output.recipe_reference import schema_json, schema_markdown
 from .output.tables import format_checks
+from .output.volume_mesh import MeshOptions, write_volume_mesh
 from .recipes import Default, defaults_taken, load, read_toml
 from .sweep import load_spec, run_sweep
 
@@ -268,8 +269,6 @@ def footprint(args) -> int:
 
 def mesh(args) -> int:
     """``pkgcad mesh``: run and check the design, then mesh its conformal stack (a failing design rule: exit 1)."""
-    from .output.volume_mesh import MeshOptions, write_volume_mesh
-
     done, ok = build_and_check(load_all([args.recipe]), verbose=False)
     if not done or not ok:
         print("a design rule failed: no mesh written", file=sys.stderr)

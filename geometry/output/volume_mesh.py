@@ -24,6 +24,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from tqdm import tqdm
+
 from ..core import occ
 from ..core.stack import Stack
 from .files import atomic
@@ -67,7 +69,6 @@ def write_volume_mesh(stack: Stack, path: Path | str, options: MeshOptions = Mes
     """Mesh ``stack`` into ``path`` (see the module); returns a summary: nodes, tetrahedra, per body its
     physical tag and tetrahedron count, the physical surfaces' face counts."""
     import gmsh
-    from tqdm import tqdm
 
     path = Path(path)
     stages = tqdm(total=5, desc=f"mesh {path.name}", disable=not progress, unit="stage")
