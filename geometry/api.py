@@ -7,6 +7,7 @@
     results = api.check(build)                           # list of CheckResult
     rows, _ = api.claims(build, results)                 # the claim matrix
     api.export(build, results, "exports", steps=True)    # STEP, STL, GLB, HTML viewer, manifest
+    stack = api.conformal(build)                         # no overlaps: mold cut around what it embeds, gaps filled
     api.report(build, results, "exports")                # report.html and report.md beside them
 """
 
@@ -17,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from .core.claims import ClaimResult, evaluate
+from .core.conformal import conformal as conformal_stack
 from .core.flow import Build
 from .core.results import CheckResult
+from .core.stack import Stack
 from .flows import FLOWS
 from .output import report as reports
 from .output.design import write_design, write_report
@@ -41,8 +44,19 @@ def claims(build: Build, results: Sequence[CheckResult] | None = None) -> tuple[
     return evaluate(build, results)
 
 
-def manifest(build: Build, results: Sequence[CheckResult]) -> dict:
-    """The manifest content of a checked build: parameters, bodies, checks, claims, steps, versions."""
+def conformal(build: Build) -> Stack:
+    """The finished package of ``build`` with no overlaps and no unintended voids: every body that embeds others
+    cut around them in one boolean, and the flow's gap fills added (:func:`geometry.core.conformal.conformal`)."""
+    return _conformal(build)
+
+
+def _conformal(build: Build) -> Stack:
+    return conformal_stack(build.stack, build.flow.fills(build) if build.flow.fills else ())
+
+
+def manifest(build: Build, results: Sequence[CheckResult], stack: Stack | None = None) -> dict:
+    """The manifest content of a checked build: parameters, bodies, checks, claims, steps, versions. ``stack``
+    (e.g. :func:`conformal`) replaces the finished stack in the bodies, and the manifest says ``conformal``."""
     design = build.design
     steps = [{"index": r.index, "key": r.step.key, "title": r.step.title, "claim": r.step.claim,
               "reference": r.step.reference, "bodies": list(r.stack.names)} for r in build.history]
@@ -54,19 +68,25 @@ def manifest(build: Build, results: Sequence[CheckResult]) -> dict:
     if build.flow.views.ball_map is not None:
         m = build.flow.views.ball_map(design)
         balls = [{"name": n, "x": float(x), "y": float(y)} for n, (x, y) in zip(m.names, m.centres, strict=True)]
-    return build_manifest(design.name, build.flow.name, design.model_dump(mode="json"), build.stack,
-                          [c.to_dict() for c in results], steps, claim_rows, outline, balls)
+    m = build_manifest(design.name, build.flow.name, design.model_dump(mode="json"),
+                       build.stack if stack is None else stack,
+                       [c.to_dict() for c in results], steps, claim_rows, outline, balls)
+    m["conformal"] = stack is not None
+    return m
 
 
 def export(build: Build, results: Sequence[CheckResult], out_dir: str | Path, steps: bool = False,
-           ap242: bool = False, tolerance: float | None = None, split: bool = False) -> Path:
+           ap242: bool = False, tolerance: float | None = None, split: bool = False,
+           conformal: bool = False) -> Path:
     """Write ``out_dir/<name>/`` (<name>.step, .stl, .glb, .html, manifest.json; ``steps/`` when asked; STEP as
     AP242 with ``ap242``). ``tolerance``: chordal tolerance (mm) of the STL and GLB (default: the budgeted
     quality, see :func:`geometry.output.mesh.stack_mesh`); ``split``: also ``bodies/<body>.step`` and ``.stl``
-    per body."""
+    per body. ``conformal`` writes the conformal stack (:func:`conformal`: no overlaps, gaps filled) instead of
+    the finished stack, whose embedded bodies overlap their host (the manifest says by how much)."""
     history = [(r.step.key, r.stack) for r in build.history] if steps else None
-    return write_design(Path(out_dir), build.design.name, build.stack, manifest(build, results), history,
-                        ap242=ap242, tolerance=tolerance, split=split)
+    stack = _conformal(build) if conformal else None
+    return write_design(Path(out_dir), build.design.name, build.stack if stack is None else stack,
+                        manifest(build, results, stack), history, ap242=ap242, tolerance=tolerance, split=split)
 
 
 def report(build: Build, results: Sequence[CheckResult] | None, out_dir: str | Path) -> tuple[Path, dict]:
@@ -76,4 +96,4 @@ def report(build: Build, results: Sequence[CheckResult] | None, out_dir: str | P
     return write_report(out_dir, build.design.name, reports.markdown(c), reports.html(c)), c
 
 
-__all__ = ["check", "claims", "export", "load", "manifest", "parse", "report", "run"]
+__all__ = ["check", "claims", "conformal", "export", "load", "manifest", "parse", "report", "run"]

@@ -93,6 +93,9 @@ def parser() -> argparse.ArgumentParser:
                         "1M-triangle budget); every body's mesh volume is within 0.5%% of its solid's either way, "
                         "and the manifest's 'mesh' section states what each body meets")
     b.add_argument("--split", action="store_true", help="also write bodies/<body>.step and .stl for every body")
+    b.add_argument("--conformal", action="store_true",
+                   help="write the conformal assembly: no body overlaps another (the mold cut around the wires, "
+                        "fingers and pads it embeds) and process gaps are named, filled bodies (chip_gap_fill)")
     b.add_argument("-q", "--quiet", action="store_true", help="print check tables only when a check fails")
     b.set_defaults(run="build")
     c = sub.add_parser("check", help="run the flows and their checks, write nothing")
@@ -148,6 +151,17 @@ def parser() -> argparse.ArgumentParser:
     fp.add_argument("--land", type=_positive_float, default=None, metavar="MM",
                     help="land diameter (mm) from the package maker's drawing, instead of the IPC-7351B table")
     fp.set_defaults(run="footprint")
+    me = sub.add_parser("mesh", help="a conformal tetrahedral mesh of the conformal assembly with gmsh: one physical "
+                                     "volume per body, surfaces package_top, seating_plane, board_side")
+    me.add_argument("recipe")
+    me.add_argument("-o", "--output", required=True,
+                    help="mesh file: .msh (gmsh MSH 4.1) or any format meshio writes (.vtu, .xdmf, ...)")
+    me.add_argument("--size-max", type=_positive_float, default=0.5, metavar="MM", help="largest element (mm)")
+    me.add_argument("--size-min", type=float, default=0.0, metavar="MM", help="smallest element (mm, default 0)")
+    me.add_argument("--curvature", type=int, default=40, metavar="N",
+                    help="elements per 2 pi of curvature (default 40: tet volumes of balls and bumps within 1 %%; "
+                         "0 off, much faster on bond wires)")
+    me.set_defaults(run="mesh")
     return ap
 
 

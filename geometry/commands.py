@@ -21,6 +21,7 @@ from .output.footprint import bga_footprint, design_footprint
 from .output.picture import picture_png
 from .output.recipe_reference import schema_json, schema_markdown
 from .output.tables import format_checks
+from .output.volume_mesh import MeshOptions, write_volume_mesh
 from .recipes import Default, defaults_taken, load, read_toml
 from .sweep import load_spec, run_sweep
 
@@ -109,7 +110,7 @@ def build(args) -> int:
         return EXIT_FAILED
     for b, results in done:
         path = api.export(b, results, args.output, steps=args.steps, ap242=args.ap242, tolerance=args.tolerance,
-                          split=args.split)
+                          split=args.split, conformal=args.conformal)
         print(f"wrote {path}")
         if args.report:
             write_report(b, results, args.output)
@@ -264,4 +265,18 @@ def footprint(args) -> int:
     if not out.name.endswith(".pretty"):
         print(f"note: KiCad opens a footprint library folder only when its name ends in .pretty ({out.name} does "
               f"not)", file=sys.stderr)
+    return EXIT_OK
+
+
+def mesh(args) -> int:
+    """``pkgcad mesh``: run and check the design, then mesh its conformal stack (a failing design rule: exit 1)."""
+    done, ok = build_and_check(load_all([args.recipe]), verbose=False)
+    if not done or not ok:
+        print("a design rule failed: no mesh written", file=sys.stderr)
+        return EXIT_FAILED
+    b, _ = done[0]
+    options = MeshOptions(size_max=args.size_max, size_min=args.size_min, curvature=args.curvature)
+    summary = write_volume_mesh(api.conformal(b), args.output, options)
+    print(f"wrote {args.output}: {summary['tetrahedra']} tetrahedra, {summary['nodes']} nodes, "
+          f"{len(summary['physical_volumes'])} physical volumes")
     return EXIT_OK

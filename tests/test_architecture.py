@@ -16,8 +16,9 @@ PACKAGE = ROOT / "geometry"
 MODULES = sorted(PACKAGE.rglob("*.py"))
 MAX_LINES = 500
 
-DEFERRED = ("matplotlib", "vtkmodules", "IPython", "pyarrow", "distributed", "dask")
-"""Optional heavy libraries a function may import where it needs them (pictures, notebooks, Parquet, Dask)."""
+DEFERRED = ("matplotlib", "vtkmodules", "IPython", "pyarrow", "distributed", "dask", "gmsh", "meshio")
+"""Optional heavy libraries a function may import where it needs them (pictures, notebooks, Parquet, Dask, the
+volume mesh)."""
 DEFERRED_OWN = {("geometry/cli.py", "geometry.commands")}
 """The one deferred import of pkgcad's own code: the CLI loads its commands after parsing the arguments."""
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from .claims import Claim
 from .results import CLAIM, CheckResult
-from .stack import Stack
+from .stack import Body, Stack
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,9 @@ class Flow:
     """A claimed process. ``plan`` picks the steps a design calls for (dependent claims add steps); ``checks`` run
     in order on a build, ``claims`` is its claim table, ``thermal`` its first-order network (build -> network).
     ``claim_checks`` names the checks that are claim limitations only; every other check is a design rule.
-    ``outline`` gives the JEDEC-style outline numbers of a build (``None`` for a flow without a ball grid)."""
+    ``outline`` gives the JEDEC-style outline numbers of a build (``None`` for a flow without a ball grid).
+    ``fills`` names the flow's gap fills: build -> the bodies that fill the voids its process leaves (the
+    flip-chip chip-face gap), added by :func:`geometry.core.conformal.conformal` (``None``: no fills)."""
 
     name: str
     claims_file: str
@@ -79,6 +81,7 @@ class Flow:
     views: Views
     claim_checks: frozenset[str] = field(default_factory=frozenset)
     outline: Callable[[Build], Any] | None = None
+    fills: Callable[[Build], tuple[Body, ...]] | None = None
 
     def run(self, design: Any, before_step: Callable[[Step], None] | None = None) -> Build:
         """Run every planned step from an empty stack, keeping each intermediate stack. ``before_step`` is called

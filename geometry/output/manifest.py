@@ -16,6 +16,7 @@ import numpy as np
 import OCP
 import trimesh
 
+from ..core.conformal import embedded_volumes
 from ..core.stack import Stack
 from .digest import stack_digest
 from .files import write_bytes
@@ -48,8 +49,9 @@ def manifest(design_name: str, flow: str, params: dict, stack: Stack, checks: li
              steps: list[dict], claims: list[dict] | None = None, outline: dict | None = None,
              balls: list[dict] | None = None) -> dict:
     """Manifest content: parameters as given, per body its solid volume (mm3, what the STEP holds), net volume
-    (less embedded bodies) and mass (mg, of the net volume), bounds (mm); the geometry digest of the stack
-    (:func:`geometry.output.digest.stack_digest`); checks (each a design ``rule`` or a ``claim`` limitation) and
+    (less embedded bodies), the bodies it embeds and the volume by which it overlaps each (``embedded_mm3``, what
+    a CAD interference check reports; the conformal output has none), mass (mg, of the net volume) and bounds
+    (mm); the geometry digest of the stack (:func:`geometry.output.digest.stack_digest`); checks (each a design ``rule`` or a ``claim`` limitation) and
     whether every design rule passes; the claims (intended, embodied, why not); the JEDEC-style outline numbers
     (mm) and the balls by JEDEC name with their centres (mm, top view); steps, versions."""
     bodies = [
@@ -62,6 +64,7 @@ def manifest(design_name: str, flow: str, params: dict, stack: Stack, checks: li
             "net_volume_mm3": stack.net_volume(b.name),
             "mass_mg": stack.mass_mg(b.name),
             "embeds": list(b.embeds),
+            "embedded_mm3": embedded_volumes(stack, b.name),
             "bounds_mm": _bounds_record(b.bounds()),
         }
         for b in stack

@@ -6,7 +6,7 @@ network and views."""
 from __future__ import annotations
 
 from ...core.flow import Flow
-from . import checks, claims, names, steps, thermal, views
+from . import checks, claims, fills, names, steps, thermal, views
 from .params import FlipChipDesign
 
 FLIP_CHIP = Flow(
@@ -21,6 +21,7 @@ FLIP_CHIP = Flow(
     views=views.VIEWS,
     claim_checks=names.CLAIM_LIMITATIONS,
     outline=views.outline,
+    fills=fills.chip_gap_fills,
 )
 
 __all__ = ["FLIP_CHIP", "FlipChipDesign"]

@@ -1,0 +1,66 @@
+"""Time the conformal stack (`pkgcad build --conformal`'s modelling) and `pkgcad mesh` of recipes, with peak memory.
+
+Usage: python benchmarks/bench_mesh.py [--size-max MM] [--curvature N] [RECIPE ...]
+(default: fc-basic, cavity-equal, cavity-production; size 0.5 mm, curvature 40 per 2 pi)
+Run by hand; prints a table. Wall-clock seconds on this machine (gmsh on 2 threads) and peak resident memory
+(ru_maxrss, MiB); each recipe runs in a fresh process, so its memory figure is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT = [ROOT / "builds/flip-chip/fc-basic.toml", ROOT / "builds/cavity/cavity-equal.toml",
+           ROOT / "builds/cavity/cavity-production.toml"]
+
+
+def bench(recipe: Path, size_max: float, curvature: int) -> dict:
+    from geometry import api
+    from geometry.output.volume_mesh import MeshOptions, write_volume_mesh
+
+    build = api.run(api.load(recipe))
+    t0 = time.perf_counter()
+    stack = api.conformal(build)
+    t1 = time.perf_counter()
+    peak_conformal = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    with tempfile.TemporaryDirectory() as tmp:
+        s = write_volume_mesh(stack, Path(tmp) / "package.msh", MeshOptions(size_max=size_max, curvature=curvature),
+                              progress=False)
+    t2 = time.perf_counter()
+    return {"recipe": recipe.stem, "conformal_s": t1 - t0, "conformal_MiB": peak_conformal, "mesh_s": t2 - t1,
+            "peak_MiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "tets": s["tetrahedra"]}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("recipes", nargs="*", type=Path, default=DEFAULT)
+    ap.add_argument("--size-max", type=float, default=0.5)
+    ap.add_argument("--curvature", type=int, default=40)
+    ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.one:
+        print(json.dumps(bench(a.recipes[0], a.size_max, a.curvature)))
+        return
+    print(f"size_max {a.size_max} mm, curvature {a.curvature}")
+    print(f"{'recipe':<20} {'conformal s':>12} {'MiB':>7} {'mesh s':>8} {'peak MiB':>9} {'tets':>10}")
+    for r in a.recipes:
+        out = subprocess.run([sys.executable, __file__, "--one", "--size-max", str(a.size_max), "--curvature",
+                              str(a.curvature), str(r)], check=False, capture_output=True, text=True, cwd=ROOT)
+        if out.returncode:
+            print(f"{r.stem:<20} failed: {out.stderr.strip().splitlines()[-1:]}")
+            continue
+        d = json.loads(out.stdout.strip().splitlines()[-1])
+        print(f"{d['recipe']:<20} {d['conformal_s']:12.1f} {d['conformal_MiB']:7.0f} {d['mesh_s']:8.1f} "
+              f"{d['peak_MiB']:9.0f} {d['tets']:10d}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
