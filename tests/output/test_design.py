@@ -71,5 +71,6 @@ def test_rewrite_replaces_previous(ball_stack: Stack, tmp_path: Path) -> None:
     target = write_design(tmp_path, "demo", Stack(ball_stack.bodies[:1]), {"run": 2})
     assert [p.name for p in tmp_path.iterdir()] == ["demo"]
     assert not (target / "steps").exists()
-    assert json.loads((target / "manifest.json").read_text()) == {"run": 2}
+    written = json.loads((target / "manifest.json").read_text())
+    assert written.pop("mesh")["bodies"].keys() == {"substrate"} and written == {"run": 2}
     assert set(read_step(target / "package.step")) == {"substrate"}
