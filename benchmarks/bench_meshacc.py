@@ -1,7 +1,8 @@
 """Mesh accuracy of the STL/GLB meshes: per recipe the triangles, binary STL size, mesh time and the worst
 per-body volume error of :func:`geometry.output.mesh.stack_mesh` at its default quality.
 
-Usage: python benchmarks/bench_meshacc.py [RECIPE ...]   (default: fc-basic, cavity-production, fc-production)
+Usage: python benchmarks/bench_meshacc.py [--tolerance MM] [RECIPE ...]
+(default: fc-basic, cavity-production, fc-production at the default, budgeted quality)
 Run by hand; prints a table. Times are wall-clock seconds on this machine; the STL size is 84 + 50 bytes per
 triangle (binary STL); volume errors are (mesh - solid) / solid per body, in %.
 """
@@ -18,24 +19,27 @@ DEFAULT = [ROOT / "builds/flip-chip/fc-basic.toml", ROOT / "builds/cavity/cavity
            ROOT / "builds/flip-chip/fc-production.toml"]
 
 
-def bench(recipe: Path) -> dict:
+def bench(recipe: Path, tolerance: float | None = None) -> dict:
     from geometry import api
     from geometry.output.mesh import stack_mesh
 
     build = api.run(api.load(recipe))
     t = time.perf_counter()
-    meshes = stack_mesh(build.stack)
+    meshes = stack_mesh(build.stack, tolerance=tolerance)
     seconds = time.perf_counter() - t
     errors = {b.name: 100.0 * (meshes[b.name].volume - b.volume()) / b.volume() for b in build.stack}
     worst = max(errors, key=lambda k: abs(errors[k]))
     triangles = sum(len(m.faces) for m in meshes.values())
-    return {"recipe": build.design.name, "triangles": triangles, "stl_mb": (84 + 50 * triangles) / 1e6,
+    return {"recipe": build.design.name + (f" @{tolerance:g}" if tolerance else ""), "triangles": triangles, "stl_mb": (84 + 50 * triangles) / 1e6,
             "seconds": seconds, "worst": worst, "worst_pct": errors[worst], "errors": errors,
             "per_body": {k: len(m.faces) for k, m in meshes.items()}}
 
 
 def main(argv: list[str]) -> None:
-    rows = [bench(Path(p)) for p in (argv or DEFAULT)]
+    tolerance = None
+    if argv[:1] == ["--tolerance"]:
+        tolerance, argv = float(argv[1]), argv[2:]
+    rows = [bench(Path(p), tolerance) for p in (argv or DEFAULT)]
     for r in rows:
         print(f"\n{r['recipe']}: per body triangles / volume error %")
         for k, n in r["per_body"].items():
