@@ -19,6 +19,13 @@ from .mesh import combined, stack_mesh
 GLB_SCALE = 1e-3
 
 
+def srgb_to_linear(rgb: np.ndarray) -> np.ndarray:
+    """Linear-light values (0-1) of sRGB-encoded ones (IEC 61966-2-1 transfer function): glTF 2.0 stores
+    ``baseColorFactor`` in linear light, the material palette is sRGB as the HTML viewer and STEP show it."""
+    c = np.asarray(rgb, dtype=float)
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+
+
 def write_stl(stack: Stack, path: Path | str, meshes: Mapping[str, trimesh.Trimesh] | None = None) -> Path:
     """Whole package as one binary STL (mm); ``meshes`` reuses a :func:`stack_mesh` result (default: its budgeted
     quality, every body volume-true within :data:`~geometry.output.mesh.VOLUME_BOUND`)."""
@@ -36,7 +43,8 @@ def write_glb(stack: Stack, path: Path | str, meshes: Mapping[str, trimesh.Trime
     """Binary glTF: one node and one mesh per body, both named ``body.name``, coloured by a PBR material.
 
     Geometry is stored in mm and each node scales it by :data:`GLB_SCALE` so viewers see metres, as glTF requires.
-    Translucent materials (alpha < 1) use alpha blending.
+    Translucent materials (alpha < 1) use alpha blending. Colours are the sRGB palette converted to the linear
+    ``baseColorFactor`` glTF 2.0 expects, so glTF viewers show the palette (not a washed-out lighter shade).
     """
     meshes = stack_mesh(stack) if meshes is None else meshes
     scene = trimesh.Scene()
@@ -44,6 +52,7 @@ def write_glb(stack: Stack, path: Path | str, meshes: Mapping[str, trimesh.Trime
     for body in stack:
         m = meshes[body.name]
         rgba = np.asarray(body.material.color, dtype=float)
+        rgba = np.append(srgb_to_linear(rgba[:3]), rgba[3])
         material = PBRMaterial(name=body.material_name, baseColorFactor=rgba, metallicFactor=0.0,
                                roughnessFactor=0.6, alphaMode="BLEND" if rgba[3] < 1.0 else "OPAQUE")
         geom = trimesh.Trimesh(m.vertices, m.faces, process=False, visual=TextureVisuals(material=material))

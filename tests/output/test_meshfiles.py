@@ -15,7 +15,7 @@ from geometry import api
 from geometry.cli import main
 from geometry.core.stack import Stack
 from geometry.output.mesh import VOLUME_BOUND
-from geometry.output.meshfiles import GLB_SCALE
+from geometry.output.meshfiles import GLB_SCALE, srgb_to_linear
 from tests.conftest import RECIPES, design_file, small_recipe, write_recipe
 
 
@@ -37,7 +37,8 @@ def test_glb(ball_stack: Stack, ball_design: Path) -> None:
     for body in ball_stack:
         geom = scene.geometry[body.name]
         rgba = np.asarray(geom.visual.material.baseColorFactor, dtype=float) / 255.0
-        assert rgba == pytest.approx(body.material.color, abs=1 / 255)
+        linear = np.append(srgb_to_linear(np.array(body.material.color[:3])), body.material.color[3])
+        assert rgba == pytest.approx(linear, abs=1 / 255)
         transform, _ = scene.graph[body.name]
         world = trimesh.transform_points(geom.vertices, transform)
         assert world.min(axis=0) == pytest.approx(body.bounds()[:3] * GLB_SCALE, abs=2e-6)
@@ -128,3 +129,19 @@ def test_cli_build_tolerance_and_split(tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as refused:
         main(["build", str(recipe), "-o", str(tmp_path / "out"), "--tolerance", "0"])
     assert refused.value.code == 2
+
+
+def test_glb_colours_are_linear_light(ball_stack: Stack, ball_design: Path) -> None:
+    """glTF 2.0's baseColorFactor is linear light: the file holds the sRGB palette decoded (substrate 0.2 sRGB ->
+    0.0331 linear), which a glTF viewer encodes back to the palette on screen."""
+    import json
+    import struct
+
+    data = design_file(ball_design, ".glb").read_bytes()
+    length = struct.unpack_from("<I", data, 12)[0]
+    gltf = json.loads(data[20:20 + length])
+    factors = {m["name"]: m["pbrMetallicRoughness"]["baseColorFactor"] for m in gltf["materials"]}
+    assert srgb_to_linear(np.array([0.2, 0.04045, 1.0])) == pytest.approx([0.0331048, 0.0031308, 1.0], rel=1e-5)
+    for body in ball_stack:
+        want = np.append(srgb_to_linear(np.array(body.material.color[:3])), body.material.color[3])
+        assert np.array(factors[body.material_name]) == pytest.approx(want, abs=1 / 255)
