@@ -210,7 +210,8 @@ def section(stack: Stack, plane_point: Sequence[float] = (0.0, 0.0, 0.0),
 
     Only the members whose bounds reach the plane are meshed (stack_mesh of the reduced
     stack); ``meshes`` may instead pass a ready ``stack_mesh(stack)`` result. Curved bodies are cut on their
-    meshes, so their areas are slightly low (see :data:`geometry.output.mesh.MESH_LEVELS`).
+    volume-true meshes, so their outlines deviate from the B-rep by at most the chordal tolerance each body's
+    mesh states (:func:`geometry.output.mesh.stack_mesh`).
     """
     p, n, u = _plane_frame(plane_point, plane_normal)
     if meshes is None:
