@@ -13,7 +13,7 @@ import numpy as np
 from ..core import occ
 from ..core.results import Z_TOL, CheckResult
 from ..core.stack import Stack
-from ..measure.contacts import CONTACT_D, body_shape, contact, side_contact, void_volume
+from ..measure.contacts import CONTACT_D, contact, side_contact, void_volume
 from ..measure.members import member_label
 
 VOID_LIMIT = 1e-6
@@ -84,8 +84,8 @@ def gap_filled(stack: Stack, name: str, opening: cq.Shape, chip: str, fill: str,
     gap = occ.cut(opening, [occ.box(cb[0], cb[1], ob[2] - 1.0, cb[3], cb[4], ob[5] + 1.0)])
     present = fill in stack
     void = void_volume(gap, [stack[fill]] if present else [])
-    a_chip = side_contact(body_shape(stack[fill]), body_shape(stack[chip]), d) if present else 0.0
-    a_wall = side_contact(body_shape(stack[fill]), body_shape(stack[wall]), d) if present else 0.0
+    a_chip = side_contact(stack[fill].shape(), stack[chip].shape(), d) if present else 0.0
+    a_wall = side_contact(stack[fill].shape(), stack[wall].shape(), d) if present else 0.0
     faults = [f for f, bad in ((f"no {fill}", not present), (f"{fill} does not touch {chip}", present and a_chip <= 0),
                                (f"{fill} does not touch the {wall} wall", present and a_wall <= 0),
                                (f"{void:.4g} mm3 of the gap empty", void > limit)) if bad]

@@ -34,8 +34,7 @@ def cut_embedded(stack: Stack, host: Body) -> Body:
     note = f"{host.note}; cut around {', '.join(host.embeds)}" if host.note else f"cut around {', '.join(host.embeds)}"
     if not tools:
         return Body(host.name, host.material_name, host.parts, host.note, (), host.member_names)
-    placed = host.placed()
-    solid = placed[0] if len(placed) == 1 else occ.compound(placed)
+    solid = host.shape()
     expected = host.volume() - sum(stack[name].volume() for name in host.embeds if name in stack)
     shape = occ.cut(solid, tools, glue=True)
     if not (occ.is_valid(shape) and abs(occ.volume(shape) - expected) <= GLUE_RTOL * host.volume()):

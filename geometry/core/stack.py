@@ -169,6 +169,13 @@ class Body:
     def placed(self) -> list[cq.Shape]:
         return [s for p in self.parts for s in p.placed()]
 
+    def shape(self) -> cq.Shape:
+        """The body as one shape: its single member in place, or a compound of all members."""
+        if self.count == 1:
+            p = self.parts[0]
+            return p.shape.moved(occ.location(p.placements[0]))
+        return occ.compound(self.placed())
+
     def map_parts(self, fn: Callable[[Instances], Sequence[Instances]]) -> Body | None:
         """A new body whose parts are ``fn`` applied to each part; None when nothing is left."""
         parts = tuple(q for p in self.parts for q in fn(p))

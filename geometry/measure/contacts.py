@@ -20,17 +20,9 @@ CONTACT_D = 1e-4
 """Displacement (mm) used to measure contact areas."""
 
 
-def body_shape(body: Body) -> cq.Shape:
-    """The body as one shape: its single member in place, or a compound of all members."""
-    if body.count == 1:
-        p = body.parts[0]
-        return p.shape.moved(occ.location(p.placements[0]))
-    return occ.compound(body.placed())
-
-
 def contact(stack: Stack, a: str, b: str, d: float = CONTACT_D) -> float:
     """Horizontal face-contact area (mm2) between bodies ``a`` and ``b``, whichever lies on the other."""
-    sa, sb = body_shape(stack[a]), body_shape(stack[b])
+    sa, sb = stack[a].shape(), stack[b].shape()
     return occ.contact_area(sa, sb, d) + occ.contact_area(sb, sa, d)
 
 

@@ -26,7 +26,6 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ..core import occ
 from ..core.stack import Stack
 from .files import atomic
 
@@ -81,8 +80,7 @@ def write_volume_mesh(stack: Stack, path: Path | str, options: MeshOptions = Mes
             inputs, owner = [], []
             for i, body in enumerate(stack):
                 f = Path(tmp) / f"{i:03d}.brep"
-                placed = body.placed()
-                (placed[0] if len(placed) == 1 else occ.compound(placed)).exportBrep(str(f))
+                body.shape().exportBrep(str(f))
                 tags = gmsh.model.occ.importShapes(str(f), highestDimOnly=True)
                 inputs += [t for t in tags if t[0] == 3]
                 owner += [body.name] * sum(t[0] == 3 for t in tags)
