@@ -13,10 +13,10 @@ without loading OpenCascade (seconds).
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import sys
 
 from .core.params import ParameterError
+from .output.versions import distribution_version
 
 EXIT_INPUT = 2
 DESCRIPTION = ("Parametric 3D CAD of two claimed semiconductor packaging processes (flip-chip and cavity), built step "
@@ -24,10 +24,7 @@ DESCRIPTION = ("Parametric 3D CAD of two claimed semiconductor packaging process
 
 
 def _version() -> str:
-    try:
-        return importlib.metadata.version("pkgcad")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown (not installed)"
+    return distribution_version("pkgcad") or "unknown (not installed)"
 
 
 def _positive_int(text: str) -> int:

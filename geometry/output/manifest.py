@@ -3,7 +3,6 @@ steps and versions, as strict JSON (keys sorted, no NaN), written atomically."""
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import math
 import platform
@@ -20,20 +19,14 @@ from ..core.conformal import embedded_volumes
 from ..core.stack import Stack
 from .digest import stack_digest
 from .files import write_bytes
-
-
-def _version(dist: str) -> str | None:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return None
+from .versions import distribution_version, pkgcad_version
 
 
 def _versions() -> dict[str, str | None]:
-    ocp = _version("cadquery-ocp") or getattr(OCP, "__version__", None)
+    ocp = distribution_version("cadquery-ocp") or getattr(OCP, "__version__", None)
     return {
-        "pkgcad": _version("pkgcad") or "unknown",
-        "cadquery": getattr(cq, "__version__", None) or _version("cadquery"),
+        "pkgcad": pkgcad_version(),
+        "cadquery": getattr(cq, "__version__", None) or distribution_version("cadquery"),
         "OCP": ocp,
         "trimesh": trimesh.__version__,
         "numpy": np.__version__,

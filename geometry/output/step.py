@@ -4,7 +4,6 @@ top-level component counts and volumes."""
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
@@ -12,14 +11,7 @@ import numpy as np
 from ..core import occ_step
 from ..core.stack import Body, Instances, Stack, translations
 from .files import atomic
-
-
-def pkgcad_version() -> str:
-    """The installed pkgcad version ('unknown' when it is run from a source tree that is not installed)."""
-    try:
-        return version("pkgcad")
-    except PackageNotFoundError:
-        return "unknown"
+from .versions import pkgcad_version
 
 
 def _material(body: Body) -> occ_step.XMaterial:
