@@ -58,12 +58,14 @@ ANGULAR = 0.5
 @dataclass(frozen=True)
 class ProtoMesh:
     """The mesh of one prototype (local mm): vertices (n, 3), faces (m, 3); ``volume_error`` (mesh - solid) /
-    solid; ``tolerance_mm`` the bound on the distance between mesh and B-rep surface (mm)."""
+    solid; ``tolerance_mm`` the bound on the distance between mesh and B-rep surface (mm); ``solid_volume`` the
+    prototype's B-rep volume (mm3)."""
 
     vertices: np.ndarray
     faces: np.ndarray
     volume_error: float
     tolerance_mm: float
+    solid_volume: float
 
 
 def _diagonal(shape: cq.Shape) -> float:
@@ -171,7 +173,7 @@ def prototype_mesh(shape: cq.Shape, deflection: float, angular: float, tolerance
         error = (signed_volume(v, f) - volume) / volume if volume else 0.0
         bound = 0.0 if planar.all() else deflection + moved
         if abs(error) <= VOLUME_BOUND and (tolerance is None or bound <= tolerance) or attempt == MAX_REFINE:
-            return ProtoMesh(v, f, error, bound)
+            return ProtoMesh(v, f, error, bound, volume)
         deflection /= 2.0
     raise AssertionError("unreachable")
 
@@ -270,16 +272,25 @@ def tube_mesh(spine: np.ndarray, radius: float, sides: int = TUBE_SIDES,
     return verts, faces
 
 
-def _finest_within(shape: cq.Shape, budget: float) -> tuple[float, float, tuple]:
+def _coarsest(shape: cq.Shape) -> tuple[float, float, tuple]:
+    """(deflection mm, angular rad, welded tessellation) of ``shape`` at the coarsest of :data:`MESH_LEVELS`."""
+    rel, ang = MESH_LEVELS[-1]
+    deflection = max(rel * _diagonal(shape), MESH_FLOOR_MM)
+    return deflection, ang, _welded(*occ.triangulate_faces(shape, deflection, ang))
+
+
+def _finest_within(shape: cq.Shape, budget: float, coarsest: tuple[float, float, tuple]) -> tuple[float, float, tuple]:
     """(deflection mm, angular rad, welded tessellation) of the finest of :data:`MESH_LEVELS` whose inscribed
-    mesh of ``shape`` has at most ``budget`` triangles, else the coarsest. Tried from the coarsest up, so tight
-    budgets mesh only once or twice."""
-    best = None
+    mesh of ``shape`` has at most ``budget`` triangles, else the coarsest (``coarsest``, :func:`_coarsest`, made
+    once by the caller). Tried from the coarsest up, so tight budgets mesh only once or twice."""
+    best = coarsest
+    if coarsest[2][2].all():
+        return best
     size = _diagonal(shape)
-    for rel, ang in reversed(MESH_LEVELS):
+    for rel, ang in reversed(MESH_LEVELS[:-1]):
         deflection = max(rel * size, MESH_FLOOR_MM)
         mesh = _welded(*occ.triangulate_faces(shape, deflection, ang))
-        if best is not None and len(mesh[1]) > budget:
+        if len(mesh[1]) > budget:
             break
         best = (deflection, ang, mesh)
         if mesh[2].all():
@@ -302,7 +313,7 @@ def _tube(part: Instances, tolerance: float | None) -> ProtoMesh:
         error = (signed_volume(v, f) - volume) / volume
         if abs(error) <= VOLUME_BOUND or attempt == MAX_REFINE:
             bound = tube_deviation(part.sweep_radius, sides) + (step**2 / (8.0 * bend) if math.isfinite(bend) else 0.0)
-            return ProtoMesh(v, f, error, bound)
+            return ProtoMesh(v, f, error, bound, volume)
         sides, step = sides * 2, step / 2
     raise AssertionError("unreachable")
 
@@ -329,12 +340,7 @@ def prototype_meshes(stack: Stack, tolerance: float | None = None, angular: floa
             out[name].append(_tube(p, tolerance) if _is_tube(p) else
                              prototype_mesh(p.shape, tolerance / 2.0, ang, tolerance))
         return out
-    coarse = {}
-    for i, (_, p) in enumerate(parts):
-        if not _is_tube(p):
-            rel, ang = MESH_LEVELS[-1]
-            deflection = max(rel * _diagonal(p.shape), MESH_FLOOR_MM)
-            coarse[i] = (deflection, ang, _welded(*occ.triangulate_faces(p.shape, deflection, ang)))
+    coarse = {i: _coarsest(p.shape) for i, (_, p) in enumerate(parts) if not _is_tube(p)}
     tubes = {i: _tube(p, None) for i, (_, p) in enumerate(parts) if _is_tube(p)}
     fixed = sum(len(tubes[i].faces) * p.count for i, (_, p) in enumerate(parts) if i in tubes)
     fixed += sum(len(c[2][1]) * parts[i][1].count for i, c in coarse.items() if c[2][2].all())
@@ -344,7 +350,7 @@ def prototype_meshes(stack: Stack, tolerance: float | None = None, angular: floa
         if i in tubes:
             out[name].append(tubes[i])
             continue
-        deflection, ang, mesh = coarse[i] if i not in curved else _finest_within(p.shape, share)
+        deflection, ang, mesh = coarse[i] if i not in curved else _finest_within(p.shape, share, coarse[i])
         out[name].append(prototype_mesh(p.shape, deflection, ang, None, first=mesh))
     return out
 
@@ -361,7 +367,7 @@ def stack_mesh(stack: Stack, tolerance: float | None = None, angular: float | No
     for body in stack:
         meshes = protos[body.name]
         verts, faces = concat([tile(m.vertices, m.faces, p.placements) for m, p in zip(meshes, body.parts)])
-        solid = [occ.volume(p.shape) * p.count for p in body.parts]
+        solid = [m.solid_volume * p.count for m, p in zip(meshes, body.parts)]
         error = sum(s * m.volume_error for s, m in zip(solid, meshes)) / sum(solid) if sum(solid) else 0.0
         out[body.name] = trimesh.Trimesh(verts, faces, process=False, metadata={
             "name": body.name, "material": body.material_name, "triangles": len(faces),
