@@ -2,8 +2,11 @@
 
 Exit status: 0 all good, 1 a design rule failed, a claim named by ``--require-claims`` is not embodied or a build
 could not be made (nothing written) or, for a sweep, a variant ended in an error or a timeout, 2 bad input (a
-recipe or sweep spec refused by validation, an unreadable file, a bad argument), 130 a sweep stopped by Ctrl-C
-(finished rows kept).
+recipe or sweep spec refused by validation, an unreadable file, a bad argument), 3 the output cannot be written
+(checked before any build: an output path that is a file or lies below one, a read-only, forbidden or full
+folder, a symbolic link leading out of the output folder; or a write that failed: nothing partial is left and a
+previous output stays), 130 stopped by Ctrl-C and 143 by SIGTERM (a work folder is removed; a sweep keeps its
+finished rows).
 
 This module parses the arguments only; :mod:`geometry.commands` does the work. It is loaded once the arguments
 are parsed (the one deferred import of the package's own code), so ``pkgcad --help`` and argument errors answer
@@ -13,12 +16,20 @@ without loading OpenCascade (seconds).
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 
 from .core.params import ParameterError
+from .output.files import OutputError
 from .output.versions import distribution_version
 
-EXIT_INPUT = 2
+EXIT_INPUT, EXIT_OUTPUT, EXIT_INTERRUPTED, EXIT_TERMINATED = 2, 3, 130, 143
+EPILOG = ("exit status: 0 success; 1 a design rule failed or a required claim is not embodied (nothing written "
+          "unless --force), a build failed, or a sweep variant ended in an error or a timeout; 2 bad input (one "
+          "message naming the field, the value and the rule); 3 the output cannot be written (one message naming "
+          "the path and the reason, checked before any build; nothing partial left, a previous output kept); "
+          "130 Ctrl-C, 143 SIGTERM (work folders removed).")
 DESCRIPTION = ("Parametric 3D CAD of two claimed semiconductor packaging processes (flip-chip and cavity), built step "
                "by step, checked against the claims and exported as STEP, STL, GLB, HTML and reports.")
 
@@ -72,7 +83,7 @@ def _sweep_arguments(p: argparse.ArgumentParser) -> None:
 
 def parser() -> argparse.ArgumentParser:
     """The argument parser; each subcommand names its function in :mod:`geometry.commands` as ``command``."""
-    ap = argparse.ArgumentParser(prog="pkgcad", description=DESCRIPTION)
+    ap = argparse.ArgumentParser(prog="pkgcad", description=DESCRIPTION, epilog=EPILOG)
     ap.add_argument("--version", action="version", version=f"pkgcad {_version()}")
     sub = ap.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="run, check and export recipes")
@@ -94,7 +105,7 @@ def parser() -> argparse.ArgumentParser:
                    help="write the conformal assembly: no body overlaps another (the mold cut around the wires, "
                         "fingers and pads it embeds) and process gaps are named, filled bodies (chip_gap_fill)")
     b.add_argument("-q", "--quiet", action="store_true", help="print check tables only when a check fails")
-    b.set_defaults(run="build")
+    b.set_defaults(run="build", writes="dir")
     c = sub.add_parser("check", help="run the flows and their checks, write nothing")
     c.add_argument("recipes", nargs="+")
     c.add_argument("--explain", action="store_true",
@@ -102,7 +113,7 @@ def parser() -> argparse.ArgumentParser:
     c.set_defaults(run="check")
     sw = sub.add_parser("sweep", help="sweep recipe parameters: build and check every variant in parallel")
     _sweep_arguments(sw)
-    sw.set_defaults(run="sweep")
+    sw.set_defaults(run="sweep", writes="dir")
     se = sub.add_parser("section", help="draw a vertical cross-section (or a process strip) as PNG or SVG")
     se.add_argument("recipe")
     se.add_argument("--plane", choices=["centre", "row", "balls"], default="row",
@@ -110,7 +121,7 @@ def parser() -> argparse.ArgumentParser:
                          "the centre")
     se.add_argument("--steps", action="store_true", help="one panel per process step, left to right")
     se.add_argument("-o", "--output", required=True, help="output file, .png or .svg")
-    se.set_defaults(run="section")
+    se.set_defaults(run="section", writes="file")
     pi = sub.add_parser("picture", help="a 3D picture of the finished package, cut open through a section plane or "
                         "whole (PNG), or its 3D viewer (.html)")
     pi.add_argument("recipe")
@@ -123,12 +134,12 @@ def parser() -> argparse.ArgumentParser:
     pi.add_argument("--width", type=int, default=1200, help="PNG width in pixels (default 1200)")
     pi.add_argument("--height", type=int, default=900, help="PNG height in pixels (default 900)")
     pi.add_argument("-o", "--output", required=True, help="output file, .png or .html")
-    pi.set_defaults(run="picture")
+    pi.set_defaults(run="picture", writes="file")
     rp = sub.add_parser("report", help="claim matrix, bill of materials, pictures, checks and a first-order "
                                        "thermal estimate per design, as HTML and Markdown")
     rp.add_argument("recipes", nargs="+", help="recipe files or folders of recipes")
     rp.add_argument("-o", "--output", default="exports", help="output folder (default: exports)")
-    rp.set_defaults(run="report")
+    rp.set_defaults(run="report", writes="dir")
     ls = sub.add_parser("list", help="show flows, their steps and the recipes found")
     ls.add_argument("builds", nargs="*", default=["builds"], help="folders to search (default: builds)")
     ls.set_defaults(run="list_flows")
@@ -136,7 +147,7 @@ def parser() -> argparse.ArgumentParser:
     sc.add_argument("flow", help="flow name, e.g. flip-chip (`pkgcad list` shows them all)")
     sc.add_argument("--markdown", action="store_true", help="the readable Markdown reference instead of JSON")
     sc.add_argument("-o", "--output", default=None, help="write to this file instead of printing")
-    sc.set_defaults(run="schema")
+    sc.set_defaults(run="schema", writes="file")
     fp = sub.add_parser("footprint", help="a KiCad footprint per design (.kicad_mod: one IPC-7351B land per ball, "
                                           "named by its JEDEC name, and the package STEP as its 3D model)")
     fp.add_argument("recipes", nargs="+", help="recipe files or folders of recipes")
@@ -147,7 +158,7 @@ def parser() -> argparse.ArgumentParser:
                     help="IPC-7351B density level, which sets the courtyard excess: 2.0, 1.0 (default) or 0.5 mm")
     fp.add_argument("--land", type=_positive_float, default=None, metavar="MM",
                     help="land diameter (mm) from the package maker's drawing, instead of the IPC-7351B table")
-    fp.set_defaults(run="footprint")
+    fp.set_defaults(run="footprint", writes="dir")
     me = sub.add_parser("mesh", help="a conformal tetrahedral mesh of the conformal assembly with gmsh: one physical "
                                      "volume per body, surfaces package_top, seating_plane, board_side")
     me.add_argument("recipe")
@@ -158,19 +169,58 @@ def parser() -> argparse.ArgumentParser:
     me.add_argument("--curvature", type=int, default=40, metavar="N",
                     help="elements per 2 pi of curvature (default 40: tet volumes of balls and bumps within 1 %%; "
                          "0 off, much faster on bond wires)")
-    me.set_defaults(run="mesh")
+    me.set_defaults(run="mesh", writes="file")
     return ap
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a cancelled CI job, ``kill``), raised where Ctrl-C raises KeyboardInterrupt, so that every writer
+    cleans up as it does for Ctrl-C: the hidden work folder of a design is removed, a sweep keeps its rows."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+def _output_fault(args: argparse.Namespace) -> OutputError | None:
+    """The fault of the command's output folder or file (``-o``), found before OpenCascade is even loaded; the
+    command checks the design folders inside it again once it knows their names."""
+    from .output.folder import check_output_dir, check_output_file
+
+    kind, out = getattr(args, "writes", None), getattr(args, "output", None)
+    try:
+        if kind is not None and out is not None:
+            (check_output_dir if kind == "dir" else check_output_file)(out)
+    except OutputError as e:
+        return e
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    fault = _output_fault(args)
+    if fault is not None:
+        print(f"error: {fault}", file=sys.stderr)
+        return EXIT_OUTPUT
     from . import commands
 
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return getattr(commands, args.run)(args)
     except ParameterError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_INPUT
+    except OutputError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_OUTPUT
+    except KeyboardInterrupt as e:
+        print("interrupted (SIGTERM)" if isinstance(e, Terminated) else "interrupted", file=sys.stderr)
+        return EXIT_TERMINATED if isinstance(e, Terminated) else EXIT_INTERRUPTED
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from .output.ballmap import write_ball_map
 from .output.design import write_html
 from .output.drawing import section_figure
 from .output.files import write_bytes, write_text
+from .output.folder import check_output_dir, check_output_file, design_folder, inside
 from .output.footprint import bga_footprint, design_footprint
 from .output.picture import picture_png
 from .output.recipe_reference import schema_json, schema_markdown
@@ -25,7 +26,15 @@ from .output.volume_mesh import MeshOptions, write_volume_mesh
 from .recipes import Default, defaults_taken, load, read_toml
 from .sweep import load_spec, run_sweep
 
-EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+def check_design_folders(out_dir: str | Path, designs) -> None:
+    """Before any build: ``out_dir`` can take the designs' folders and none of them is a file or a symbolic link
+    leading out of it (:class:`~geometry.output.files.OutputError`, exit 3)."""
+    check_output_dir(out_dir)
+    for d in designs:
+        design_folder(out_dir, d.name)
 
 
 def recipe_paths(items: list[str]) -> list[Path]:
@@ -101,6 +110,7 @@ def write_report(build, results, out_dir) -> bool:
 
 def build(args) -> int:
     designs = load_all(args.recipes)
+    check_design_folders(args.output, designs)
     done, ok = build_and_check(designs, verbose=not args.quiet, require=frozenset(args.require_claims or ()))
     if len(done) < len(designs):
         return EXIT_FAILED
@@ -131,6 +141,9 @@ def sweep(args) -> int:
     the caller to print) or a missing package, 130 interrupted (finished rows kept)."""
     spec = load_spec(args.spec)
     out = Path(args.output) if args.output else Path("exports") / "sweeps" / spec.name
+    check_output_dir(out)
+    for sub in ("cache", "designs"):
+        inside(out, sub)
     try:
         result = run_sweep(spec, out, workers=args.workers, scheduler=args.scheduler, limit=args.limit,
                            timeout=args.timeout, plots=not args.no_plots)
@@ -150,6 +163,7 @@ def sweep(args) -> int:
 def section(args) -> int:
     if Path(args.output).suffix.lower() not in (".png", ".svg"):
         raise ParameterError(f"-o {args.output} must end in .png or .svg")
+    check_output_file(args.output)
     path = section_figure(api.run(load(args.recipe)), args.output, plane=args.plane, steps=args.steps)
     print(f"wrote {path}")
     return EXIT_OK
@@ -160,6 +174,7 @@ def picture(args) -> int:
     if args.view == "bottom":
         if suffix not in (".png", ".svg"):
             raise ParameterError(f"-o {args.output} must end in .png or .svg for --view bottom")
+        check_output_file(args.output)
         design = load(args.recipe)
         balls = FLOWS[design.flow].views.ball_map
         if balls is None:
@@ -170,6 +185,7 @@ def picture(args) -> int:
         raise ParameterError(f"-o {args.output} must end in .png or .html")
     if args.width < 16 or args.height < 16:
         raise ParameterError(f"--width {args.width} and --height {args.height} must be at least 16x16 pixels")
+    check_output_file(args.output)
     b = api.run(load(args.recipe))
     if suffix == ".html":
         path = write_html(b.stack, b.design.name, args.output)
@@ -185,6 +201,7 @@ def report(args) -> int:
     """Write ``report.md`` and ``report.html`` per design; a failing claim or check still writes the report (the
     engineer wants to see it) and exits 1."""
     designs = load_all(args.recipes)
+    check_design_folders(args.output, designs)
     done, ok = build_and_check(designs, verbose=False)
     for b, results in done:
         ok &= write_report(b, results, args.output)
@@ -238,8 +255,7 @@ def schema(args) -> int:
     if args.output is None:
         sys.stdout.write(text)
         return EXIT_OK
-    out = Path(args.output)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out = check_output_file(args.output)
     print(f"wrote {write_text(out, text)}")
     return EXIT_OK
 
@@ -248,6 +264,7 @@ def footprint(args) -> int:
     """``pkgcad footprint``: run and check every design, then write ``<output>/<design>.kicad_mod`` for each; a
     failing design rule writes nothing (exit 1), a ball size the IPC-7351B table lacks is bad input (exit 2)."""
     designs = load_all(args.recipes)
+    check_output_dir(args.output)
     done, ok = build_and_check(designs, verbose=False)
     if len(done) < len(designs) or not ok:
         print("a design rule failed: no footprint written", file=sys.stderr)
@@ -259,7 +276,6 @@ def footprint(args) -> int:
         except ValueError as e:
             raise ParameterError(f"{b.design.name}: {e}") from None
     out = Path(args.output)
-    out.mkdir(parents=True, exist_ok=True)
     for name, text in texts.items():
         print(f"wrote {write_text(out / f'{name}.kicad_mod', text)}")
     if not out.name.endswith(".pretty"):
@@ -270,7 +286,9 @@ def footprint(args) -> int:
 
 def mesh(args) -> int:
     """``pkgcad mesh``: run and check the design, then mesh its conformal stack (a failing design rule: exit 1)."""
-    done, ok = build_and_check(load_all([args.recipe]), verbose=False)
+    designs = load_all([args.recipe])
+    check_output_file(args.output)
+    done, ok = build_and_check(designs, verbose=False)
     if not done or not ok:
         print("a design rule failed: no mesh written", file=sys.stderr)
         return EXIT_FAILED

@@ -13,7 +13,7 @@ import trimesh
 
 from ..core.stack import Stack
 from . import viewer
-from .files import write_text
+from .files import OutputError, write_text, writing
 from .folder import check_name, design_files, design_folder, make_temp_dir, remove_stale, step_file, swap_in
 from .manifest import write_manifest
 from .mesh import mesh_record, stack_mesh
@@ -37,7 +37,10 @@ def write_design(out_dir: Path | str, name: str, stack: Stack, manifest: dict,
     chordal tolerance (mm) of the STL and GLB; ``split`` adds ``bodies/<body>.step`` and ``.stl`` per body.
 
     ``name`` and every step key must match :data:`~geometry.output.folder.NAME_RULE`, and the resolved folder must lie directly in
-    ``out_dir``; otherwise ValueError, before anything is written. All files go to a hidden temporary folder in
+    ``out_dir``; otherwise ValueError (a bad name) or
+    :class:`~geometry.output.files.OutputError` (a symbolic link leading out, a file in the way), before anything
+    is written; an OSError while writing (a full disk, a read-only folder) is raised as an ``OutputError`` naming
+    the design folder. All files go to a hidden temporary folder in
     ``out_dir`` that then replaces the previous design folder, so on any error no partial output is left and a
     previous output stays as it was. ``timestamp`` as in :func:`write_step`. A writer killed outright leaves only
     its hidden folder, tagged with its process id, which the next write to ``out_dir`` removes
@@ -54,30 +57,40 @@ def write_design(out_dir: Path | str, name: str, stack: Stack, manifest: dict,
     steps = list(steps or [])
     for key, _ in steps:
         check_name(key, "step key")
-    root.mkdir(parents=True, exist_ok=True)
-    remove_stale(root)
-    tmp = make_temp_dir(root, name)
-    try:
-        files = design_files(name)
-        write_step(stack, name, tmp / files[".step"], timestamp=timestamp, ap242=ap242)
-        meshes = stack_mesh(stack, tolerance=tolerance)
-        write_stl(stack, tmp / files[".stl"], meshes=meshes)
-        write_glb(stack, tmp / files[".glb"], meshes=meshes)
-        write_html(stack, name, tmp / files[".html"], meshes=meshes if tolerance is None else None)
-        write_manifest({**manifest, "mesh": mesh_record(meshes, tolerance)}, tmp / "manifest.json")
-        if split:
-            write_bodies(stack, name, tmp / "bodies", meshes, timestamp)
-        if steps:
-            (tmp / "steps").mkdir()
-            for i, (key, step_stack) in enumerate(steps, start=1):
-                file = step_file(name, i, key)
-                write_step(step_stack, file.removesuffix(".step"), tmp / "steps" / file, timestamp=timestamp,
-                           ap242=ap242)
-        swap_in(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    with writing(target):
+        root.mkdir(parents=True, exist_ok=True)
+        remove_stale(root)
+        tmp = make_temp_dir(root, name)
+        try:
+            _write_files(tmp, name, stack, manifest, steps, timestamp, ap242, tolerance, split)
+            swap_in(tmp, target)
+        except OutputError as e:
+            shutil.rmtree(tmp, ignore_errors=True)
+            inner = e.path.relative_to(tmp) if e.path.is_relative_to(tmp) else None
+            raise OutputError(target if inner is None else target / inner, e.reason, e.errno) from e
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
     return target
+
+
+def _write_files(tmp: Path, name: str, stack: Stack, manifest: dict, steps: list[tuple[str, Stack]],
+                 timestamp: str | None, ap242: bool, tolerance: float | None, split: bool) -> None:
+    files = design_files(name)
+    write_step(stack, name, tmp / files[".step"], timestamp=timestamp, ap242=ap242)
+    meshes = stack_mesh(stack, tolerance=tolerance)
+    write_stl(stack, tmp / files[".stl"], meshes=meshes)
+    write_glb(stack, tmp / files[".glb"], meshes=meshes)
+    write_html(stack, name, tmp / files[".html"], meshes=meshes if tolerance is None else None)
+    write_manifest({**manifest, "mesh": mesh_record(meshes, tolerance)}, tmp / "manifest.json")
+    if split:
+        write_bodies(stack, name, tmp / "bodies", meshes, timestamp)
+    if steps:
+        (tmp / "steps").mkdir()
+        for i, (key, step_stack) in enumerate(steps, start=1):
+            file = step_file(name, i, key)
+            write_step(step_stack, file.removesuffix(".step"), tmp / "steps" / file, timestamp=timestamp,
+                       ap242=ap242)
 
 
 def write_bodies(stack: Stack, name: str, folder: Path, meshes: Mapping[str, trimesh.Trimesh],

@@ -1,13 +1,69 @@
 """The one atomic file writer of pkgcad: every file is written to a hidden temporary sibling, flushed to disk and
 renamed over its target, so a reader never sees a half-written file. The design folder, the pictures, the report
-and the sweep's tables and cache all write through it."""
+and the sweep's tables and cache all write through it.
+
+Every failure to write (a full disk, a read-only or forbidden folder) is raised as :class:`OutputError`: one line
+naming the path and the operating system's reason, which ``pkgcad`` prints with exit status 3."""
 
 from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+
+class OutputError(OSError):
+    """A file or folder could not be written: ``path`` and the operating system's ``reason`` (e.g. "No space left
+    on device"), or a refused output path (a file where a folder must be, a symbolic link leaving the output
+    folder)."""
+
+    def __init__(self, path: Path | str, reason: str, errno_: int | None = None) -> None:
+        super().__init__(errno_, reason, str(path))
+        self.path, self.reason = Path(path), reason
+
+    def __str__(self) -> str:
+        return f"cannot write {self.path}: {self.reason}"
+
+
+def _reason(e: OSError) -> str:
+    return e.strerror or str(e) or type(e).__name__
+
+
+def probe(folder: Path) -> str | None:
+    """Why ``folder`` (an existing folder) cannot take a new file, or None: one byte written to a hidden file,
+    flushed and removed, so a read-only, forbidden or full file system answers as the real write would."""
+    p = folder / f".pkgcad-probe-{secrets.token_hex(4)}"
+    try:
+        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, b"\0")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+            p.unlink(missing_ok=True)
+    except OSError as e:
+        return _reason(e)
+    return None
+
+
+@contextmanager
+def writing(path: Path | str) -> Iterator[None]:
+    """Raise every OSError of the block as an :class:`OutputError` naming ``path``; an error of another kind
+    (a writer library's own) too when ``path``'s folder cannot take a file (see :func:`probe`)."""
+    try:
+        yield
+    except OutputError:
+        raise
+    except OSError as e:
+        raise OutputError(path, _reason(e), e.errno) from e
+    except Exception as e:
+        folder = Path(path).parent
+        reason = probe(folder) if folder.is_dir() else None
+        if reason is not None:
+            raise OutputError(path, reason) from e
+        raise
 
 
 def _temp_sibling(path: Path, suffix: str = ".tmp") -> Path:
@@ -20,18 +76,22 @@ def _fsync(path: Path) -> None:
 
 
 def atomic(path: Path | str, write: Callable[[Path], None]) -> Path:
-    """Run ``write(tmp)`` on a temporary sibling of ``path``, flush it to disk and rename it over ``path``."""
+    """Run ``write(tmp)`` on a temporary sibling of ``path``, flush it to disk and rename it over ``path`` (its
+    folder created when missing). On any error the sibling is removed and ``path`` is left as it was; an OSError
+    is raised as :class:`OutputError`."""
     path = Path(path)
     tmp = _temp_sibling(path)
-    try:
-        write(tmp)
-        if not tmp.is_file():
-            raise OSError(f"writer produced no file for {path}")
-        _fsync(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with writing(path):
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write(tmp)
+            if not tmp.is_file():
+                raise OSError(f"writer produced no file for {path}")
+            _fsync(tmp)
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
     return path
 
 

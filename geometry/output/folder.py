@@ -1,14 +1,28 @@
-"""Design folders: the name rule, the names of a design's files, the folder of a design inside an output folder, the hidden work folder a design is
-written into and the swap that puts it in place, and the removal of work folders that killed writers left."""
+"""Design folders: the name rule, the names of a design's files, the folder of a design inside an output folder,
+the checks of an output path made before any build, the hidden work folder a design is written into and the swap
+that puts it in place, the lock that serialises writers of one design folder, and the removal (or, for a
+replaced design, the restoring) of work folders that killed writers left.
+
+The swap is crash-safe at every instant: on Linux the new folder and the previous design exchange names in one
+``renameat2(RENAME_EXCHANGE)``, so the design folder always holds a complete design; elsewhere the previous design
+is renamed to a hidden ``.old-`` backup first, and a writer killed between the two renames leaves that backup,
+which the next writer of the folder renames back in place before anything else (:func:`remove_stale`)."""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import errno
+import fcntl
 import os
 import re
 import secrets
 import shutil
 import socket
+from collections.abc import Iterator
 from pathlib import Path
+
+from .files import OutputError, probe
 
 NAME_RULE = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
@@ -54,12 +68,29 @@ def remove_stale(out_dir: Path | str) -> list[Path]:
     itself: its half-written design stays hidden, never in place of a design, until the next write here."""
     root = Path(out_dir)
     gone = []
-    for p in root.iterdir() if root.is_dir() else ():
+    for p in sorted(root.iterdir()) if root.is_dir() else ():
         m = _STALE.match(p.name)
         if m and m["host"] == host_tag() and int(m["pid"]) != os.getpid() and not _alive(int(m["pid"])):
+            if ".old-" in p.name and restore(p):
+                continue
             remove_tree(p)
             gone.append(p)
     return gone
+
+
+def restore(backup: Path) -> bool:
+    """Rename the hidden backup ``.<name>.old-...`` of a writer killed between the two renames of the fallback swap
+    back to ``<name>`` when no ``<name>`` took its place; returns whether it did (under the folder's lock)."""
+    name = backup.name[1:backup.name.index(".old-")]
+    target = backup.with_name(name)
+    with design_lock(target):
+        if not backup.is_dir() or target.exists() or target.is_symlink():
+            return False
+        try:
+            _rename(backup, target, _NOREPLACE)
+        except FileExistsError:
+            return False
+    return True
 
 
 def design_files(name: str) -> dict[str, str]:
@@ -76,11 +107,50 @@ def design_folder(out_dir: Path | str, name: str) -> Path:
     """The resolved folder ``out_dir/name`` of a design; ValueError unless ``name`` matches :data:`NAME_RULE` and
     the folder lies directly in ``out_dir``."""
     check_name(name, "design name")
+    return inside(out_dir, name)
+
+
+def inside(out_dir: Path | str, name: str) -> Path:
+    """The resolved path ``out_dir/name`` (``name`` one plain path component); :class:`OutputError` when it is a
+    symbolic link leading out of ``out_dir`` or exists and is not a folder."""
     root = Path(out_dir).resolve()
     target = root / name
     if target.resolve().parent != root:
-        raise ValueError(f"design name {name!r} resolves to {target.resolve()}, outside the output folder {root}")
+        raise OutputError(target, f"it is a symbolic link to {target.resolve()}, outside the output folder {root} "
+                                  f"(remove the link, or give its destination as the output folder)")
+    if target.exists() and not target.is_dir():
+        raise OutputError(target, "it is a file, not a folder")
     return target
+
+
+def check_output_dir(path: Path | str) -> Path:
+    """Refuse, before any build, an output folder ``path`` that cannot be written: it, or the nearest of its
+    parents that exists, must be a folder that takes a file (:func:`~geometry.output.files.probe`: not read-only,
+    permitted, not full); nothing is created. :class:`OutputError` naming the path and the reason; returns
+    ``path``."""
+    path = Path(path)
+    existing = path
+    while not existing.exists():
+        if existing.is_symlink():
+            raise OutputError(path, f"{existing} is a symbolic link to {os.readlink(existing)}, which does not exist")
+        existing = existing.parent
+    if not existing.is_dir():
+        raise OutputError(path, "it is a file, not a folder" if existing == path else f"{existing} is a file, "
+                                                                                         f"not a folder")
+    reason = probe(existing)
+    if reason is not None:
+        raise OutputError(path, reason if existing == path else f"{existing}: {reason}")
+    return path
+
+
+def check_output_file(path: Path | str) -> Path:
+    """Refuse, before any build, an output file ``path`` that is a folder or whose folder cannot be written
+    (:func:`check_output_dir`, so a missing folder is created by the write as for the other commands)."""
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError(path, "it is a folder, not a file")
+    check_output_dir(path.parent)
+    return path
 
 
 def make_temp_dir(root: Path, name: str) -> Path:
@@ -100,17 +170,86 @@ def remove_tree(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def swap_in(tmp: Path, target: Path) -> None:
-    """Rename ``tmp`` to ``target``; a previous ``target`` is moved aside first and deleted only afterwards."""
-    old = None
-    if target.exists() or target.is_symlink():
-        old = target.with_name(f".{target.name}.old-{_owner()}-{secrets.token_hex(4)}")
-        os.rename(target, old)
+_NOREPLACE, _EXCHANGE = 1, 2
+"""``renameat2`` flags of Linux (RENAME_NOREPLACE, RENAME_EXCHANGE)."""
+
+
+def _renameat2():
     try:
-        os.rename(tmp, target)
-    except BaseException:
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    return fn
+
+
+_RENAMEAT2 = _renameat2()
+_AT_FDCWD = -100
+
+
+def _rename(src: Path, dst: Path, flags: int) -> bool:
+    """``renameat2(src, dst, flags)``; False when the system or file system lacks it (the caller falls back),
+    OSError on any other failure."""
+    if _RENAMEAT2 is None:
+        return False
+    if _RENAMEAT2(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dst), flags) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(dst))
+
+
+@contextlib.contextmanager
+def design_lock(target: Path) -> Iterator[None]:
+    """Hold the lock of design folder ``target``: ``flock`` on the hidden file ``.<name>.lock`` beside it, so
+    writers of one design folder swap it one at a time (the second waits, for the length of a swap). The lock
+    file is removed on release; a writer that locked a file another writer had just removed tries again."""
+    lock = target.with_name(f".{target.name}.lock")
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError as e:
+            os.close(fd)
+            if e.errno in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP):  # a file system without locks
+                yield
+                return
+            raise
+        try:
+            if os.stat(lock).st_ino == os.fstat(fd).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(lock)
+        os.close(fd)
+
+
+def swap_in(tmp: Path, target: Path) -> None:
+    """Put the folder ``tmp`` in place as ``target`` under the design folder's lock, so that ``target`` holds the
+    previous or the new design at every instant: exchanged in one ``renameat2(RENAME_EXCHANGE)`` (then the
+    previous design, now under ``tmp``'s name, is deleted), or where that is missing moved aside to a hidden
+    ``.old-`` backup, deleted only once ``tmp`` is in place and restored by the next writer after a kill."""
+    with design_lock(target):
+        present = target.exists() or target.is_symlink()
+        if _rename(tmp, target, _EXCHANGE if present else _NOREPLACE):
+            if present:
+                remove_tree(tmp)
+            return
+        old = None
+        if present:
+            old = target.with_name(f".{target.name}.old-{_owner()}-{secrets.token_hex(4)}")
+            os.rename(target, old)
+        try:
+            os.rename(tmp, target)
+        except BaseException:
+            if old is not None:
+                os.rename(old, target)
+            raise
         if old is not None:
-            os.rename(old, target)
-        raise
-    if old is not None:
-        remove_tree(old)
+            remove_tree(old)

@@ -10,6 +10,7 @@ import pytest
 
 from geometry.core.stack import Stack
 from geometry.output.design import write_design
+from geometry.output.files import OutputError
 from geometry.output.step import read_step
 
 
@@ -43,7 +44,7 @@ def test_symlink_escape_refused(ball_stack: Stack, tmp_path: Path) -> None:
     out.mkdir()
     elsewhere.mkdir()
     (out / "demo").symlink_to(elsewhere)
-    with pytest.raises(ValueError, match="outside"):
+    with pytest.raises(OutputError, match="symbolic link to .*elsewhere, outside the output folder"):
         write_design(out, "demo", ball_stack, {})
     assert list(elsewhere.iterdir()) == []
 
