@@ -26,6 +26,7 @@ from .flows import FLOWS
 from .output import report as reports
 from .output.design import write_design, write_report
 from .output.manifest import manifest as build_manifest
+from .output.step import reproducible_timestamp
 from .recipes import load, parse
 
 
@@ -77,16 +78,19 @@ def manifest(build: Build, results: Sequence[CheckResult], stack: Stack | None =
 
 def export(build: Build, results: Sequence[CheckResult], out_dir: str | Path, steps: bool = False,
            ap242: bool = False, tolerance: float | None = None, split: bool = False,
-           conformal: bool = False) -> Path:
+           conformal: bool = False, timestamp: str | None = None) -> Path:
     """Write ``out_dir/<name>/`` (<name>.step, .stl, .glb, .html, manifest.json; ``steps/`` when asked; STEP as
     AP242 with ``ap242``). ``tolerance``: chordal tolerance (mm) of the STL and GLB (default: the budgeted
     quality, see :func:`geometry.output.mesh.stack_mesh`); ``split``: also ``bodies/<body>.step`` and ``.stl``
     per body. ``conformal`` writes the conformal stack (:func:`conformal`: no overlaps, gaps filled) instead of
-    the finished stack, whose embedded bodies overlap their host (the manifest says by how much)."""
+    the finished stack, whose embedded bodies overlap their host (the manifest says by how much). ``timestamp``:
+    the STEP header time (ISO 8601), by default :func:`~geometry.output.step.reproducible_timestamp`
+    (``SOURCE_DATE_EPOCH`` or a fixed epoch), so the same recipe gives byte-identical files."""
     history = [(r.step.key, r.stack) for r in build.history] if steps else None
     stack = _conformal(build) if conformal else None
     return write_design(Path(out_dir), build.design.name, build.stack if stack is None else stack,
-                        manifest(build, results, stack), history, ap242=ap242, tolerance=tolerance, split=split)
+                        manifest(build, results, stack), history, ap242=ap242, tolerance=tolerance, split=split,
+                        timestamp=reproducible_timestamp() if timestamp is None else timestamp)
 
 
 def report(build: Build, results: Sequence[CheckResult] | None, out_dir: str | Path) -> tuple[Path, dict]:

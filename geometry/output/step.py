@@ -4,14 +4,38 @@ top-level component counts and volumes."""
 
 from __future__ import annotations
 
+import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
 from ..core import occ_step
+from ..core.params import ParameterError
 from ..core.stack import Body, Instances, Stack, translations
 from .files import atomic
 from .versions import pkgcad_version
+
+FIXED_EPOCH = 0
+"""The STEP header time (s since 1970-01-01 UTC) of :func:`reproducible_timestamp` when ``SOURCE_DATE_EPOCH`` is
+not set: the Unix epoch, plainly a placeholder, not a plausible date of writing. Not the recipe file's mtime,
+which a git checkout or a plain copy changes, so the same recipe would give different bytes."""
+
+
+def reproducible_timestamp() -> str:
+    """The FILE_NAME time stamp of STEP files written by ``pkgcad`` (ISO 8601, UTC): ``SOURCE_DATE_EPOCH`` (the
+    reproducible-builds.org convention, whole seconds since 1970-01-01 UTC) when set, else :data:`FIXED_EPOCH`,
+    so the same recipe gives byte-identical STEP files in every run, folder and hash seed. ParameterError when
+    ``SOURCE_DATE_EPOCH`` is not a whole number of seconds from 0 to 253402300799 (year 9999)."""
+    text = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not text:
+        seconds = FIXED_EPOCH
+    elif text.isdigit() and len(text) <= 12 and int(text) <= 253402300799:
+        seconds = int(text)
+    else:
+        raise ParameterError(f"SOURCE_DATE_EPOCH {text[:40]!r} must be a whole number of seconds since "
+                         f"1970-01-01 UTC, at most 253402300799 (year 9999)")
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def _material(body: Body) -> occ_step.XMaterial:
