@@ -42,6 +42,10 @@ _STALE = re.compile(r"^\..+\.(?:tmp|old)-(?P<host>\w+)-(?P<pid>\d+)-[0-9a-f]{8}$
 with the writer's host and process id."""
 
 
+_LOCK = re.compile(r"^\.[A-Za-z0-9][A-Za-z0-9._-]{0,63}\.lock$")
+"""The lock file of a design folder (:func:`design_lock`), left only by a writer killed while it held it."""
+
+
 def _owner() -> str:
     """``<host>-<pid>`` of this process, the host reduced to word characters (a folder shared by several hosts,
     as a Dask sweep's may be, is cleaned only of the work of dead processes of this host)."""
@@ -65,7 +69,9 @@ def _alive(pid: int) -> bool:
 def remove_stale(out_dir: Path | str) -> list[Path]:
     """Delete the hidden work folders that a killed :func:`write_design` left in ``out_dir`` (those whose writer
     process is gone); returns what was removed. A kill (SIGKILL, power loss) cannot be cleaned up by the process
-    itself: its half-written design stays hidden, never in place of a design, until the next write here."""
+    itself: its half-written design stays hidden, never in place of a design, until the next write here. The
+    backup of a design a killed writer had moved aside (the two-rename swap) is renamed back in place instead
+    (:func:`restore`), and lock files no writer holds are removed."""
     root = Path(out_dir)
     gone = []
     for p in sorted(root.iterdir()) if root.is_dir() else ():
@@ -75,6 +81,9 @@ def remove_stale(out_dir: Path | str) -> list[Path]:
                 continue
             remove_tree(p)
             gone.append(p)
+        elif _LOCK.match(p.name):
+            with design_lock(p.with_name(p.name[1:-5])):  # waits out a live writer; removed on release
+                pass
     return gone
 
 
@@ -129,28 +138,33 @@ def check_output_dir(path: Path | str) -> Path:
     permitted, not full); nothing is created. :class:`OutputError` naming the path and the reason; returns
     ``path``."""
     path = Path(path)
-    existing = path
-    while not existing.exists():
-        if existing.is_symlink():
-            raise OutputError(path, f"{existing} is a symbolic link to {os.readlink(existing)}, which does not exist")
-        existing = existing.parent
-    if not existing.is_dir():
-        raise OutputError(path, "it is a file, not a folder" if existing == path else f"{existing} is a file, "
-                                                                                         f"not a folder")
-    reason = probe(existing)
+    reason = _dir_fault(path, path)
     if reason is not None:
-        raise OutputError(path, reason if existing == path else f"{existing}: {reason}")
+        raise OutputError(path, reason)
     return path
 
 
 def check_output_file(path: Path | str) -> Path:
     """Refuse, before any build, an output file ``path`` that is a folder or whose folder cannot be written
-    (:func:`check_output_dir`, so a missing folder is created by the write as for the other commands)."""
+    (as :func:`check_output_dir`; a missing folder is created by the write, as for the other commands)."""
     path = Path(path)
-    if path.is_dir():
-        raise OutputError(path, "it is a folder, not a file")
-    check_output_dir(path.parent)
+    reason = "it is a folder, not a file" if path.is_dir() else _dir_fault(path.parent, path)
+    if reason is not None:
+        raise OutputError(path, reason)
     return path
+
+
+def _dir_fault(folder: Path, named: Path) -> str | None:
+    """Why ``folder`` cannot be made or written, said of the output path ``named`` (the folder or a file in it)."""
+    existing = folder
+    while not existing.exists():
+        if existing.is_symlink():
+            return f"{existing} is a symbolic link to {os.readlink(existing)}, which does not exist"
+        existing = existing.parent
+    if not existing.is_dir():
+        return "it is a file, not a folder" if existing == named else f"{existing} is a file, not a folder"
+    reason = probe(existing)
+    return reason if reason is None or existing == named else f"{existing}: {reason}"
 
 
 def make_temp_dir(root: Path, name: str) -> Path:
