@@ -22,6 +22,7 @@ import threading
 
 from .core.params import ParameterError
 from .output.files import OutputError
+from .output.folder import check_output_dir, check_output_file
 from .output.versions import distribution_version
 
 EXIT_INPUT, EXIT_OUTPUT, EXIT_INTERRUPTED, EXIT_TERMINATED = 2, 3, 130, 143
@@ -185,8 +186,6 @@ def _terminate(signum: int, frame: object) -> None:
 def _output_fault(args: argparse.Namespace) -> OutputError | None:
     """The fault of the command's output folder or file (``-o``), found before OpenCascade is even loaded; the
     command checks the design folders inside it again once it knows their names."""
-    from .output.folder import check_output_dir, check_output_file
-
     kind, out = getattr(args, "writes", None), getattr(args, "output", None)
     try:
         if kind is not None and out is not None:

@@ -108,7 +108,8 @@ def write_report(out_dir: Path | str, name: str, markdown: str, html: str) -> Pa
     """Write ``out_dir/name/report.md`` and ``report.html`` (each atomically), creating the design folder when
     missing; other files in it stay. ``name`` must match :data:`~geometry.output.folder.NAME_RULE`. Returns the design folder."""
     target = design_folder(out_dir, name)
-    target.mkdir(parents=True, exist_ok=True)
+    with writing(target):
+        target.mkdir(parents=True, exist_ok=True)
     write_text(target / "report.md", markdown)
     write_text(target / "report.html", html)
     return target

@@ -178,10 +178,16 @@ def make_temp_dir(root: Path, name: str) -> Path:
 
 
 def remove_tree(path: Path) -> None:
+    """Delete the folder (or file, or link) ``path``; what another process deleted first is no error."""
     if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path)
+        shutil.rmtree(path, onerror=_gone_is_fine)
     else:
         path.unlink(missing_ok=True)
+
+
+def _gone_is_fine(fn: object, path: str, exc_info: tuple) -> None:
+    if not isinstance(exc_info[1], FileNotFoundError):
+        raise exc_info[1]
 
 
 _NOREPLACE, _EXCHANGE = 1, 2

@@ -263,3 +263,27 @@ def test_two_processes_swapping_one_folder(tmp_path: Path) -> None:
         assert p.wait(60) == 0, p.stderr.read().decode()[-2000:]
     assert looks <= {b"0", b"x", b"y"} and _whole(target) in {b"x", b"y"}
     assert [p.name for p in tmp_path.iterdir()] == ["d"]
+
+
+def test_writers_clearing_the_same_dead_work_concurrently_never_raise(tmp_path: Path) -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    for i in range(12):
+        work = tmp_path / f".d{i}.tmp-{folder.host_tag()}-{dead.pid}-{i:08x}"
+        work.mkdir()
+        for k in range(40):
+            (work / f"{k}.stl").write_bytes(b"x")
+    errors: list[BaseException] = []
+
+    def clear() -> None:
+        try:
+            remove_stale(tmp_path)
+        except BaseException as e:  # noqa: BLE001 - collected and asserted below
+            errors.append(e)
+
+    threads = [threading.Thread(target=clear) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and list(tmp_path.iterdir()) == []
