@@ -13,7 +13,7 @@ import trimesh
 
 from ..core.stack import Stack
 from . import viewer
-from .files import OutputError, write_text, writing
+from .files import OutputError, library_fault, write_text, writing
 from .folder import check_name, design_files, design_folder, make_temp_dir, remove_stale, step_file, swap_in
 from .manifest import write_manifest
 from .mesh import mesh_record, stack_mesh
@@ -68,8 +68,11 @@ def write_design(out_dir: Path | str, name: str, stack: Stack, manifest: dict,
             shutil.rmtree(tmp, ignore_errors=True)
             inner = e.path.relative_to(tmp) if e.path.is_relative_to(tmp) else None
             raise OutputError(target if inner is None else target / inner, e.reason, e.errno) from e
-        except BaseException:
+        except BaseException as e:
+            fault = library_fault(tmp / name, e)
             shutil.rmtree(tmp, ignore_errors=True)
+            if fault is not None:
+                raise OutputError(target, fault.reason) from e
             raise
     return target
 

@@ -50,20 +50,24 @@ def probe(folder: Path) -> str | None:
 
 @contextmanager
 def writing(path: Path | str) -> Iterator[None]:
-    """Raise every OSError of the block as an :class:`OutputError` naming ``path``; an error of another kind
-    (a writer library's own) too when ``path``'s folder cannot take a file (see :func:`probe`)."""
+    """Raise every OSError of the block as an :class:`OutputError` naming ``path``."""
     try:
         yield
     except OutputError:
         raise
     except OSError as e:
         raise OutputError(path, _reason(e), e.errno) from e
-    except Exception as e:
-        folder = Path(path).parent
-        reason = probe(folder) if folder.is_dir() else None
-        if reason is not None:
-            raise OutputError(path, reason) from e
-        raise
+
+
+def library_fault(path: Path | str, error: BaseException) -> OutputError | None:
+    """For a writer library's own error (OCCT's STEP writer answers a full disk with a status, not an OSError):
+    an :class:`OutputError` naming ``path`` when its folder cannot take a file now (:func:`probe`; call it before
+    removing the partial output, which frees the space it took), else None."""
+    folder = Path(path).parent
+    if isinstance(error, OSError) or not isinstance(error, Exception) or not folder.is_dir():
+        return None
+    reason = probe(folder)
+    return None if reason is None else OutputError(path, reason)
 
 
 def _temp_sibling(path: Path, suffix: str = ".tmp") -> Path:
@@ -89,8 +93,11 @@ def atomic(path: Path | str, write: Callable[[Path], None]) -> Path:
                 raise OSError(f"writer produced no file for {path}")
             _fsync(tmp)
             os.replace(tmp, path)
-        except BaseException:
+        except BaseException as e:
+            fault = library_fault(path, e)
             tmp.unlink(missing_ok=True)
+            if fault is not None:
+                raise fault from e
             raise
     return path
 
