@@ -179,7 +179,12 @@ class Terminated(KeyboardInterrupt):
     cleans up as it does for Ctrl-C: the hidden work folder of a design is removed, a sweep keeps its rows."""
 
 
+_TERMINATED = threading.Event()
+"""Set by SIGTERM, so a command that handles the interruption itself (a sweep: exit 130, rows kept) exits 143."""
+
+
 def _terminate(signum: int, frame: object) -> None:
+    _TERMINATED.set()
     raise Terminated()
 
 
@@ -205,9 +210,11 @@ def main(argv: list[str] | None = None) -> int:
 
     previous = None
     if threading.current_thread() is threading.main_thread():
+        _TERMINATED.clear()
         previous = signal.signal(signal.SIGTERM, _terminate)
     try:
-        return getattr(commands, args.run)(args)
+        status = getattr(commands, args.run)(args)
+        return EXIT_TERMINATED if status == EXIT_INTERRUPTED and _TERMINATED.is_set() else status
     except ParameterError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_INPUT

@@ -128,6 +128,29 @@ def test_sigterm_removes_the_work_folder_like_ctrl_c(tmp_path):
     assert list(out.iterdir()) == []
 
 
+@pytest.mark.slow
+def test_sigterm_stops_a_sweep_like_ctrl_c_with_its_rows_kept(tmp_path, recipe):
+    spec = tmp_path / "s.toml"
+    spec.write_text('name = "t"\nbase = "small.toml"\n[axes]\n"chip.thickness" = [0.30, 0.31, 0.32, 0.33, 0.34, '
+                    '0.35, 0.36, 0.37]\n')
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "geometry.cli", "sweep", str(spec), "-o", str(out), "--workers",
+                             "1", "--no-plots"], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            if list((out / "cache").glob("*.json")) if (out / "cache").is_dir() else []:
+                proc.send_signal(signal.SIGTERM)
+                break
+            time.sleep(0.01)
+    finally:
+        _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err[-2000:]
+    assert "interrupted: finished variants are kept" in err
+    assert (out / "results.csv").is_file() and not [p for p in out.rglob(".*")]
+
+
 def test_same_recipe_byte_identical_files_across_hash_seeds_and_folders(tmp_path):
     """Two builds (STEP with every step, STL, GLB, HTML, manifest, report) with other hash seeds, working
     directories and output folders give the same bytes in every file; the STEP header holds the fixed epoch."""
