@@ -96,9 +96,12 @@ def restore(backup: Path) -> bool:
         if not backup.is_dir() or target.exists() or target.is_symlink():
             return False
         try:
-            _rename(backup, target, _NOREPLACE)
-        except FileExistsError:
-            return False
+            if not _rename(backup, target, _NOREPLACE):
+                os.rename(backup, target)  # no renameat2: the lock and the check above keep target absent
+        except OSError as e:
+            if e.errno in (errno.EEXIST, errno.ENOTEMPTY):
+                return False
+            raise
     return True
 
 
@@ -113,8 +116,8 @@ def step_file(name: str, index: int, key: str) -> str:
 
 
 def design_folder(out_dir: Path | str, name: str) -> Path:
-    """The resolved folder ``out_dir/name`` of a design; ValueError unless ``name`` matches :data:`NAME_RULE` and
-    the folder lies directly in ``out_dir``."""
+    """The resolved folder ``out_dir/name`` of a design; ValueError unless ``name`` matches :data:`NAME_RULE`,
+    :class:`OutputError` unless the folder lies directly in ``out_dir`` and is not a file (:func:`inside`)."""
     check_name(name, "design name")
     return inside(out_dir, name)
 

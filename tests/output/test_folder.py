@@ -171,10 +171,13 @@ folder.swap_in(tmp, target)
 """
 
 
-@pytest.mark.parametrize("mode", ["exchange", "two-renames"])
-def test_a_kill_inside_the_swap_never_loses_the_design(tmp_path: Path, mode: str) -> None:
+@pytest.mark.parametrize("mode", ["exchange", "two-renames", "two-renames, restored without renameat2"])
+def test_a_kill_inside_the_swap_never_loses_the_design(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       mode: str) -> None:
     target = tmp_path / "d"
     swap_in(_design(tmp_path, "d", "p"), target)
+    if "without" in mode:
+        monkeypatch.setattr(folder, "_rename", lambda *a: False)
     p = subprocess.run([sys.executable, "-c", KILL_IN_SWAP.format(payload=PAYLOAD), mode, str(target)],
                        check=False, cwd=ROOT,
                        env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, timeout=60)
