@@ -96,6 +96,21 @@ def _dotted(node: ast.AST) -> str | None:
     return ".".join([node.id, *reversed(parts)])
 
 
+def tree_rule(root: ast.AST) -> str | None:
+    """The rule an expression tree breaks (deeper than :data:`MAX_DEPTH`, more than :data:`MAX_NODES` nodes), or
+    None; walked with a stack, so a tree of any depth is measured without recursion."""
+    stack, nodes = [(root, 1)], 0
+    while stack:
+        node, depth = stack.pop()
+        nodes += 1
+        if depth > MAX_DEPTH:
+            return f"is nested more than {MAX_DEPTH} levels deep"
+        if nodes > MAX_NODES:
+            return f"has more than {MAX_NODES} terms"
+        stack.extend((c, depth + 1) for c in ast.iter_child_nodes(node) if not isinstance(c, _CONTEXT))
+    return None
+
+
 class Expression:
     """A safe expression such as ``solder_balls.diameter < 0.9 * solder_balls.pitch``: numbers, strings, dotted
     parameter names, + - * / // % **, comparisons, and/or/not, ``x if c else y``, abs/min/max/round/sqrt."""
@@ -112,7 +127,9 @@ class Expression:
             raise self._refuse(f"is not a valid expression: {e}") from None
         except (RecursionError, MemoryError):
             raise self._refuse(f"is nested too deeply to parse (at most {MAX_DEPTH} levels)") from None
-        self._check_tree(tree.body)
+        broken = tree_rule(tree.body)
+        if broken:
+            raise self._refuse(broken)
         self.names: list[str] = []
         self._fn = self._compile(tree.body)
 
@@ -122,18 +139,6 @@ class Expression:
     def _bad(self, what: str) -> ParameterError:
         return self._refuse(f"uses {what}, which is not allowed: only numbers, parameter names, arithmetic, "
                             "comparisons, and/or/not and abs/min/max/round/sqrt")
-
-    def _check_tree(self, root: ast.AST) -> None:
-        """Depth and node count of the tree, walked with a stack (no recursion), before anything is compiled."""
-        stack, nodes = [(root, 1)], 0
-        while stack:
-            node, depth = stack.pop()
-            nodes += 1
-            if depth > MAX_DEPTH:
-                raise self._refuse(f"is nested more than {MAX_DEPTH} levels deep")
-            if nodes > MAX_NODES:
-                raise self._refuse(f"has more than {MAX_NODES} terms")
-            stack.extend((c, depth + 1) for c in ast.iter_child_nodes(node) if not isinstance(c, _CONTEXT))
 
     def _bounded(self, v: Any) -> Any:
         """``v`` when within the size rules; else the refusal."""
