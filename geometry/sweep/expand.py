@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from ..core.expr import Expression, num, rounded
 from ..core.params import ParameterError
-from .expr import Expression, num, rounded
 from .paths import MISSING, default_value, design_model, is_real, set_path
 from .spec import MAX_VARIANTS, SweepSpec
 

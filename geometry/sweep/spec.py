@@ -38,7 +38,7 @@ A spec is a TOML file (``builds/sweeps/<name>.toml``)::
     y = "solder_balls.diameter"
 
 Parameter paths are checked against the base's design model (:mod:`.paths`), expressions are parsed by
-:mod:`.expr`, and :func:`geometry.sweep.expand.expand` turns a spec into its variants.
+:mod:`geometry.core.expr`, and :func:`geometry.sweep.expand.expand` turns a spec into its variants.
 """
 
 from __future__ import annotations
@@ -51,9 +51,9 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ..core.expr import Expression, num, rounded
 from ..core.params import ParameterError, format_error
 from ..recipes import read_toml, with_site_files
-from .expr import Expression, num, rounded
 from .paths import check_path, design_model
 
 MAX_VARIANTS = 200_000

@@ -18,9 +18,9 @@ import pytest
 
 from geometry import sweep
 from geometry.cli import main
+from geometry.core import expr
+from geometry.core.expr import Expression
 from geometry.core.params import ParameterError
-from geometry.sweep import expr
-from geometry.sweep.expr import Expression
 from geometry.sweep.results import columns
 from tests.conftest import make_spec
 
@@ -177,10 +177,13 @@ def test_non_finite_derived_values_are_refused_by_name(text, shown):
 
 
 def test_a_derived_integer_past_the_conversion_limit_is_refused_by_name():
-    spec = make_spec(derived={"bumps.count_x": "10**5000"}, tolerances={})
-    with pytest.raises(ParameterError, match=r"^derived\.bumps\.count_x '10\*\*5000' raises 10 to the power 5000"):
+    """Constant: refused when the spec is read; from a parameter: when the variant is expanded."""
+    with pytest.raises(ParameterError, match=r"^<spec>: derived\.bumps\.count_x '10\*\*5000' raises 10 to the power"):
+        make_spec(derived={"bumps.count_x": "10**5000"}, tolerances={})
+    spec = make_spec(derived={"bumps.count_x": "bumps.count_y ** 5000"}, tolerances={})
+    with pytest.raises(ParameterError, match=r"^derived\.bumps\.count_x .* raises \d+ to the power 5000"):
         sweep.expand(spec)
-    product = make_spec(derived={"bumps.count_x": "10**300 * 10**300 * 10**300"}, tolerances={})
+    product = make_spec(derived={"bumps.count_x": "bumps.count_y * 10**300 * 10**300 * 10**300"}, tolerances={})
     with pytest.raises(ParameterError, match=r"^derived\.bumps\.count_x .* more than the 1024 allowed"):
         sweep.expand(product)
 
@@ -311,3 +314,36 @@ def test_csv_header_is_the_same_for_rows_in_any_order(tmp_path):
         with open(path, newline="", encoding="utf-8") as fh:
             heads.add(tuple(next(csv.reader(fh))))
     assert len(heads) == 1
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Before the kernel: constants folded when the spec is read
+
+
+@pytest.mark.parametrize("data, rule", [
+    ({"filter": "((((10**64)**64)**64)**64)**64 > 0"}, "to the power 64"),
+    ({"filter": "chip.thickness > 0 or round(1, -10**9) == 0"}, "round's ndigits"),
+    ({"derived": {"chip": {"thickness": "1e308 * 10"}}}, "derived.chip.thickness = '1e308 * 10' gives inf"),
+    ({"derived": {"bumps.count_x": "10**5000"}}, "derived.bumps.count_x '10**5000' raises 10 to the power 5000"),
+    ({"filter": "1+" * 100_000 + "1"}, "characters allowed"),
+])
+def test_precheck_refuses_hostile_constants_from_the_raw_spec(data, rule):
+    with pytest.raises(ParameterError) as e:
+        expr.precheck_spec(data)
+    assert rule in str(e.value) and "\n" not in str(e.value)
+
+
+def test_precheck_leaves_parameter_expressions_and_other_types_to_the_spec():
+    expr.precheck_spec({"filter": "chip.thickness * 2 < 1", "derived": {"chip.thickness": "0.5 * bumps.pitch",
+                                                                      "bumps.count_x": 7}})
+
+
+def test_precheck_needs_neither_design_models_nor_the_kernel():
+    import subprocess
+
+    code = ("import sys; from geometry.core.expr import precheck_spec\n"
+            "try:\n    precheck_spec({'filter': '10**10**10 > 0'})\nexcept Exception as e:\n    print(type(e).__name__)\n"
+            "print(sorted(m for m in ('cadquery', 'OCP', 'geometry.flows', 'geometry.sweep') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parents[2], capture_output=True, text=True,
+                         timeout=120, check=True).stdout.split("\n")
+    assert out[:2] == ["ParameterError", "[]"]

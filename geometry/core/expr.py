@@ -6,7 +6,10 @@ Bounded before and during evaluation, so no spec can hang or exhaust memory: the
 recursion, before any closure is built); every intermediate integer is at most :data:`MAX_BITS` bits (about a
 float's range, 1.8e308) and every string or list at most :data:`MAX_LENGTH` long. The operations whose result can
 outgrow their operands (``a ** b``, ``s * n``, ``round(x, n)``) are refused from the operands' sizes before they
-run. Every refusal is one line naming the expression (cut when long) and the rule.
+run. Subtrees without parameter names are evaluated once, when the expression is made. Every refusal is one line
+naming the expression (cut when long) and the rule.
+
+Light (no design model, no kernel): :func:`precheck_spec` checks a spec's expressions as soon as its TOML is read.
 """
 
 from __future__ import annotations
@@ -14,10 +17,10 @@ from __future__ import annotations
 import ast
 import math
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..core.params import ParameterError
+from .params import ParameterError
 
 MAX_CHARS = 2_000
 """Longest expression text (characters)."""
@@ -178,6 +181,16 @@ class Expression:
         return round(*args)
 
     def _compile(self, n: ast.AST) -> Callable[[Callable[[str], Any]], Any]:
+        """The closure of node ``n``; a subtree without parameter names is evaluated here, once (constant
+        folding), so a hostile constant such as ``10**10**10`` is refused when the spec is read."""
+        before = len(self.names)
+        fn = self._closure(n)
+        if len(self.names) > before or isinstance(n, ast.Constant):
+            return fn
+        v = self._evaluate(fn, None)
+        return lambda get: v
+
+    def _closure(self, n: ast.AST) -> Callable[[Callable[[str], Any]], Any]:
         c, bounded = self._compile, self._bounded
         if isinstance(n, ast.Constant) and isinstance(n.value, (int, float, str, bool)):
             v = bounded(n.value)
@@ -227,8 +240,11 @@ class Expression:
         raise self._bad(type(n).__name__)
 
     def __call__(self, get: Callable[[str], Any]) -> Any:
+        return self._evaluate(self._fn, get)
+
+    def _evaluate(self, fn: Callable[[Any], Any], get: Any) -> Any:
         try:
-            return self._fn(get)
+            return fn(get)
         except ParameterError:
             raise
         except Exception as e:  # noqa: BLE001 - any evaluation error is a bad spec
@@ -242,3 +258,25 @@ class Expression:
             return v
         raise ParameterError(f"derived.{name} = {shown(self.text)} gives {num(v)}: a derived value must be a "
                              "finite number")
+
+
+def precheck_spec(data: Mapping[str, Any]) -> None:
+    """Check the ``filter`` and ``derived`` expressions of a sweep spec as read from TOML (before any design model or
+    the kernel is loaded): every rule of :class:`Expression`, and each derived expression without parameter names
+    evaluated to a finite value. Raises :class:`ParameterError` naming the first expression refused; values of
+    other types are left to the spec's validation."""
+    if isinstance(data.get("filter"), str):
+        Expression(data["filter"], "filter")
+    stack = [("", data.get("derived"))]
+    while stack:
+        prefix, table = stack.pop()
+        if not isinstance(table, Mapping):
+            continue
+        for key, text in table.items():
+            path = f"{prefix}{key}"
+            if isinstance(text, Mapping):
+                stack.append((f"{path}.", text))
+            elif isinstance(text, str):
+                e = Expression(text, f"derived.{path}")
+                if not e.names:
+                    e.value(lambda name: None, path)
