@@ -370,6 +370,9 @@ def _check_against_design(spec: SweepSpec) -> None:
         for path in getattr(spec, table):
             check_path(model, path, table)
     exprs = [Expression(t, f"derived.{p}") for p, t in spec.derived.items()]
+    for (p, _), e in zip(spec.derived.items(), exprs, strict=True):
+        if not e.names:  # a constant: its value is known now
+            e.value(lambda name: None, p)
     if spec.filter:
         exprs.append(Expression(spec.filter, "filter"))
     for e in exprs:

@@ -167,13 +167,14 @@ def test_messages_cut_long_expressions_and_escape_control_characters():
     assert "\x1b" not in msg and "\\x1b" in msg and len(msg) < 300
 
 
-@pytest.mark.parametrize("text, shown", [("1e308 * 10", "inf"), ("1e999 - 1e999", "nan"), ("-1e999", "-inf")])
+@pytest.mark.parametrize("text, shown", [("1e308 * 10", "inf"), ("1e999 - 1e999", "nan"), ("-1e999", "-inf"),
+                                         ("bumps.pitch * 1e308 * 1e308", "inf"), ("bumps.pitch * 1e999 * 0", "nan")])
 def test_non_finite_derived_values_are_refused_by_name(text, shown):
-    spec = make_spec(axes={"bumps.pitch": [0.2]}, derived={"chip.thickness": text}, tolerances={})
+    """A constant when the spec is read, one of parameters when its variants are expanded."""
+    rule = f"derived.chip.thickness = {text!r} gives {shown}: a derived value must be a finite number"
     with pytest.raises(ParameterError) as e:
-        sweep.expand(spec)
-    assert str(e.value) == (f"derived.chip.thickness = {text!r} gives {shown}: a derived value must be a finite "
-                            "number")
+        sweep.expand(make_spec(axes={"bumps.pitch": [0.2]}, derived={"chip.thickness": text}, tolerances={}))
+    assert str(e.value) == (rule if "bumps" in text else f"<spec>: {rule}")
 
 
 def test_a_derived_integer_past_the_conversion_limit_is_refused_by_name():
