@@ -78,7 +78,7 @@ def _sweep_arguments(p: argparse.ArgumentParser) -> None:
                    help="run on an existing Dask distributed cluster, e.g. tcp://scheduler-host:8786")
     p.add_argument("--limit", type=_positive_int, default=None, help="run only the first N variants")
     p.add_argument("--timeout", type=_positive_float, default=None,
-                   help="seconds per variant (default: the spec's timeout, 600)")
+                   help="seconds per variant, at least 1 (default: the spec's timeout, 600)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
 
 

@@ -19,7 +19,7 @@ after Ctrl-C, a crash or with a larger ``limit``, builds only what is missing.
 Workers receive recipe dicts and return plain rows (:func:`geometry.sweep.worker.run_variant`): no kernel shape
 crosses a process boundary.
 
-Modules: :mod:`.spec` (the spec models and loading), :mod:`.paths` (dotted parameter paths), :mod:`.expr`
+Modules: :mod:`.spec` (the spec models and loading), :mod:`.paths` (dotted parameter paths), :mod:`geometry.core.expr`
 (filter and derived expressions), :mod:`.expand` (variants), :mod:`.cache`, :mod:`.worker` (one variant),
 :mod:`.runners` (local pool, Dask), :mod:`.run` (:func:`run_sweep`), :mod:`.results` (table, summary),
 :mod:`.plots`.

@@ -8,14 +8,14 @@ import hashlib
 import itertools
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from ..core.expr import Expression, num, rounded
 from ..core.params import ParameterError
-from .expr import Expression, num, rounded
 from .paths import MISSING, default_value, design_model, is_real, set_path
 from .spec import MAX_VARIANTS, SweepSpec
 
@@ -56,7 +56,9 @@ class Variant:
 
 @dataclass(frozen=True)
 class Plan:
-    """The expansion of a spec: variants in run order, and how many design points the filter removed."""
+    """The expansion of a spec: variants in run order (the first ``limit`` when expanded with one), the design
+    points of the whole sweep (counted, never listed), and how many of the design points examined the filter
+    removed. ``complete``: every design point was examined, so ``variants`` is the whole sweep."""
 
     spec: SweepSpec
     variants: list[Variant]
@@ -64,6 +66,22 @@ class Plan:
     filtered: int
     seed_varied: bool
     nominal_columns: list[str] = field(default_factory=list)
+    examined: int = 0
+    complete: bool = True
+
+    @property
+    def total(self) -> int | None:
+        """Variants of the whole sweep: known unless a filter has design points left to examine."""
+        if self.complete:
+            return len(self.variants)
+        if not self.spec.filter:
+            return self.points * self.spec.sample.replicates
+        return None
+
+    @property
+    def most(self) -> int:
+        """An upper bound of :attr:`total`: every design point not yet examined kept."""
+        return (self.points - self.filtered) * self.spec.sample.replicates
 
 
 def _unit_points(spec: SweepSpec) -> np.ndarray:
@@ -78,25 +96,31 @@ def _unit_points(spec: SweepSpec) -> np.ndarray:
     return u
 
 
-def _points(spec: SweepSpec) -> list[dict[str, Any]]:
+def _points(spec: SweepSpec) -> tuple[int, Iterator[dict[str, Any]]]:
+    """The number of design points (by multiplication for a grid) and a lazy iterator over them, so the first N
+    variants cost O(N), not O(grid)."""
     axes = list(spec.axes.items())
+    names = [p for p, _ in axes]
+    levels = [None if ax.continuous else ax.levels() for _, ax in axes]
     if spec.sample.method == "grid":
-        levels = [ax.levels() for _, ax in axes]
-        total = math.prod(len(lv) for lv in levels) * spec.sample.replicates
-        if total > MAX_VARIANTS:
-            raise ParameterError(f"axes expand to {total} variants (with sample.replicates "
+        n = math.prod(len(lv) for lv in levels)
+        if n * spec.sample.replicates > MAX_VARIANTS:
+            raise ParameterError(f"axes expand to {n * spec.sample.replicates} variants (with sample.replicates "
                                  f"{spec.sample.replicates}), more than the limit of {MAX_VARIANTS}")
-        return [dict(zip([p for p, _ in axes], combo, strict=True)) for combo in itertools.product(*levels)]
+        return n, (dict(zip(names, combo, strict=True)) for combo in itertools.product(*levels))
     if spec.sample.count * spec.sample.replicates > MAX_VARIANTS:
         raise ParameterError(f"sample.count {spec.sample.count} x replicates {spec.sample.replicates} exceeds the "
                              f"limit of {MAX_VARIANTS} variants")
     u = _unit_points(spec)
-    return [{p: ax.pick(float(u[i, j])) for j, (p, ax) in enumerate(axes)} for i in range(len(u))]
+    return len(u), ({p: ax.pick(float(u[i, j]), levels[j]) for j, (p, ax) in enumerate(axes)}
+                    for i in range(len(u)))
 
 
-def expand(spec: SweepSpec) -> Plan:
-    """Every variant of ``spec``, in order: design points (grid order, or sample order), each repeated
-    ``sample.replicates`` times with its own tolerance draws; the filter drops design points before the draws.
+def expand(spec: SweepSpec, limit: int | None = None) -> Plan:
+    """Every variant of ``spec``, in order, or only the first ``limit``: design points (grid order, or sample
+    order), each repeated ``sample.replicates`` times with its own tolerance draws; the filter drops design points
+    before the draws. Points are made and filtered lazily: the first ``limit`` variants cost O(limit) design points
+    (plus those the filter drops on the way), whatever the size of the grid.
 
     Deterministic: tolerance draws and varied design seeds derive from ``spec.seed``, the design point's values and
     the replicate number, so extending an axis keeps every earlier variant (and its cache entry)."""
@@ -109,9 +133,14 @@ def expand(spec: SweepSpec) -> Plan:
     vary_seed = (spec.sample.member_seed == "vary" and "seed" in model.model_fields
                  and "seed" not in spec.axes and "seed" not in spec.fixed and "seed" not in spec.derived)
     variants: list[Variant] = []
-    filtered = 0
-    points = _points(spec)
+    filtered = examined = 0
+    n_points, points = _points(spec)
+    complete = True
     for pi, values in enumerate(points):
+        if limit is not None and len(variants) >= limit:
+            complete = False
+            break
+        examined += 1
         recipe = copy.deepcopy(base)
         for path, value in values.items():
             set_path(recipe, path, value)
@@ -123,7 +152,7 @@ def expand(spec: SweepSpec) -> Plan:
             return v
 
         for path, expr in derived.items():
-            v = expr(get)
+            v = expr.value(get, path)
             set_path(recipe, path, rounded(v) if isinstance(v, float) else v)
         if filt is not None and not filt(get):
             filtered += 1
@@ -131,6 +160,9 @@ def expand(spec: SweepSpec) -> Plan:
         point_id = canonical({"values": values, "fixed": spec.fixed, "derived": spec.derived})
         words = _words(point_id)
         for rep in range(spec.sample.replicates):
+            if limit is not None and len(variants) >= limit:
+                complete = False
+                break
             r = copy.deepcopy(recipe)
             nominals: dict[str, Any] = {}
             for path, tol in spec.tolerances.items():
@@ -147,4 +179,4 @@ def expand(spec: SweepSpec) -> Plan:
             r["description"] = f"sweep {spec.name}, point {pi}, replicate {rep}"
             variants.append(Variant(len(variants), pi, rep, dict(values), r, key, nominals))
     nominal = [p for p in spec.tolerances if p in spec.axes or p in spec.derived]
-    return Plan(spec, variants, len(points), filtered, vary_seed, nominal)
+    return Plan(spec, variants, n_points, filtered, vary_seed, nominal, examined, complete)

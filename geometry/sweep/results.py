@@ -1,10 +1,12 @@
 """Sweep results: the flat table (CSV, Parquet) and the printed summary.
 
 Table columns, in order: ``variant``, ``point``, ``replicate``, ``name``, ``key`` (the variant hash), ``status``,
-``reason``, ``passed``, ``cached``, ``elapsed_s``; the parameters by dotted path (the swept ones, or all);
-``<path>@nominal`` for a toleranced parameter that is also swept (the value before its draw); then per check
-``check.<name>.passed|value|limit|margin``, per body ``body.<name>.volume_mm3|mass_mg``, ``total.volume_mm3``,
-``total.mass_mg`` and, when designs are exported, ``exported``.
+``reason``, ``passed``, ``cached``, ``elapsed_s``; the parameters by dotted path (the swept ones in the spec's
+order, then, with ``parameters = "all"``, the others by name); ``<path>@nominal`` for a toleranced parameter that
+is also swept (the value before its draw); then per check (by name) ``check.<name>.passed|value|limit|margin``, per
+body (by name) ``body.<name>.volume_mm3|mass_mg``, ``total.volume_mm3``, ``total.mass_mg``, the report metrics
+``metric.<name>`` (by name) and, when designs are exported, ``exported``. The order depends on the spec and the
+columns present only, never on the runner or on which variant finished first (:func:`columns`).
 
 Shares: a check's pass rate counts the variants that ran it; "all checks" (the yield) counts every variant, an
 invalid, failed or timed-out one as not passing. pyarrow is imported only to write Parquet (an optional import).
@@ -73,26 +75,47 @@ def flat_row(plan: Plan, v: Variant, row: dict[str, Any], cached: bool) -> dict[
     return out
 
 
-def columns(rows: Sequence[dict[str, Any]]) -> list[str]:
-    """Every column of ``rows``: the meta columns, then parameters, checks, bodies, totals, report metrics in
-    first-seen order."""
-    seen: dict[str, None] = {}
+_GROUPS = ("check.", "body.", "total.", "metric.", "exported")
+_FIELDS = {"check.": ("passed", "value", "limit", "margin"), "body.": ("volume_mm3", "mass_mg"),
+           "total.": ("volume_mm3", "mass_mg")}
+
+
+def _natural(text: str) -> tuple:
+    """Sort key reading digit runs as numbers: ``claim_2`` before ``claim_10``."""
+    return tuple(int(t) if i % 2 else t for i, t in enumerate(re.split(r"(\d+)", text)))
+
+
+def columns(rows: Sequence[dict[str, Any]], params: Sequence[str] = ()) -> list[str]:
+    """Every column of ``rows``, in an order set by the spec and fixed rules, never by the rows' order (which
+    runner, which finished first, which came from the cache): the meta columns; the parameters ``params`` in their
+    order (the spec's), any other parameter by name, ``<path>@nominal``; then checks, bodies, totals, report
+    metrics and ``exported``, each group by name (a check's or body's own fields in their fixed order)."""
+    seen: set[str] = set()
     for r in rows:
-        for k in r:
-            seen.setdefault(k, None)
-    rest = [k for k in seen if k not in META]
+        seen.update(r)
+    rank = {p: i for i, p in enumerate(params)}
 
-    def group(k: str) -> int:
-        for i, prefix in enumerate(("check.", "body.", "total.", "metric.", "exported")):
-            if k.startswith(prefix):
-                return i + 1
-        return 0
+    def key(k: str) -> tuple:
+        group = next((i + 1 for i, g in enumerate(_GROUPS) if k.startswith(g)), 0)
+        if group == 0:
+            base, nominal = k.removesuffix("@nominal"), k.endswith("@nominal")
+            return (0, nominal, base not in rank, rank.get(base, 0), _natural(base))
+        prefix = _GROUPS[group - 1]
+        fields = _FIELDS.get(prefix, ())
+        name = k[len(prefix):]
+        head, _, tail = name.rpartition(".")
+        if prefix == "total." and name in fields:
+            return (group, 0, (), fields.index(name))
+        if prefix != "total." and tail in fields:
+            return (group, 0, _natural(head), fields.index(tail))
+        return (group, 1, _natural(name), 0)
 
-    return [k for k in META if k in seen or not rows] + sorted(rest, key=group)
+    return [k for k in META if k in seen or not rows] + sorted((k for k in seen if k not in META), key=key)
 
 
-def write_csv(rows: Sequence[dict[str, Any]], path: Path) -> Path:
-    cols = columns(rows)
+def write_csv(rows: Sequence[dict[str, Any]], path: Path, params: Sequence[str] = ()) -> Path:
+    """The table as CSV, columns as :func:`columns`."""
+    cols = columns(rows, params)
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
     w.writeheader()
@@ -101,12 +124,12 @@ def write_csv(rows: Sequence[dict[str, Any]], path: Path) -> Path:
     return write_text(path, buf.getvalue())
 
 
-def write_parquet(rows: Sequence[dict[str, Any]], path: Path) -> Path:
-    """The table as Parquet (pyarrow); a column of mixed types is stored as text."""
+def write_parquet(rows: Sequence[dict[str, Any]], path: Path, params: Sequence[str] = ()) -> Path:
+    """The table as Parquet (pyarrow), columns as :func:`columns`; a column of mixed types is stored as text."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    cols = columns(rows)
+    cols = columns(rows, params)
     arrays, names = [], []
     for c in cols:
         values = [r.get(c) for r in rows]
@@ -168,10 +191,15 @@ def summary(plan: Plan, rows: Sequence[dict[str, Any]], *, built: int, cached: i
     n_all = len(plan.variants) if planned is None else planned
     status = Counter(r["status"] for r in rows)
     base = spec.base_path or "inline"
-    lines = [f"sweep {spec.name} ({spec.flow}, base {base}): {len(rows)} of {n_all} variants"
-             + (f" (limited to the first {n_all} of {len(plan.variants)})" if n_all < len(plan.variants) else "")
+    total = plan.total
+    limited = ""
+    if n_all < (plan.most if total is None else total):
+        limited = f" (limited to the first {n_all} of {total if total is not None else f'at most {plan.most}'})"
+    removed = (f"{plan.filtered} removed by the filter" if plan.complete or not spec.filter else
+               f"{plan.filtered} of the first {plan.examined} removed by the filter")
+    lines = [f"sweep {spec.name} ({spec.flow}, base {base}): {len(rows)} of {n_all} variants" + limited
              + (" - INTERRUPTED" if interrupted else ""),
-             (f"  design points: {plan.points} ({plan.filtered} removed by the filter), "
+             (f"  design points: {plan.points} ({removed}), "
               f"{spec.sample.replicates} replicate(s) each, sampling {spec.sample.method}, seed {spec.seed}"),
              "  status: " + ", ".join(f"{status.get(s, 0)} {s}" for s in ("ok", "invalid", "error", "timeout")),
              f"  {cached} from cache, {built} built in {elapsed_s:.1f} s"

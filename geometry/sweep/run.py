@@ -17,12 +17,13 @@ from tqdm import tqdm
 
 from ..core.params import ParameterError
 from ..output.files import write_text
+from ..output.folder import design_folder
 from .cache import cacheable, code_fingerprint, read_cache, write_cache
 from .expand import Plan, Variant, expand
 from .plots import draw
 from .results import check_stats, flat_row, summary, write_csv, write_parquet
 from .runners import run_dask, run_local
-from .spec import SweepSpec, load_spec
+from .spec import MAX_TIMEOUT, MIN_TIMEOUT, SweepSpec, load_spec
 from .worker import run_variant
 
 
@@ -48,6 +49,18 @@ class SweepResult:
         for r in self.rows:
             out[r["status"]] = out.get(r["status"], 0) + 1
         return out
+
+
+def designs_folder(out: Path) -> Path:
+    """``out/designs``, where exported variants go, under the rule of ``pkgcad build`` for a design folder
+    (:func:`geometry.output.folder.design_folder`): it must lie directly in ``out``, so a symlink that leads
+    elsewhere is refused (:class:`ParameterError`) before anything is written."""
+    try:
+        return design_folder(out, "designs")
+    except ValueError:
+        raise ParameterError(f"{out / 'designs'} is a symlink to {(out / 'designs').resolve()}, outside the sweep "
+                             f"folder {out.resolve()}: exported designs are written only inside it (as by "
+                             "`pkgcad build`); remove the link or choose another -o") from None
 
 
 def _progress_bar(total: int, initial: int, desc: str, enabled: bool | None):
@@ -87,12 +100,13 @@ def run_sweep(spec: SweepSpec | str | Path, out_dir: str | Path, *, workers: int
     if workers is not None and workers < 1:
         raise ParameterError(f"workers {workers} must be at least 1")
     timeout = spec.timeout if timeout is None else float(timeout)
-    if not timeout > 0:
-        raise ParameterError(f"timeout {timeout:g} must be positive")
-    plan = expand(spec)
-    variants = plan.variants if limit is None else plan.variants[:limit]
+    if not MIN_TIMEOUT <= timeout <= MAX_TIMEOUT:
+        raise ParameterError(f"timeout {timeout:g} s must lie within {MIN_TIMEOUT:g} s and {MAX_TIMEOUT:g} s: a "
+                             "shorter deadline times every variant out")
     out = Path(out_dir)
-    cache, designs = out / "cache", out / "designs"
+    cache, designs = out / "cache", designs_folder(out)
+    plan = expand(spec, limit)
+    variants = plan.variants
     cache.mkdir(parents=True, exist_ok=True)
     write_text(out / "spec.json", json.dumps(spec.model_dump(mode="json"), indent=2, sort_keys=True) + "\n")
     code = code_fingerprint()
@@ -179,10 +193,11 @@ def _finish(plan: Plan, variants: list[Variant], rows: dict[str, dict[str, Any]]
     n_cached = sum(1 for r in table if r["cached"])
     text = summary(plan, table, built=built, cached=n_cached, elapsed_s=elapsed, workers=runner,
                    interrupted=interrupted, units=units, planned=len(variants))
-    files: dict[str, Any] = {"csv": write_csv(table, out / "results.csv")}
-    files["parquet"] = write_parquet(table, out / "results.parquet")
+    params = [*spec.swept, "seed"]
+    files: dict[str, Any] = {"csv": write_csv(table, out / "results.csv", params)}
+    files["parquet"] = write_parquet(table, out / "results.parquet", params)
     info = {"name": spec.name, "flow": spec.flow, "planned": len(variants), "rows": len(table), "built": built,
-            "cached": n_cached, "filtered_points": plan.filtered, "elapsed_s": elapsed, "runner": runner,
+            "cached": n_cached, "filtered_points": plan.filtered, "examined_points": plan.examined, "elapsed_s": elapsed, "runner": runner,
             "interrupted": interrupted, "status": {s: sum(1 for r in table if r["status"] == s)
                                                    for s in ("ok", "invalid", "error", "timeout")},
             "yield_all_checks": (sum(1 for r in table if r["passed"] is True) / len(table))

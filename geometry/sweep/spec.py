@@ -38,7 +38,7 @@ A spec is a TOML file (``builds/sweeps/<name>.toml``)::
     y = "solder_balls.diameter"
 
 Parameter paths are checked against the base's design model (:mod:`.paths`), expressions are parsed by
-:mod:`.expr`, and :func:`geometry.sweep.expand.expand` turns a spec into its variants.
+:mod:`geometry.core.expr`, and :func:`geometry.sweep.expand.expand` turns a spec into its variants.
 """
 
 from __future__ import annotations
@@ -51,9 +51,9 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ..core.expr import Expression, num, rounded
 from ..core.params import ParameterError, format_error
 from ..recipes import read_toml, with_site_files
-from .expr import Expression, num, rounded
 from .paths import check_path, design_model
 
 MAX_VARIANTS = 200_000
@@ -61,6 +61,11 @@ MAX_VARIANTS = 200_000
 
 
 MAX_SPEC_BYTES = 1_000_000
+
+
+MIN_TIMEOUT, MAX_TIMEOUT = 1.0, 7 * 86400.0
+"""Seconds a variant may take: at least 1 s (validating a recipe and starting a build take that long; a shorter
+deadline times every variant out), at most a week."""
 
 
 NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
@@ -137,13 +142,14 @@ class Axis(SpecModel):
             ints = ints and all(float(v).is_integer() for v in vals)
         return [round(float(v)) if ints else rounded(float(v)) for v in vals]
 
-    def pick(self, u: float) -> Any:
-        """The axis value at the unit-interval coordinate ``u`` (random and Latin-hypercube sampling)."""
+    def pick(self, u: float, levels: list[Any] | None = None) -> Any:
+        """The axis value at the unit-interval coordinate ``u`` (random and Latin-hypercube sampling); ``levels``
+        are the axis's :meth:`levels`, when already made."""
         if self.continuous:
             if _is_int(self.low) and _is_int(self.high):
                 return int(min(self.low + math.floor(u * (self.high - self.low + 1)), self.high))
             return rounded(self.low + u * (self.high - self.low))
-        lv = self.levels()
+        lv = self.levels() if levels is None else levels
         return lv[min(int(u * len(lv)), len(lv) - 1)]
 
 
@@ -246,7 +252,9 @@ class SweepSpec(SpecModel):
     base: dict[str, Any]
     base_path: str | None = None
     seed: Annotated[int, Field(ge=0, le=2**63 - 1, strict=True)] = 0
-    timeout: Annotated[float, Field(gt=0, le=7 * 86400)] = 600.0
+    timeout: Annotated[float, Field(ge=MIN_TIMEOUT, le=MAX_TIMEOUT,
+                                    description="seconds per variant, from 1 s (a shorter deadline times every "
+                                                "variant out) to a week")] = 600.0
     filter: str | None = None
     sample: Sample = Sample()
     axes: dict[str, Axis] = {}
@@ -362,6 +370,9 @@ def _check_against_design(spec: SweepSpec) -> None:
         for path in getattr(spec, table):
             check_path(model, path, table)
     exprs = [Expression(t, f"derived.{p}") for p, t in spec.derived.items()]
+    for (p, _), e in zip(spec.derived.items(), exprs, strict=True):
+        if not e.names:  # a constant: its value is known now
+            e.value(lambda name: None, p)
     if spec.filter:
         exprs.append(Expression(spec.filter, "filter"))
     for e in exprs:

@@ -96,6 +96,8 @@ def test_dask_local_cluster_gives_the_same_rows(local_run, tmp_path):
                                   silence_logs=40) as cluster:
         result = sweep.run_sweep(spec, tmp_path, scheduler=cluster.scheduler_address, progress=False, plots=False)
     assert result.runner.startswith("Dask at tcp://")
+    head = (tmp_path / "results.csv").read_text().splitlines()[0]
+    assert head == (local_run[0].out_dir / "results.csv").read_text().splitlines()[0]  # one column order
     local = {r["key"]: r for r in local_run[0].rows}
     assert [r["key"] for r in result.rows] == list(local)
     for r in result.rows:
