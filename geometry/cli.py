@@ -16,6 +16,7 @@ import argparse
 import sys
 
 from .core.params import ParameterError
+from .core.text import printable
 from .output.versions import distribution_version
 
 EXIT_INPUT = 2
@@ -169,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return getattr(commands, args.run)(args)
     except ParameterError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {printable(str(e))}", file=sys.stderr)
         return EXIT_INPUT
 
 

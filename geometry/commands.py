@@ -11,6 +11,7 @@ from .core.occ import KernelError
 from .core.params import ParameterError
 from .core.process import ProcessError
 from .core.results import rules_pass
+from .core.text import echo
 from .flows import FLOWS
 from .flows.schema import recipe_schema
 from .output.ballmap import write_ball_map
@@ -202,7 +203,7 @@ def list_flows(args) -> int:
     for p in paths:
         try:
             d = load(p)
-            print(f"  {p!s:<44} {d.name:<20} {d.flow:<10} {d.description}")
+            print(f"  {p!s:<44} {d.name:<20} {d.flow:<10} {echo(d.description)}")
         except ParameterError as e:
             print(f"  {p!s:<44} INVALID: {str(e).splitlines()[0]}")
     return EXIT_OK

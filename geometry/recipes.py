@@ -129,6 +129,8 @@ def loads(text: str, source: str) -> dict:
         raise ParameterError(f"{source}: not valid TOML: {e}") from None
     except RecursionError:
         raise ParameterError(f"{source}: not valid TOML: arrays or tables nested too deeply") from None
+    except ValueError as e:  # an integer beyond Python's digit limit for int(str)
+        raise ParameterError(f"{source}: not valid TOML: {str(e).split(';')[0]}") from None
     check_depth(data, source)
     return data
 
