@@ -13,6 +13,7 @@ from .core.process import ProcessError
 from .core.results import rules_pass
 from .core.text import echo
 from .flows import FLOWS
+from .flows.budget import check_budget
 from .flows.schema import recipe_schema
 from .output.ballmap import write_ball_map
 from .output.design import write_html
@@ -41,16 +42,29 @@ def recipe_paths(items: list[str]) -> list[Path]:
     return out
 
 
-def load_all(items: list[str]) -> list:
+def within_budget(design, args):
+    """``design`` when its estimated cost is within the resource budget times ``args.budget``
+    (:func:`~geometry.flows.budget.check_budget`); else :class:`ParameterError` with the estimate."""
+    check_budget(design, getattr(args, "budget", 1.0))
+    return design
+
+
+def load_one(path: str, args):
+    """One recipe, validated and within the budget (:func:`within_budget`)."""
+    return within_budget(load(path), args)
+
+
+def load_all(items: list[str], args=None) -> list:
     """Every recipe of ``items``, validated; design names must be unique. Every invalid recipe is reported (one
-    message each), not only the first."""
+    message each), not only the first. With ``args``, each must be within its resource budget
+    (:func:`within_budget`)."""
     paths = recipe_paths(items)
     if not paths:
         raise ParameterError("no recipe given")
     designs, errors = [], []
     for p in paths:
         try:
-            designs.append(load(p))
+            designs.append(load(p) if args is None else load_one(p, args))
         except ParameterError as e:
             errors.append(str(e))
     if errors:
@@ -101,7 +115,7 @@ def write_report(build, results, out_dir) -> bool:
 
 
 def build(args) -> int:
-    designs = load_all(args.recipes)
+    designs = load_all(args.recipes, args)
     done, ok = build_and_check(designs, verbose=not args.quiet, require=frozenset(args.require_claims or ()))
     if len(done) < len(designs):
         return EXIT_FAILED
@@ -119,7 +133,7 @@ def build(args) -> int:
 
 
 def check(args) -> int:
-    designs = load_all(args.recipes)
+    designs = load_all(args.recipes, args)
     if args.explain:
         for path, d in zip(recipe_paths(args.recipes), designs, strict=True):
             print(explain_defaults(path, defaults_taken(read_toml(path), d)))
@@ -151,7 +165,7 @@ def sweep(args) -> int:
 def section(args) -> int:
     if Path(args.output).suffix.lower() not in (".png", ".svg"):
         raise ParameterError(f"-o {args.output} must end in .png or .svg")
-    path = section_figure(api.run(load(args.recipe)), args.output, plane=args.plane, steps=args.steps)
+    path = section_figure(api.run(load_one(args.recipe, args)), args.output, plane=args.plane, steps=args.steps)
     print(f"wrote {path}")
     return EXIT_OK
 
@@ -171,7 +185,7 @@ def picture(args) -> int:
         raise ParameterError(f"-o {args.output} must end in .png or .html")
     if args.width < 16 or args.height < 16:
         raise ParameterError(f"--width {args.width} and --height {args.height} must be at least 16x16 pixels")
-    b = api.run(load(args.recipe))
+    b = api.run(load_one(args.recipe, args))
     if suffix == ".html":
         path = write_html(b.stack, b.design.name, args.output)
     else:
@@ -185,7 +199,7 @@ def picture(args) -> int:
 def report(args) -> int:
     """Write ``report.md`` and ``report.html`` per design; a failing claim or check still writes the report (the
     engineer wants to see it) and exits 1."""
-    designs = load_all(args.recipes)
+    designs = load_all(args.recipes, args)
     done, ok = build_and_check(designs, verbose=False)
     for b, results in done:
         ok &= write_report(b, results, args.output)
@@ -248,7 +262,7 @@ def schema(args) -> int:
 def footprint(args) -> int:
     """``pkgcad footprint``: run and check every design, then write ``<output>/<design>.kicad_mod`` for each; a
     failing design rule writes nothing (exit 1), a ball size the IPC-7351B table lacks is bad input (exit 2)."""
-    designs = load_all(args.recipes)
+    designs = load_all(args.recipes, args)
     done, ok = build_and_check(designs, verbose=False)
     if len(done) < len(designs) or not ok:
         print("a design rule failed: no footprint written", file=sys.stderr)
@@ -271,7 +285,7 @@ def footprint(args) -> int:
 
 def mesh(args) -> int:
     """``pkgcad mesh``: run and check the design, then mesh its conformal stack (a failing design rule: exit 1)."""
-    done, ok = build_and_check(load_all([args.recipe]), verbose=False)
+    done, ok = build_and_check(load_all([args.recipe], args), verbose=False)
     if not done or not ok:
         print("a design rule failed: no mesh written", file=sys.stderr)
         return EXIT_FAILED
