@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.fields import FieldInfo
 
 from .materials import MATERIALS
-from .text import echo
+from .text import echo, quoted
 
 MAX_ARRAY_MEMBERS = 40_000
 """Upper limit on the members of one array (bumps, pads, balls): larger counts are refused as absurd."""
@@ -80,7 +80,7 @@ def sampled(nominal: float, sigma: float, n: int, seed: int, stream: int) -> np.
 def fmt(v: Any) -> str:
     """A value as a message shows it: floats compact (``%g``), strings quoted with control characters escaped and
     cut to :data:`~geometry.core.text.MAX_ECHO` characters (:func:`~geometry.core.text.clip`)."""
-    return f"{v:g}" if isinstance(v, float) else echo(repr(v)) if isinstance(v, str) else echo(str(v))
+    return f"{v:g}" if isinstance(v, float) else quoted(v) if isinstance(v, str) else echo(str(v))
 
 
 def as_written(v: Any) -> str:

@@ -40,3 +40,11 @@ def echo(text: str, limit: int = MAX_ECHO) -> str:
     """A key or value from a recipe as one line of a message: escaped (:func:`printable`, newlines too) and
     cut (:func:`clip`)."""
     return clip(printable(text, keep_newlines=False), limit)
+
+
+def quoted(text: str, limit: int = MAX_ECHO) -> str:
+    """A string value as a message echoes it: quoted with Python's escapes (``'fc\\x1b'``), its first ``limit``
+    characters only, then its length: ``'nnnn'... (20,000 characters)``."""
+    if len(text) <= limit:
+        return printable(repr(text), keep_newlines=False)
+    return f"{printable(repr(text[:limit]), keep_newlines=False)}... ({len(text):,} characters)"
