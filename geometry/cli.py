@@ -17,6 +17,7 @@ import sys
 
 from .core.params import ParameterError
 from .core.text import printable
+from .core.toml import read_toml
 from .output.versions import distribution_version
 
 EXIT_INPUT = 2
@@ -177,11 +178,24 @@ def parser() -> argparse.ArgumentParser:
     return ap
 
 
+def read_inputs(args: argparse.Namespace) -> None:
+    """Read every recipe or sweep spec file the arguments name (folders of recipes excepted, except where one
+    recipe is expected) with the bounded reader, before the kernel loads: a device, pipe, oversized or malformed
+    file is refused in a fraction of a second and some 40 MB, not after seconds of imports."""
+    from pathlib import Path
+
+    single = [getattr(args, k) for k in ("recipe", "spec") if isinstance(getattr(args, k, None), str)]
+    many = [p for p in getattr(args, "recipes", None) or () if not Path(p).is_dir()]
+    for p in single + many:
+        read_toml(p, "sweep spec" if getattr(args, "spec", None) == p else "recipe")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    from . import commands
-
     try:
+        read_inputs(args)
+        from . import commands
+
         return getattr(commands, args.run)(args)
     except ParameterError as e:
         print(f"error: {printable(str(e))}", file=sys.stderr)

@@ -7,7 +7,8 @@ Header, the file's first comment lines (a leading UTF-8 byte-order mark is skipp
     # expect: 2                     the exit code (0 ok, 1 a rule failed, 2 bad input, 3 output fault)
     # stderr: more than 32 parts    optional, repeatable: text stderr must contain ({tmp} expanded)
     # file: {tmp}/x/report.md       optional, repeatable: a file that must exist afterwards
-    # absent: <script>              optional, repeatable: text none of those files may contain
+    # absent: <script>              optional, repeatable: text the (text) files named may not contain; given, they
+    #                               may not hold a control character either
     # slow                          optional: the case builds geometry (also implied by an expected 0 or 1)
 """
 
