@@ -187,7 +187,13 @@ def read_inputs(args: argparse.Namespace) -> None:
     single = [getattr(args, k) for k in ("recipe", "spec") if isinstance(getattr(args, k, None), str)]
     many = [p for p in getattr(args, "recipes", None) or () if not Path(p).is_dir()]
     for p in single + many:
-        read_toml(p, "sweep spec" if getattr(args, "spec", None) == p else "recipe")
+        data = read_toml(p, "sweep spec" if getattr(args, "spec", None) == p else "recipe")
+        base = data.get("base") if getattr(args, "spec", None) == p else None
+        if isinstance(base, str):  # a sweep's base recipe, relative to the spec
+            try:
+                read_toml(Path(p).parent / base)
+            except ParameterError as e:
+                raise ParameterError(f"{p}: base {base!r}: {e}") from None
 
 
 def main(argv: list[str] | None = None) -> int:
