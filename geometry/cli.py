@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from .core.params import ParameterError
 from .core.text import printable
@@ -182,8 +183,6 @@ def read_inputs(args: argparse.Namespace) -> None:
     """Read every recipe or sweep spec file the arguments name (folders of recipes excepted, except where one
     recipe is expected) with the bounded reader, before the kernel loads: a device, pipe, oversized or malformed
     file is refused in a fraction of a second and some 40 MB, not after seconds of imports."""
-    from pathlib import Path
-
     single = [getattr(args, k) for k in ("recipe", "spec") if isinstance(getattr(args, k, None), str)]
     many = [p for p in getattr(args, "recipes", None) or () if not Path(p).is_dir()]
     for p in single + many:
