@@ -19,8 +19,12 @@ import argparse
 import signal
 import sys
 import threading
+from pathlib import Path
 
+from .core.expr import precheck_spec
 from .core.params import ParameterError
+from .core.text import printable
+from .core.toml import read_toml
 from .output.files import OutputError
 from .output.folder import check_output_dir, check_output_file
 from .output.versions import distribution_version
@@ -69,6 +73,13 @@ def _claim_numbers(text: str) -> list[int]:
     return numbers
 
 
+def _budget_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--budget", type=_positive_float, default=1.0, metavar="F",
+                   help="multiply the resource budget by F (default 1: 100,000 members, 400 distinct prototypes, "
+                        "3 M triangles, 300 MB of output, estimated from the parameters before any geometry; a "
+                        "design over it is refused with the estimate)")
+
+
 def _sweep_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("spec", help="sweep spec (TOML), e.g. builds/sweeps/ball-pitch-diameter.toml")
     p.add_argument("-o", "--output", default=None, help="output folder (default: exports/sweeps/<spec name>)")
@@ -106,11 +117,13 @@ def parser() -> argparse.ArgumentParser:
                    help="write the conformal assembly: no body overlaps another (the mold cut around the wires, "
                         "fingers and pads it embeds) and process gaps are named, filled bodies (chip_gap_fill)")
     b.add_argument("-q", "--quiet", action="store_true", help="print check tables only when a check fails")
+    _budget_argument(b)
     b.set_defaults(run="build", writes="dir")
     c = sub.add_parser("check", help="run the flows and their checks, write nothing")
     c.add_argument("recipes", nargs="+")
     c.add_argument("--explain", action="store_true",
                    help="after validating each recipe, print the sections and keys it left to their defaults")
+    _budget_argument(c)
     c.set_defaults(run="check")
     sw = sub.add_parser("sweep", help="sweep recipe parameters: build and check every variant in parallel")
     _sweep_arguments(sw)
@@ -122,6 +135,7 @@ def parser() -> argparse.ArgumentParser:
                          "the centre")
     se.add_argument("--steps", action="store_true", help="one panel per process step, left to right")
     se.add_argument("-o", "--output", required=True, help="output file, .png or .svg")
+    _budget_argument(se)
     se.set_defaults(run="section", writes="file")
     pi = sub.add_parser("picture", help="a 3D picture of the finished package, cut open through a section plane or "
                         "whole (PNG), or its 3D viewer (.html)")
@@ -135,11 +149,13 @@ def parser() -> argparse.ArgumentParser:
     pi.add_argument("--width", type=int, default=1200, help="PNG width in pixels (default 1200)")
     pi.add_argument("--height", type=int, default=900, help="PNG height in pixels (default 900)")
     pi.add_argument("-o", "--output", required=True, help="output file, .png or .html")
+    _budget_argument(pi)
     pi.set_defaults(run="picture", writes="file")
     rp = sub.add_parser("report", help="claim matrix, bill of materials, pictures, checks and a first-order "
                                        "thermal estimate per design, as HTML and Markdown")
     rp.add_argument("recipes", nargs="+", help="recipe files or folders of recipes")
     rp.add_argument("-o", "--output", default="exports", help="output folder (default: exports)")
+    _budget_argument(rp)
     rp.set_defaults(run="report", writes="dir")
     ls = sub.add_parser("list", help="show flows, their steps and the recipes found")
     ls.add_argument("builds", nargs="*", default=["builds"], help="folders to search (default: builds)")
@@ -159,6 +175,7 @@ def parser() -> argparse.ArgumentParser:
                     help="IPC-7351B density level, which sets the courtyard excess: 2.0, 1.0 (default) or 0.5 mm")
     fp.add_argument("--land", type=_positive_float, default=None, metavar="MM",
                     help="land diameter (mm) from the package maker's drawing, instead of the IPC-7351B table")
+    _budget_argument(fp)
     fp.set_defaults(run="footprint", writes="dir")
     me = sub.add_parser("mesh", help="a conformal tetrahedral mesh of the conformal assembly with gmsh: one physical "
                                      "volume per body, surfaces package_top, seating_plane, board_side")
@@ -170,6 +187,7 @@ def parser() -> argparse.ArgumentParser:
     me.add_argument("--curvature", type=int, default=40, metavar="N",
                     help="elements per 2 pi of curvature (default 40: tet volumes of balls and bumps within 1 %%; "
                          "0 off, much faster on bond wires)")
+    _budget_argument(me)
     me.set_defaults(run="mesh", writes="file")
     return ap
 
@@ -200,26 +218,49 @@ def _output_fault(args: argparse.Namespace) -> OutputError | None:
     return None
 
 
+def read_inputs(args: argparse.Namespace) -> None:
+    """Read every recipe or sweep spec file the arguments name (folders of recipes excepted, except where one
+    recipe is expected) with the bounded reader, before the kernel loads: a device, pipe, oversized or malformed
+    file is refused in a fraction of a second and some 40 MB, not after seconds of imports."""
+    single = [getattr(args, k) for k in ("recipe", "spec") if isinstance(getattr(args, k, None), str)]
+    many = [p for p in getattr(args, "recipes", None) or () if not Path(p).is_dir()]
+    for p in single + many:
+        is_spec = getattr(args, "spec", None) == p
+        data = read_toml(p, "sweep spec" if is_spec else "recipe")
+        if is_spec:
+            try:
+                precheck_spec(data)
+            except ParameterError as e:
+                raise ParameterError(f"{p}: {e}") from None
+        base = data.get("base") if is_spec else None
+        if isinstance(base, str):  # a sweep's base recipe, relative to the spec
+            try:
+                read_toml(Path(p).parent / base)
+            except ParameterError as e:
+                raise ParameterError(f"{p}: base {base!r}: {e}") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     fault = _output_fault(args)
     if fault is not None:
         print(f"error: {fault}", file=sys.stderr)
         return EXIT_OUTPUT
-    from . import commands
-
     previous = None
     if threading.current_thread() is threading.main_thread():
         _TERMINATED.clear()
         previous = signal.signal(signal.SIGTERM, _terminate)
     try:
+        read_inputs(args)
+        from . import commands
+
         status = getattr(commands, args.run)(args)
         return EXIT_TERMINATED if status == EXIT_INTERRUPTED and _TERMINATED.is_set() else status
     except ParameterError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {printable(str(e))}", file=sys.stderr)
         return EXIT_INPUT
     except OutputError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {printable(str(e))}", file=sys.stderr)
         return EXIT_OUTPUT
     except KeyboardInterrupt as e:
         print("interrupted (SIGTERM)" if isinstance(e, Terminated) else "interrupted", file=sys.stderr)

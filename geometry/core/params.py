@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.fields import FieldInfo
 
 from .materials import MATERIALS
+from .text import echo, quoted
 
 MAX_ARRAY_MEMBERS = 40_000
 """Upper limit on the members of one array (bumps, pads, balls): larger counts are refused as absurd."""
@@ -77,8 +78,17 @@ def sampled(nominal: float, sigma: float, n: int, seed: int, stream: int) -> np.
 
 
 def fmt(v: Any) -> str:
-    """A value as a message shows it: floats compact (``%g``), strings quoted."""
-    return f"{v:g}" if isinstance(v, float) else repr(v) if isinstance(v, str) else str(v)
+    """A value as a message shows it: floats compact (``%g``), strings quoted with control characters escaped and
+    cut to :data:`~geometry.core.text.MAX_ECHO` characters (:func:`~geometry.core.text.clip`)."""
+    return f"{v:g}" if isinstance(v, float) else quoted(v) if isinstance(v, str) else echo(str(v))
+
+
+def as_written(v: Any) -> str:
+    """A recipe's value as the recipe wrote it: ``20.0`` stays ``20.0`` (not ``20``), booleans ``true``/``false``,
+    strings quoted, escaped and cut as :func:`fmt` does."""
+    if isinstance(v, bool):
+        return str(v).lower()
+    return repr(v) if isinstance(v, float) else fmt(v)
 
 
 def fail(field: str, value: Any, rule: str) -> None:
@@ -101,7 +111,7 @@ def _loc(loc: tuple[Any, ...]) -> str:
     """A validation location as the recipe writes it: ``chips[0].bumps.pitch``, ``solder_balls.map[2]``."""
     out = ""
     for p in loc:
-        out += f"[{p}]" if isinstance(p, int) else f".{p}" if out else str(p)
+        out += f"[{p}]" if isinstance(p, int) else f".{echo(str(p))}" if out else echo(str(p))
     return out
 
 
@@ -127,14 +137,14 @@ def _suggest(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
 
 def describe(value: Any) -> str:
     """A recipe value as a message shows it: a TOML table as "a table", an array of tables as "a list of 2
-    tables" (never a Python dict), anything else as :func:`fmt` does."""
+    tables" (never a Python dict), anything else as written (:func:`as_written`)."""
     if isinstance(value, dict):
         return "a table"
     if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
         return f"a list of {len(value)} table{'s' if len(value) > 1 else ''}"
     if isinstance(value, list) and any(isinstance(v, dict) for v in value):
         return f"a list of {len(value)} values"
-    return fmt(value)
+    return as_written(value)
 
 
 UM_FACTOR = 100.0

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from ..core.claims import ClaimResult, embodied, evaluate
 from ..core.results import CheckResult, rules_pass
+from ..core.text import printable
 from ..thermal.network import Thermal
 from .drawing import build_figure
 from .picture import picture_png
@@ -81,13 +82,19 @@ def content(build, results: Sequence[CheckResult] | None = None, with_pictures: 
             "summary": claim_summary(rows)}
 
 
+def _text(s: object) -> str:
+    """Text from a recipe made safe for Markdown and HTML alike: ``& < >`` as entities (no ``<script>`` reaches
+    either report), control, bidirectional and invisible characters as visible escapes (:func:`printable`)."""
+    return _html.escape(printable(str(s)), quote=False)
+
+
 def _md_cell(s: str) -> str:
-    return str(s).replace("|", "\\|").replace("\n", " ")
+    return _text(s).replace("|", "\\|").replace("\n", " ")
 
 
 def markdown(c: dict) -> str:
     """The report as Markdown (pictures inline as data URIs)."""
-    lines = [f"# {c['name']}: design report", "", f"{c['description']}", "",
+    lines = [f"# {c['name']}: design report", "", _text(c['description']), "",
              (f"Flow `{c['flow']}`, claims `{c['claims_file']}`. Design rules: "
               f"**{'pass' if c['passed'] else 'FAIL'}**; {c['summary']}."), ""]
     for key, title in (("strip", "Process strip"), ("3d", "3D view")):
@@ -112,7 +119,9 @@ _CSS = ("body{font-family:sans-serif;margin:2em;max-width:1400px}table{border-co
 
 def html(c: dict) -> str:
     """The report as one self-contained HTML page: inline CSS, pictures as data URIs, no scripts, no links."""
-    e = _html.escape
+    def e(s: object) -> str:
+        return _html.escape(printable(str(s)))
+
     verdict = "pass" if c["passed"] else "FAIL"
     parts = ["<!DOCTYPE html>", "<html><head><meta charset=\"utf-8\">",
              f"<title>{e(c['name'])}: design report</title>",

@@ -13,6 +13,7 @@ import math
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 from ...core.params import Model
 
@@ -139,7 +140,12 @@ def stitch_reach(d: CavityDesign, wires: list[WirePlan]) -> tuple[np.ndarray, np
 
 
 def crossing(wires: list[WirePlan]) -> tuple[int, int] | None:
-    """The first pair of wires whose plan-view segments cross, or None."""
+    """The first pair (i < j, lowest i, then lowest j) of wires whose plan-view segments cross, or None. Only pairs
+    whose midpoints lie within the longest wire's span of each other can cross, so those alone are tested (found
+    with a k-d tree): linear in the wires of a real die, where testing every pair of 4,000 wires took 15 s and
+    1.4 GB."""
+    if len(wires) < 2:
+        return None
     a = np.array([w.start[:2] for w in wires])
     b = np.array([w.end[:2] for w in wires])
 
@@ -147,13 +153,18 @@ def crossing(wires: list[WirePlan]) -> tuple[int, int] | None:
         return np.sign((q[..., 0] - p[..., 0]) * (r[..., 1] - p[..., 1])
                        - (q[..., 1] - p[..., 1]) * (r[..., 0] - p[..., 0]))
 
-    i, j = np.triu_indices(len(wires), 1)
+    reach = float(np.hypot(*(b - a).T).max())
+    pairs = cKDTree((a + b) / 2).query_pairs(reach * (1 + 1e-9) + 1e-12, output_type="ndarray")
+    if not len(pairs):
+        return None
+    i, j = pairs[:, 0], pairs[:, 1]
     o1 = orient(a[i], b[i], a[j])
     o2 = orient(a[i], b[i], b[j])
     o3 = orient(a[j], b[j], a[i])
     o4 = orient(a[j], b[j], b[i])
     hit = (o1 * o2 < 0) & (o3 * o4 < 0)
     if hit.any():
-        k = int(np.flatnonzero(hit)[0])
-        return int(i[k]), int(j[k])
+        k = np.flatnonzero(hit)
+        first = k[np.lexsort((j[k], i[k]))[0]]
+        return int(i[first]), int(j[first])
     return None

@@ -38,7 +38,7 @@ def test_models_are_frozen(small):
         ({"chip": {"width": "wide"}}, "chip.width 'wide'"),
         ({"chip": {"width": math.nan}}, "chip.width nan"),
         ({"chip": {"thickness": math.inf}}, "chip.thickness inf"),
-        ({"chip": {"thickness": 0.0}}, "chip.thickness 0 input should be greater than or equal to 0.001"),
+        ({"chip": {"thickness": 0.0}}, "chip.thickness 0.0 input should be greater than or equal to 0.001"),
         ({"substrate": {"width": -1.0}}, "substrate.width -1"),
         ({"bumps": {"count_x": 2.5}}, "bumps.count_x 2.5"),
         ({"bumps": {"pitch": 0.1}}, "bumps.pitch 0.1 must be larger than the diameter 0.12"),
