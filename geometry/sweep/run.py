@@ -54,13 +54,8 @@ class SweepResult:
 def designs_folder(out: Path) -> Path:
     """``out/designs``, where exported variants go, under the rule of ``pkgcad build`` for a design folder
     (:func:`geometry.output.folder.design_folder`): it must lie directly in ``out``, so a symlink that leads
-    elsewhere is refused (:class:`ParameterError`) before anything is written."""
-    try:
-        return design_folder(out, "designs")
-    except ValueError:
-        raise ParameterError(f"{out / 'designs'} is a symlink to {(out / 'designs').resolve()}, outside the sweep "
-                             f"folder {out.resolve()}: exported designs are written only inside it (as by "
-                             "`pkgcad build`); remove the link or choose another -o") from None
+    elsewhere is refused (:class:`~geometry.output.files.OutputError`, exit 3) before anything is written."""
+    return design_folder(out, "designs")
 
 
 def _progress_bar(total: int, initial: int, desc: str, enabled: bool | None):

@@ -21,6 +21,7 @@ from geometry.cli import main
 from geometry.core import expr
 from geometry.core.expr import Expression
 from geometry.core.params import ParameterError
+from geometry.output.files import OutputError
 from geometry.sweep.results import columns
 from tests.conftest import make_spec
 
@@ -268,10 +269,10 @@ def test_a_symlinked_designs_folder_is_refused_as_build_refuses_it(tmp_path):
     elsewhere.mkdir()
     out.mkdir()
     (out / "designs").symlink_to(elsewhere)
-    with pytest.raises(ParameterError) as e:
+    with pytest.raises(OutputError) as e:
         sweep.run_sweep(make_spec(keep={"step": "all"}), out, plots=False)
     msg = str(e.value)
-    assert "is a symlink to" in msg and str(elsewhere) in msg and "\n" not in msg
+    assert "is a symbolic link to" in msg and str(elsewhere) in msg and "\n" not in msg
     assert sorted(p.name for p in out.iterdir()) == ["designs"] and not list(elsewhere.iterdir())
 
 
