@@ -81,8 +81,8 @@ def export(build: Build, results: Sequence[CheckResult], out_dir: str | Path, st
            conformal: bool = False, timestamp: str | None = None) -> Path:
     """Write ``out_dir/<name>/`` (<name>.step, .stl, .glb, .html, manifest.json; ``steps/`` when asked; STEP as
     AP242 with ``ap242``). ``tolerance``: chordal tolerance (mm) of the STL and GLB (default: the budgeted
-    quality, see :func:`geometry.output.mesh.stack_mesh`); ``split``: also ``bodies/<body>.step`` and ``.stl``
-    per body. ``conformal`` writes the conformal stack (:func:`conformal`: no overlaps, gaps filled) instead of
+    quality, see :func:`geometry.output.mesh.stack_mesh`); ``split``: also ``bodies/<name>-<body>.step`` (AP242
+    with ``ap242``) and ``.stl`` per body. ``conformal`` writes the conformal stack (:func:`conformal`: no overlaps, gaps filled) instead of
     the finished stack, whose embedded bodies overlap their host (the manifest says by how much). ``timestamp``:
     the STEP header time (ISO 8601), by default :func:`~geometry.output.step.reproducible_timestamp`
     (``SOURCE_DATE_EPOCH`` or a fixed epoch), so the same recipe gives byte-identical files."""

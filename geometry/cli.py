@@ -112,7 +112,8 @@ def parser() -> argparse.ArgumentParser:
                    help="chordal tolerance of the STL and GLB in mm (default: the finest quality within a "
                         "1M-triangle budget); every body's mesh volume is within 0.5%% of its solid's either way, "
                         "and the manifest's 'mesh' section states what each body meets")
-    b.add_argument("--split", action="store_true", help="also write bodies/<body>.step and .stl for every body")
+    b.add_argument("--split", action="store_true",
+                   help="also write bodies/<name>-<body>.step (AP242 with --ap242) and .stl for every body")
     b.add_argument("--conformal", action="store_true",
                    help="write the conformal assembly: no body overlaps another (the mold cut around the wires, "
                         "fingers and pads it embeds) and process gaps are named, filled bodies (chip_gap_fill)")

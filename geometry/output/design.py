@@ -1,7 +1,7 @@
-"""The design folder: <design>.step, .stl, .glb, .html and manifest.json (and every step as STEP, on request) written
-into a hidden work folder that then replaces the previous design folder in one swap; the report beside them. Every
-file a CAD or viewer user copies out carries the design's name, so files of two designs never collide and an
-import is named after its design."""
+"""The design folder: <design>.step, .stl, .glb, .html and manifest.json (and, on request, every step as STEP and
+every body as STEP and STL) written into a hidden work folder that then replaces the previous design folder in one
+swap; the report beside them. Every file a CAD or viewer user copies out carries the design's name, so files of two
+designs never collide and an import is named after its design."""
 
 from __future__ import annotations
 
@@ -14,7 +14,17 @@ import trimesh
 from ..core.stack import Stack
 from . import viewer
 from .files import OutputError, library_fault, write_text, writing
-from .folder import check_name, design_files, design_folder, make_temp_dir, remove_stale, step_file, swap_in
+from .folder import (
+    BODIES,
+    body_file,
+    check_name,
+    design_files,
+    design_folder,
+    make_temp_dir,
+    remove_stale,
+    step_file,
+    swap_in,
+)
 from .manifest import write_manifest
 from .mesh import mesh_record, stack_mesh
 from .meshfiles import write_body_stl, write_glb, write_stl
@@ -34,7 +44,7 @@ def write_design(out_dir: Path | str, name: str, stack: Stack, manifest: dict,
     """Write ``out_dir/name/``: <name>.step, <name>.stl, <name>.glb, <name>.html (3D viewer), manifest.json
     and, when ``steps`` are given, ``steps/<name>-NN-<key>.step`` for each (key, stack) in order (NN from 01).
     Returns the design folder. ``ap242`` writes the STEP files as AP242 instead of AP214; ``tolerance`` is the
-    chordal tolerance (mm) of the STL and GLB; ``split`` adds ``bodies/<body>.step`` and ``.stl`` per body.
+    chordal tolerance (mm) of the STL and GLB; ``split`` adds ``bodies/<name>-<body>.step`` and ``.stl`` per body.
 
     ``name`` and every step key must match :data:`~geometry.output.folder.NAME_RULE`, and the resolved folder must lie directly in
     ``out_dir``; otherwise ValueError (a bad name) or
@@ -49,8 +59,8 @@ def write_design(out_dir: Path | str, name: str, stack: Stack, manifest: dict,
     The STL and GLB are meshed to the chordal ``tolerance`` (mm; default the budgeted quality of
     :func:`~geometry.output.mesh.stack_mesh`), and the manifest gets a ``mesh`` section stating per body the
     tolerance met, triangles and volume error (:func:`~geometry.output.mesh.mesh_record`); the HTML viewer keeps
-    the budgeted meshes. ``split`` also writes ``bodies/<body>.step`` (a one-body STEP) and ``bodies/<body>.stl``
-    for every body.
+    the budgeted meshes. ``split`` also writes ``bodies/<name>-<body>.step`` (a one-body STEP, AP242 with
+    ``ap242``) and ``bodies/<name>-<body>.stl`` for every body (:func:`write_bodies`).
     """
     target = design_folder(out_dir, name)
     root = target.parent
@@ -87,7 +97,7 @@ def _write_files(tmp: Path, name: str, stack: Stack, manifest: dict, steps: list
     write_html(stack, name, tmp / files[".html"], meshes=meshes if tolerance is None else None)
     write_manifest({**manifest, "mesh": mesh_record(meshes, tolerance)}, tmp / "manifest.json")
     if split:
-        write_bodies(stack, name, tmp / "bodies", meshes, timestamp)
+        write_bodies(stack, name, tmp / BODIES, meshes, timestamp, ap242)
     if steps:
         (tmp / "steps").mkdir()
         for i, (key, step_stack) in enumerate(steps, start=1):
@@ -97,13 +107,19 @@ def _write_files(tmp: Path, name: str, stack: Stack, manifest: dict, steps: list
 
 
 def write_bodies(stack: Stack, name: str, folder: Path, meshes: Mapping[str, trimesh.Trimesh],
-                 timestamp: str | None = None) -> Path:
-    """``folder/<body>.step`` (the one-body stack as STEP, root product ``<name>-<body>``) and
-    ``folder/<body>.stl`` (the body's mesh from ``meshes``) for every body of ``stack``, each atomically."""
+                 timestamp: str | None = None, ap242: bool = False) -> Path:
+    """``folder/<name>-<body>.step`` and ``folder/<name>-<body>.stl`` for every body of ``stack``, each atomically.
+
+    The STEP is the one-body stack written as the package STEP is (:func:`write_step`: root product
+    ``<name>-<body>`` holding the component ``<body>``, members as references to one solid per prototype, the
+    body's sRGB colour and material, the header naming the file and pkgcad, AP242 with ``ap242``); the STL is the
+    body's mesh from ``meshes`` (mm)."""
     folder.mkdir(parents=True, exist_ok=True)
     for body in stack:
-        write_step(Stack((body,)), f"{name}-{body.name}", folder / f"{body.name}.step", timestamp=timestamp)
-        write_body_stl(meshes[body.name], folder / f"{body.name}.stl")
+        root = body_file(name, body.name, "")
+        write_step(Stack((body,)), root, folder / body_file(name, body.name, ".step"), timestamp=timestamp,
+                   ap242=ap242, description=f"{root}: body {body.name} of semiconductor package {name}")
+        write_body_stl(meshes[body.name], folder / body_file(name, body.name, ".stl"))
     return folder
 
 

@@ -110,6 +110,16 @@ def design_files(name: str) -> dict[str, str]:
     return {s: f"{name}{s}" for s in (".step", ".stl", ".glb", ".html")}
 
 
+BODIES = "bodies"
+"""The sub-folder of a design folder that holds one STEP and one STL per body (``--split``)."""
+
+
+def body_file(name: str, body: str, suffix: str) -> str:
+    """The file name of body ``body`` of design ``name`` in its ``bodies/`` folder: ``<name>-<body><suffix>``
+    (``fc-basic-bumps.step``), so one body's files copied out of two design folders never collide."""
+    return f"{name}-{body}{suffix}"
+
+
 def step_file(name: str, index: int, key: str) -> str:
     """The file name of step ``index`` (from 1) ``key`` of design ``name`` in its ``steps/`` folder."""
     return f"{name}-{index:02d}-{key}.step"
