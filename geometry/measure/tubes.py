@@ -78,9 +78,22 @@ def swept_lines(body: Body) -> Swept:
     return Swept(lines, np.concatenate(member), np.concatenate(radius), np.vstack(lines), owner, step)
 
 
+def constituents(body: Body) -> Body:
+    """``body`` as the pieces its fused members were glued from (``Instances.pieces``, each placed on every
+    member), a swept part kept beside its pieces and measured from its spine (a wire: its ball bond and stitch,
+    then its loop); parts without pieces as they are. The measuring structure of checks, not the physical one."""
+    def split(p: Instances) -> list[Instances]:
+        if not p.pieces:
+            return [p]
+        swept = [Instances(p.shape, p.placements, p.spine, p.sweep_radius)] if p.spine is not None else []
+        return [*p.placed_pieces(), *swept]
+
+    return body.map_parts(split)
+
+
 def solid_parts(body: Body) -> Body | None:
-    """``body`` without its swept parts; None when nothing is left."""
-    return body.map_parts(lambda p: [] if p.spine is not None else [p])
+    """The non-swept :func:`constituents` of ``body``; None when nothing is left."""
+    return constituents(body).map_parts(lambda p: [] if p.spine is not None else [p])
 
 
 def tube_tops(sw: Swept) -> np.ndarray:
