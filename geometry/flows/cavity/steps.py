@@ -47,7 +47,8 @@ def provide_substrate(stack: Stack, d: CavityDesign) -> Stack:
 def dispose_slice(stack: Stack, d: CavityDesign) -> Stack:
     """Metal slice on the bottom surface, covering the opening and the bottom pads, bonded by an adhesive (claims
     1, 4, 9). The adhesive leaves the opening open and surrounds the pads; where it is thicker than the pads it
-    also runs on under them as a continuous sheet."""
+    also runs on under them as a continuous sheet: one solid, the sheet glue-fused once to the layer around the
+    pads (an engineer counts one adhesive, not two layers)."""
     a, m, bp = d.slice_adhesive, d.metal_slice, d.bottom_pads
     w, length = d.slice_footprint
     pads = [parts.circle(bp.diameter, x, y, -bp.thickness) for x, y in d.solder_balls.positions()]
@@ -56,6 +57,8 @@ def dispose_slice(stack: Stack, d: CavityDesign) -> Stack:
     if a.thickness > bp.thickness + 1e-9:
         layers.append(Instances.single(parts.prism(parts.outline(w, length, z=d.z_floor), d.z_floor, -bp.thickness,
                                                    [_opening(d, d.z_floor)])))
+    if len(layers) > 1:
+        layers = [Instances.single(occ.fuse_solid([p.shape for p in layers], "slice adhesive", glue=True))]
     metal = parts.slab(w, length, d.z_slice_bottom, d.z_floor)
     return process.attach(stack, Body(n.SLICE_ADHESIVE, a.material, tuple(layers)),
                         Body.one(n.METAL_SLICE, m.material, metal))

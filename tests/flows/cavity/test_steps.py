@@ -132,3 +132,12 @@ def test_drafted_mold_is_a_frustum():
     frustum = 0.6 / 3 * (49 + top**2 + 7 * top)
     cavity = AREA_OPEN * 0.39 - 4 * 0.275 - (AREA_OPEN - 4) * 0.275
     assert b.stack["mold_compound"].volume() == pytest.approx(frustum + cavity, rel=1e-9)
+
+
+def test_slice_adhesive_is_one_solid(smaller):
+    """The adhesive around the bottom pads and the sheet under them are one part (issue 13: physical counts)."""
+    from geometry.core import occ
+
+    for s in (smaller.after("dispose_slice"), smaller.stack):
+        a = s["slice_adhesive"]
+        assert a.count == 1 and len(a.parts[0].shape.Solids()) == 1 and occ.is_valid(a.parts[0].shape)
