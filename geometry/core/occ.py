@@ -160,11 +160,13 @@ def fuse(shapes: Sequence[cq.Shape], glue: bool = False) -> cq.Shape:
 
 
 def fuse_solid(shapes: Sequence[cq.Shape], what: str, glue: bool = False) -> cq.Shape:
-    """Union of ``shapes`` in one operation (``glue``: OCCT's shifted glue, for shapes that only share faces),
-    same-domain faces unified; it must come out as one valid closed solid, else :class:`KernelError` names
-    ``what``."""
+    """Union of ``shapes`` in one operation (``glue``: OCCT's shifted glue, for shapes that only share faces,
+    about a third faster; redone without it when its result is not one valid closed solid), same-domain faces
+    unified; it must come out as one valid closed solid, else :class:`KernelError` names ``what``."""
     out = fuse(shapes, glue)
     if not isinstance(out, cq.Solid) or not is_valid(out) or not is_closed(out):
+        if glue:
+            return fuse_solid(shapes, what)
         raise KernelError(f"fusing {what}: {len(out.Solids())} solids, valid {is_valid(out)}, closed {is_closed(out)}")
     return out
 

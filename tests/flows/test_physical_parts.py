@@ -84,3 +84,31 @@ def test_step_holds_one_solid_per_member(equal, tmp_path):
     path = write_step(equal.stack, "equal", tmp_path / "equal.step")
     solids = cq.importers.importStep(str(path)).solids().size()
     assert solids == sum(b.count for b in equal.stack)
+
+
+def test_encapsulant_faces_carry_one_row_of_holes_each():
+    """fc-bga15-map (30 x 30 bumps): the one encapsulant solid is valid for OCCT's BRepCheck, closed, with its
+    tiles' volume; its top and bottom are split into strips, each face holding at most one row's 30 hole wires
+    (a face with all 900 made the STEP write and the check quadratic in the holes)."""
+    from OCP.TopAbs import TopAbs_FACE, TopAbs_WIRE
+    from OCP.TopExp import TopExp_Explorer
+
+    b = api.run(api.load(RECIPES / "flip-chip" / "fc-bga15-map.toml"))
+    part = b.stack["first_encapsulant"].parts[0]
+    shape = part.shape
+    assert occ.is_valid(shape) and occ.is_closed(shape) and len(shape.Solids()) == 1
+    assert occ.volume(shape) == pytest.approx(part.volume(), rel=1e-9)
+    z0, z1 = occ.bounds(shape)[[2, 5]]
+    wires = []
+    faces = TopExp_Explorer(shape.wrapped, TopAbs_FACE)
+    while faces.More():
+        fb = occ.bounds(cq.Face(faces.Current()))
+        w, n = TopExp_Explorer(faces.Current(), TopAbs_WIRE), 0
+        while w.More():
+            n, _ = n + 1, w.Next()
+        if abs(fb[5] - z0) < 1e-9 or abs(fb[2] - z1) < 1e-9:  # the block's bottom and top strips
+            wires.append(n - 1)
+        faces.Next()
+    bumps = b.design.bumps
+    assert max(wires) == bumps.count_x
+    assert sum(wires) == 2 * bumps.count_x * bumps.count_y  # every bump opens through the top and the bottom

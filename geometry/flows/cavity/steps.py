@@ -97,8 +97,9 @@ def form_bond_wires(stack: Stack, d: CavityDesign) -> Stack:
     """Bond wires from the die's top surface to the substrate's top surface (claim 1): a ball bond on each die pad,
     a swept loop up to its tier's loop height and down to its finger, and a stitch (second bond) flattened on the
     finger where the loop ends. Each wire is one solid: per distinct loop (span, crest position, height) the ball
-    bond, the loop and the stitch are fused once in the loop's frame (origin at the ball top, x along the wire) and
-    the fused wire is placed on its members; the ball and the stitch stay its pieces, for the checks."""
+    bond, the loop and the stitch (which only share faces: glued) are fused once in the loop's frame (origin at the
+    ball top, x along the wire) and the fused wire is placed on its members; the ball and the stitch stay its
+    pieces, for the checks."""
     w, die = d.bond_wires, d.die
     plans = d.wires()
     r = w.diameter / 2
@@ -127,7 +128,7 @@ def form_bond_wires(stack: Stack, d: CavityDesign) -> Stack:
         # the stitch's heel meets the loop's end section exactly: at the span the loop was swept with
         pieces = (Instances.at(ball, below), Instances.at(stitch, np.array([[key[0], 0.0, d.z_finger_top
                                                                                  - d.z_wire_start]])))
-        wire = occ.fuse_solid([loop, *(q.placed()[0] for q in pieces)], "bond wire")
+        wire = occ.fuse_solid([loop, *(q.placed()[0] for q in pieces)], "bond wire", glue=True)
         wires.append(Instances(wire, _rot_z(az[members], starts[members]), spine, r, pieces))
     return process.attach(stack, Body(n.BOND_WIRES, w.material, tuple(wires),
                                       note="each wire one solid: its ball bond, loop and stitch fused"))
