@@ -69,9 +69,12 @@ class ProtoMesh:
     solid_volume: float
 
 
-def _diagonal(shape: cq.Shape) -> float:
-    b = occ.bounds(shape)
-    return float(np.linalg.norm(b[3:] - b[:3]))
+def _size(part: Instances) -> float:
+    """The length (mm) the mesh ladder's deflections are fractions of: the prototype's bbox diagonal, for a solid
+    built from tiles its smallest tile's (the cell), so a 10,000-hole encapsulant is meshed as finely as its
+    tiles were."""
+    boxes = [q.local_bounds for q in part.pieces] if part.tiled else [part.local_bounds]
+    return min(float(np.linalg.norm(b[3:] - b[:3])) for b in boxes)
 
 
 def _welded(v: np.ndarray, f: np.ndarray, planar: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -160,13 +163,16 @@ def _volume_true(v: np.ndarray, f: np.ndarray, planar: np.ndarray, volume: float
 
 
 def prototype_mesh(shape: cq.Shape, deflection: float, angular: float, tolerance: float | None = None,
-                   volume: float | None = None, first: tuple | None = None) -> ProtoMesh:
+                   volume: float | None = None, first: tuple | None = None,
+                   box: np.ndarray | None = None) -> ProtoMesh:
     """The volume-true mesh of ``shape`` (local mm) from an OCCT ``deflection`` (mm) and ``angular`` (rad)
     deflection, re-tessellated at half the deflection until its volume is within :data:`VOLUME_BOUND` of the
     solid's and (when given) its surface within ``tolerance`` mm, at most :data:`MAX_REFINE` times; the last try
-    is returned with its measured error and bound. ``first`` reuses a welded tessellation at ``deflection``."""
+    is returned with its measured error and bound. ``first`` reuses a welded tessellation at ``deflection``;
+    ``box`` gives the prototype's bounds (:attr:`Instances.local_bounds`, from its tiles for a tiled solid: OCCT's
+    tight bounds of the 30,000 faces of fc-production's encapsulant take seconds a call)."""
     volume = occ.volume(shape) if volume is None else volume
-    box = occ.bounds(shape)
+    box = occ.bounds(shape) if box is None else box
     for attempt in range(MAX_REFINE + 1):
         v, f, planar = first if attempt == 0 and first is not None else _welded(
             *occ.triangulate_faces(shape, deflection, angular))
@@ -273,21 +279,23 @@ def tube_mesh(spine: np.ndarray, radius: float, sides: int = TUBE_SIDES,
     return verts, faces
 
 
-def _coarsest(shape: cq.Shape) -> tuple[float, float, tuple]:
-    """(deflection mm, angular rad, welded tessellation) of ``shape`` at the coarsest of :data:`MESH_LEVELS`."""
+def _coarsest(shape: cq.Shape, size: float) -> tuple[float, float, tuple]:
+    """(deflection mm, angular rad, welded tessellation) of ``shape`` (:func:`_size` ``size``, mm) at the coarsest
+    of :data:`MESH_LEVELS`."""
     rel, ang = MESH_LEVELS[-1]
-    deflection = max(rel * _diagonal(shape), MESH_FLOOR_MM)
+    deflection = max(rel * size, MESH_FLOOR_MM)
     return deflection, ang, _welded(*occ.triangulate_faces(shape, deflection, ang))
 
 
-def _finest_within(shape: cq.Shape, budget: float, coarsest: tuple[float, float, tuple]) -> tuple[float, float, tuple]:
+def _finest_within(shape: cq.Shape, size: float, budget: float,
+                   coarsest: tuple[float, float, tuple]) -> tuple[float, float, tuple]:
     """(deflection mm, angular rad, welded tessellation) of the finest of :data:`MESH_LEVELS` whose inscribed
-    mesh of ``shape`` has at most ``budget`` triangles, else the coarsest (``coarsest``, :func:`_coarsest`, made
-    once by the caller). Tried from the coarsest up, so tight budgets mesh only once or twice."""
+    mesh of ``shape`` (:func:`_size` ``size``, mm) has at most ``budget`` triangles, else the coarsest (``coarsest``, :func:`_coarsest`, made
+    once by the caller). Tried from the coarsest up, so tight budgets mesh only once or twice, and not again when
+    the coarsest is already over ``budget`` (a finer step only adds triangles)."""
     best = coarsest
-    if coarsest[2][2].all():
+    if coarsest[2][2].all() or len(coarsest[2][1]) >= budget:
         return best
-    size = _diagonal(shape)
     for rel, ang in reversed(MESH_LEVELS[:-1]):
         deflection = max(rel * size, MESH_FLOOR_MM)
         mesh = _welded(*occ.triangulate_faces(shape, deflection, ang))
@@ -373,10 +381,11 @@ def prototype_meshes(stack: Stack, tolerance: float | None = None, angular: floa
     meshes: list[ProtoMesh] = []
     if tolerance is not None:
         ang = ANGULAR if angular is None else angular
-        meshes = [_tube(p, tolerance) if _is_tube(p) else prototype_mesh(p.shape, tolerance / 2.0, ang, tolerance)
+        meshes = [_tube(p, tolerance) if _is_tube(p) else
+                  prototype_mesh(p.shape, tolerance / 2.0, ang, tolerance, p.volume() / p.count, box=p.local_bounds)
                   for _, p in parts]
     else:
-        coarse = {i: _coarsest(p.shape) for i, (_, p) in enumerate(parts) if not _is_tube(p)}
+        coarse = {i: _coarsest(p.shape, _size(p)) for i, (_, p) in enumerate(parts) if not _is_tube(p)}
         tubes = {i: _tube(p, None) for i, (_, p) in enumerate(parts) if _is_tube(p)}
         fixed = sum(len(tubes[i].faces) * p.count for i, (_, p) in enumerate(parts) if i in tubes)
         fixed += sum(len(c[2][1]) * parts[i][1].count for i, c in coarse.items() if c[2][2].all())
@@ -386,8 +395,9 @@ def prototype_meshes(stack: Stack, tolerance: float | None = None, angular: floa
             if i in tubes:
                 meshes.append(tubes[i])
                 continue
-            deflection, ang, mesh = coarse[i] if i not in curved else _finest_within(p.shape, share, coarse[i])
-            meshes.append(prototype_mesh(p.shape, deflection, ang, None, first=mesh))
+            deflection, ang, mesh = (coarse[i] if i not in curved else
+                                     _finest_within(p.shape, _size(p), share, coarse[i]))
+            meshes.append(prototype_mesh(p.shape, deflection, ang, None, p.volume() / p.count, mesh, p.local_bounds))
     pieces = {id(p.shape): m for (name, p), m in zip(parts, meshes) if name is None}
     out: dict[str, list[ProtoMesh]] = {body.name: [] for body in stack}
     for (name, p), m in zip(parts, meshes):
