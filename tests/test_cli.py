@@ -132,15 +132,15 @@ def test_cavity_steps_hold_the_slice_before_and_the_slug_after_the_etch(tmp_path
     assert "metal_slice" in before and "heat_slug" not in before
     assert "heat_slug" in after and "metal_slice" not in after
     assert after["heat_slug"]["volume"] < before["metal_slice"]["volume"]
-    assert after["bond_wires"]["count"] == 3 * 80  # each wire: ball bond, loop and stitch
+    assert after["bond_wires"]["count"] == 80  # each wire one solid: ball bond, loop and stitch fused
 
 
-KNOWN_COUNTS = {"fc-production": {"bumps": 10_000, "solder_balls": 1_156},
-                "cavity-production": {"bond_wires": 3 * 400, "solder_balls": 676},
+KNOWN_COUNTS = {"fc-production": {"bumps": 10_000, "solder_balls": 1_156, "first_encapsulant": 1},
+                "cavity-production": {"bond_wires": 400, "solder_balls": 676},
                 "fc-two-chip": {"bumps_cpu": 1_296, "bumps_hbm": 1_040, "pillars_hbm": 1_040, "solder_balls": 247},
                 "fc-bga15-map": {"bumps": 900, "solder_balls": 284},
-                "cavity-bga23": {"bond_wires": 3 * 360, "solder_balls": 340}}
-"""Counts an engineer counts on each large recipe's drawing (bond_wires: a ball bond, a loop and a stitch each)."""
+                "cavity-bga23": {"bond_wires": 360, "solder_balls": 340}}
+"""Counts an engineer counts on each large recipe's drawing (bond_wires: one solid per wire)."""
 
 
 @pytest.mark.slow

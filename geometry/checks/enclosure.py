@@ -12,7 +12,7 @@ from ..core.results import Z_TOL, CheckResult
 from ..core.stack import Stack
 from ..measure.faces import bodies_containing
 from ..measure.members import member_label
-from ..measure.tubes import member_boxes
+from ..measure.tubes import constituents, member_boxes
 
 
 def _probe_points(b: np.ndarray, dz: float, inset: float = 1e-3) -> np.ndarray:
@@ -102,7 +102,7 @@ def embedded_margin(stack: Stack, name: str, host: str, base_z: float, draft_deg
         if inner not in stack:
             continue
         body = stack[inner]
-        b = member_boxes(body)
+        b = member_boxes(constituents(body))
         inset = np.maximum(b[:, 5] - base_z, 0.0) * tan
         m = np.column_stack([b[:, 0] - hb[0] - inset, hb[3] - inset - b[:, 3], b[:, 1] - hb[1] - inset,
                              hb[4] - inset - b[:, 4], hb[5] - b[:, 5]]).min(axis=1)

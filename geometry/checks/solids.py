@@ -26,13 +26,14 @@ def no_interference(stack: Stack, name: str, tol_volume: float = 1e-9, claim: st
 
 
 def interference_without_sweeps(stack: Stack, name: str, claim: str = "") -> CheckResult:
-    """:func:`no_interference` over every body less its swept parts, ignoring the overlaps of embedded
+    """:func:`no_interference` over every body's non-swept pieces (:func:`solid_parts`: a wire's ball bond and
+    stitch, not its loop), ignoring the overlaps of embedded
     bodies with their host (designed). Swept members are left to :func:`tube_clearance` and
     :func:`wire_clearance`: OCCT booleans of swept solids at many distinct placements take minutes."""
     kept, swept = [], 0
     for b in stack:
         solid = solid_parts(b)
-        swept += b.count - (solid.count if solid else 0)
+        swept += sum(p.count for p in b.parts if p.spine is not None)
         if solid is not None:
             kept.append(solid)
     ignore = [(b.name, e) for b in stack for e in b.embeds]
@@ -54,15 +55,33 @@ def _solid_problem(shape: cq.Shape) -> str:
     return ""
 
 
+def _built_problem(part) -> str:
+    """Empty when a solid built from its tiles (``part.pieces``, no spine) is one closed solid whose tiles are
+    valid solids and sum to its volume (1e-9 relative), else what is wrong. BRepCheck of the whole took 19 minutes
+    for the 10,000 holes of fc-production; its tiles take a second."""
+    shape = part.shape
+    if len(shape.Solids()) != 1 or not occ.is_closed(shape):
+        return "not one closed solid"
+    problem = next((p for p in (_solid_problem(q.shape) for q in part.pieces) if p), "")
+    if problem:
+        return f"a tile: {problem}"
+    tiles = part.volume() / part.count
+    if abs(occ.volume(shape) - tiles) > 1e-9 * tiles:
+        return f"volume {occ.volume(shape):.9g} mm3, its tiles {tiles:.9g} mm3"
+    return ""
+
+
 def valid_solids(stack: Stack, name: str, names: Iterable[str] | None = None, claim: str = "") -> CheckResult:
     """Every prototype of the named bodies (default all) is a valid solid (OCCT's BRepCheck), its shells closed,
-    with positive volume. Value: the number of bad prototypes."""
+    with positive volume; a solid built from tiles is checked through them (:func:`_built_problem`). Value: the
+    number of bad prototypes."""
     bad = []
     total = 0
     for body in stack.bodies if names is None else [stack[n] for n in names]:
         for k, part in enumerate(body.parts):
             total += 1
-            problem = _solid_problem(part.shape)
+            built = part.tiled
+            problem = _built_problem(part) if built else _solid_problem(part.shape)
             if problem:
                 bad.append(f"{body.name} part {k}: {problem}")
     return CheckResult(name, claim, float(len(bad)), 0.0, "prototypes", not bad, bad[0] if bad else "",

@@ -1,9 +1,10 @@
 """Checks of bond wires, measured from their centre lines: clear of other bodies, covered by the mold, connecting a
 pad to a finger, clear of each other and of edges (mm).
 
-A wire body holds swept loops and solid bonds: the ball bond a loop starts on (the loop's spine starts at its top
-centre) and, where wires are stitched, the stitch it ends on (the spine's end lies on its bounds); see
-:func:`wire_bonds`.
+A wire is one solid; the checks measure its pieces (:func:`~geometry.measure.tubes.constituents`): the swept loop
+from its spine, the ball bond it starts on (the loop's spine starts at its top centre) and, where wires are
+stitched, the stitch it ends on (the spine's end lies on its bounds); see :func:`wire_bonds`. Members in messages
+are indexed over those pieces.
 """
 
 from __future__ import annotations
@@ -20,7 +21,15 @@ from ..measure.contacts import member_contacts
 from ..measure.faces import bodies_containing, flat_face
 from ..measure.members import member_label
 from ..measure.polylines import densify, polyline_gap
-from ..measure.tubes import Swept, member_boxes, solid_parts, surface_distances, swept_lines, tube_tops
+from ..measure.tubes import (
+    Swept,
+    constituents,
+    member_boxes,
+    solid_parts,
+    surface_distances,
+    swept_lines,
+    tube_tops,
+)
 
 BOND_TOL = 1e-6
 """How near (mm) a loop's spine end must come to the bond it starts or ends on."""
@@ -75,9 +84,9 @@ def tube_clearance(stack: Stack, name: str, tubes: str, claim: str = "") -> Chec
     passes, an overlap fails. Distances are unsigned, so a centre line that crosses into a body reads about minus
     the radius, whatever the depth. Members of ``tubes`` itself (ball bonds, other loops) are :func:`wire_clearance`'s.
     """
-    body = stack[tubes]
+    body = constituents(stack[tubes])
     sw = swept_lines(body)
-    others = [b for b in stack if b.name != tubes and tubes not in b.embeds]
+    others = [constituents(b) for b in stack if b.name != tubes and tubes not in b.embeds]
     pts, owner = sw.points, sw.owner
     r = sw.radius[owner]
     d, bi, mi = surface_distances(pts, others, float(sw.radius.max()) + sw.step)
@@ -108,7 +117,7 @@ def tube_clearance(stack: Stack, name: str, tubes: str, claim: str = "") -> Chec
 def wire_cover(stack: Stack, name: str, wires: str, mold: str, min_cover: float, claim: str = "") -> CheckResult:
     """Mold above the highest wire (mm): ``mold`` top less the highest tube top (:func:`tube_tops`), limit
     ``min_cover``."""
-    body = stack[wires]
+    body = constituents(stack[wires])
     sw = swept_lines(body)
     tops = tube_tops(sw)
     k = int(np.argmax(tops))
@@ -131,7 +140,7 @@ def wires_connect(stack: Stack, name: str, wires: str, pads: str, chip: str, fin
     stitch (:func:`wire_bonds`) that touches that finger with a positive contact area, measured by
     :func:`member_contacts` once per distinct relative situation of stitch and finger. Value: the number of faults.
     """
-    body, tol = stack[wires], BOND_TOL
+    body, tol = constituents(stack[wires]), BOND_TOL
     sw = swept_lines(body)
     start = np.array([s[0] for s in sw.lines])
     end = np.array([s[-1] for s in sw.lines])
@@ -195,7 +204,7 @@ def wire_clearance(stack: Stack, name: str, wires: str, limit: float, claim: str
     (:func:`surface_distances`) less the tube radius. A loop touches its own bonds: the first half of its spine
     is not measured against its own ball bond, the second half not against its own stitch.
     """
-    body = stack[wires]
+    body = constituents(stack[wires])
     sw = swept_lines(body)
     rmax = float(sw.radius.max())
     gap = polyline_gap(sw.lines, reach=limit + 2 * rmax + sw.step)
@@ -232,12 +241,15 @@ def ball_bond_clearance(stack: Stack, name: str, wires: str, claim: str = "") ->
     """Smallest gap (mm) between two ball bonds of ``wires`` (its non-swept members, vertical discs): centre
     distance less both radii (half their bounds' width), over discs whose heights overlap. Neighbouring balls must
     not touch: passes when the gap exceeds 1e-6 mm."""
-    body = stack[wires]
+    body = constituents(stack[wires])
     balls = ball_bonds(body, swept_lines(body))
     if balls is None or balls.count < 2:
         return CheckResult(name, claim, math.inf, 0.0, "mm", True, "", "fewer than two ball bonds")
     b = balls.member_bounds()
-    c, rad = (b[:, :2] + b[:, 3:5]) / 2, (b[:, 3] - b[:, 0]) / 2
+    # centre and radius from each prototype's own bounds: a disc turned about z keeps them, its world box grows
+    c = np.vstack([np.einsum("nij,j->ni", p.placements[:, :2, :], np.r_[(p.local_bounds[:3] + p.local_bounds[3:]) / 2,
+                                                                         1.0]) for p in balls.parts])
+    rad = np.concatenate([np.full(p.count, (p.local_bounds[3] - p.local_bounds[0]) / 2) for p in balls.parts])
     tree = cKDTree(c)
     nearest = float(tree.query(c, k=2)[0][:, 1].min())
     i, j = tree.query_pairs(nearest + 2 * float(np.ptp(rad)) + 1e-9, output_type="ndarray").T
@@ -256,7 +268,7 @@ def wires_clear_of_edges(stack: Stack, name: str, wires: str, edges: dict[str, l
                          claim: str = "") -> CheckResult:
     """Smallest distance (mm) from any wire's surface to any of the named ``edges`` (polylines, mm): centre-line
     distance (:func:`polyline_gap`, edges densified to the spine step) less the tube radius; limit ``limit``."""
-    body = stack[wires]
+    body = constituents(stack[wires])
     sw = swept_lines(body)
     rmax = float(sw.radius.max())
     worst, where, parts_ = math.inf, "", []

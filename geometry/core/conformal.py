@@ -19,7 +19,7 @@ GLUE_RTOL = 1e-5
 """The cut runs first with OCCT's glue option (faces of the embedded bodies lie on the host's faces: the fingers on
 the mold's floor, the die pads on its die face; about twice as fast); its result is kept when it is a valid solid
 whose volume is the host's less the embedded bodies' to this relative tolerance, else the cut is redone without
-(a wire's ball bond and loop, two solids of one body, overlap by up to 5e-6 of the mold's volume)."""
+(tools that overlap each other, which the glue option does not handle)."""
 
 
 class ConformalError(RuntimeError):

@@ -40,9 +40,21 @@ def encapsulate(stack: Stack, name: str, material: str, region: cq.Shape, exclud
 def encapsulate_tiled(stack: Stack, name: str, material: str, rect: tuple[float, float, float, float],
                       z0: float, z1: float, cell: tuple[float, float], sites: np.ndarray, populated: np.ndarray,
                       members: Sequence[str]) -> Stack:
-    """:func:`tiles` attached as one body ``name`` of ``material``."""
+    """:func:`tiles` attached as one body ``name`` of ``material``: one solid, built from its tiles."""
     parts = tiles(stack, name, rect, z0, z1, cell, sites, populated, members)
-    return attach(stack, Body(name, material, parts, note="tiled: one cell prototype per site kind"))
+    return attach(stack, Body(name, material, parts, note="one solid, built from one cell prototype per site kind"))
+
+
+def tiled_solid(rect: tuple[float, float, float, float], z0: float, z1: float,
+                pieces: Sequence[Instances]) -> Instances:
+    """The one solid that the tiles ``pieces`` (world placements) make of the block ``rect`` x [``z0``, ``z1``]
+    (mm), placed once and keeping the tiles as its pieces (:func:`geometry.core.occ.holed_block`, no boolean)."""
+    try:
+        solid = occ.holed_block((rect[0], rect[1], z0, rect[2], rect[3], z1),
+                                [(p.shape, p.placements) for p in pieces])
+    except occ.KernelError:  # tiles of another kind: glue them (minutes for 10,000 tiles)
+        solid = occ.fuse_solid([s for p in pieces for s in p.placed()], "tiles", glue=True)
+    return Instances(solid, np.eye(4)[None], pieces=tuple(pieces))
 
 
 def encapsulant_parts(region: cq.Shape, exclude: Sequence[cq.Shape], name: str) -> tuple[Instances, ...]:
@@ -56,8 +68,8 @@ def encapsulant_parts(region: cq.Shape, exclude: Sequence[cq.Shape], name: str) 
 def tiles(stack: Stack, name: str, rect: tuple[float, float, float, float], z0: float, z1: float,
           cell: tuple[float, float], sites: np.ndarray, populated: np.ndarray,
           members: Sequence[str]) -> tuple[Instances, ...]:
-    """The parts that fill the rectangle ``rect`` (x0, y0, x1, y1) from ``z0`` to ``z1`` around an array, as
-    tiles (mm).
+    """The encapsulant that fills the rectangle ``rect`` (x0, y0, x1, y1) from ``z0`` to ``z1`` around an array:
+    one solid (:func:`tiled_solid`) whose pieces are its tiles (mm).
 
     The array's rectangular lattice (``sites``, cells ``cell`` = (pitch_x, pitch_y)) is covered by one cell prototype
     per kind of site: a cell
@@ -103,11 +115,18 @@ def tiles(stack: Stack, name: str, rect: tuple[float, float, float, float], z0: 
     for a, b, c, d in strips:
         if c - a > 1e-9 and d - b > 1e-9:
             parts.append(Instances.single(occ.box(a, b, z0, c, d, z1)))
-    return tuple(parts)
+    return (tiled_solid(rect, z0, z1, parts),)
 
 
 def _cut_above(part: Instances, z: float) -> list[Instances]:
-    """Remove everything of ``part`` above the world plane ``z``, once per distinct member height."""
+    """Remove everything of ``part`` above the world plane ``z``, once per distinct member height. A solid made of
+    tiles (:func:`tiled_solid`) has its tiles cut and is made again from them."""
+    if part.pieces and part.placements.shape[0] == 1 and np.allclose(part.placements[0], np.eye(4)):
+        pieces = [q for p in part.pieces for q in _cut_above(p, z)]
+        if not pieces:
+            return []
+        b = part.local_bounds
+        return [tiled_solid((b[0], b[1], b[3], b[4]), b[2], min(z, b[5]), pieces)]
     m = part.placements
     if not np.allclose(m[:, 2, :3], [0.0, 0.0, 1.0]):
         raise ProcessError("polishing needs members whose local z axis is vertical")

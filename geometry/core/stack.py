@@ -46,12 +46,17 @@ class Instances:
     ``spine`` optionally holds the (K, 3) centre line a swept prototype was built along (local, mm) and
     ``sweep_radius`` the radius of its circular section, so checks can measure clearances between wires and
     exports can mesh them without triangulating the swept B-rep.
+
+    ``pieces`` optionally holds the parts a fused prototype was glued from, in its local frame (placements relative
+    to the prototype's): each member is one physical solid, and checks that measure the pieces apart (a wire's ball
+    bond and stitch; the tiles of an encapsulant) place them with :meth:`placed_pieces`.
     """
 
     shape: cq.Shape
     placements: np.ndarray
     spine: np.ndarray | None = None
     sweep_radius: float | None = None
+    pieces: tuple[Instances, ...] = ()
 
     def __post_init__(self) -> None:
         p = np.asarray(self.placements, dtype=float)
@@ -60,6 +65,7 @@ class Instances:
         object.__setattr__(self, "placements", _frozen(p))
         if self.spine is not None:
             object.__setattr__(self, "spine", _frozen(self.spine))
+        object.__setattr__(self, "pieces", tuple(self.pieces))
 
     @classmethod
     def single(cls, shape: cq.Shape) -> Instances:
@@ -85,13 +91,25 @@ class Instances:
         """(N, 3) translation part of each placement (mm)."""
         return self.placements[:, :3, 3]
 
+    @property
+    def tiled(self) -> bool:
+        """True when the prototype is exactly the union of its pieces (a solid built from tiles, no spine)."""
+        return bool(self.pieces) and self.spine is None
+
     def volume(self) -> float:
-        """Total volume of all members (mm3)."""
+        """Total volume of all members (mm3); a tiled prototype's is its tiles' (equal within 1e-9 relative, which
+        the valid-solids check verifies; the solid's own integration takes seconds for 10,000 holes)."""
+        if self.tiled:
+            return sum(q.volume() for q in self.pieces) * self.count
         return occ.volume(self.shape) * self.count
 
     @cached_property
     def local_bounds(self) -> np.ndarray:
-        """Tight bounds of the prototype in its own coordinates (mm), computed once."""
+        """Tight bounds of the prototype in its own coordinates (mm), computed once; a tiled prototype's from its
+        tiles."""
+        if self.tiled:
+            b = np.vstack([q.bounds() for q in self.pieces])
+            return np.concatenate([b[:, :3].min(axis=0), b[:, 3:].max(axis=0)])
         return occ.bounds(self.shape)
 
     def bounds(self) -> np.ndarray:
@@ -106,7 +124,12 @@ class Instances:
         return [self.shape.moved(occ.location(m)) for m in self.placements]
 
     def with_shape(self, shape: cq.Shape) -> Instances:
-        return Instances(shape, self.placements, self.spine, self.sweep_radius)
+        return Instances(shape, self.placements, self.spine, self.sweep_radius, self.pieces)
+
+    def placed_pieces(self) -> tuple[Instances, ...]:
+        """Each piece placed on every member: one Instances per piece, members in this part's order (mm)."""
+        return tuple(Instances(q.shape, np.einsum("nij,mjk->nmik", self.placements, q.placements).reshape(-1, 4, 4),
+                               q.spine, q.sweep_radius) for q in self.pieces)
 
     def spines(self) -> np.ndarray | None:
         """(N, K, 3) world centre lines of every member, or None without a spine (mm)."""

@@ -7,6 +7,7 @@ interference engine took 12 minutes on the 400 wires of the production recipe).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -78,9 +79,28 @@ def swept_lines(body: Body) -> Swept:
     return Swept(lines, np.concatenate(member), np.concatenate(radius), np.vstack(lines), owner, step)
 
 
+def constituents(body: Body) -> Body:
+    """``body`` as the pieces its fused members were glued from (``Instances.pieces`` placed on every member, pieces
+    of one prototype as one part), then the swept parts, measured from their spines (wires: every ball bond, every
+    stitch, then the loops), and the parts without pieces. The measuring structure of checks, not the physical
+    one."""
+    pieces: dict[int, list[Instances]] = {}
+    rest: list[Instances] = []
+    for p in body.parts:
+        if not p.pieces:
+            rest.append(p)
+            continue
+        for q in p.placed_pieces():
+            pieces.setdefault(id(q.shape), []).append(q)
+        if p.spine is not None:
+            rest.append(Instances(p.shape, p.placements, p.spine, p.sweep_radius))
+    merged = [Instances(g[0].shape, np.concatenate([q.placements for q in g])) for g in pieces.values()]
+    return body.map_parts(lambda p: [p]) if not pieces else dataclasses.replace(body, parts=(*merged, *rest))
+
+
 def solid_parts(body: Body) -> Body | None:
-    """``body`` without its swept parts; None when nothing is left."""
-    return body.map_parts(lambda p: [] if p.spine is not None else [p])
+    """The non-swept :func:`constituents` of ``body``; None when nothing is left."""
+    return constituents(body).map_parts(lambda p: [] if p.spine is not None else [p])
 
 
 def tube_tops(sw: Swept) -> np.ndarray:

@@ -1,6 +1,7 @@
 """Triangle meshes of a stack (mm) with a stated accuracy: each prototype tessellated once to a chordal tolerance,
 corrected so its mesh volume equals its solid's, checked, and tiled over its placements with numpy; swept wires
-meshed from their centre lines with an area-true polygon section.
+meshed from their centre lines with an area-true polygon section, joined with the meshes of the ball bond and
+stitch they were fused with.
 
 Accuracy: OCCT's tessellation is inscribed (vertices on the surface), so a convex body loses volume and a hole
 gains it. After tessellating, the vertices of curved faces are moved along the surface normal by one scale factor
@@ -68,9 +69,12 @@ class ProtoMesh:
     solid_volume: float
 
 
-def _diagonal(shape: cq.Shape) -> float:
-    b = occ.bounds(shape)
-    return float(np.linalg.norm(b[3:] - b[:3]))
+def _size(part: Instances) -> float:
+    """The length (mm) the mesh ladder's deflections are fractions of: the prototype's bbox diagonal, for a solid
+    built from tiles its smallest tile's (the cell), so a 10,000-hole encapsulant is meshed as finely as its
+    tiles were."""
+    boxes = [q.local_bounds for q in part.pieces] if part.tiled else [part.local_bounds]
+    return min(float(np.linalg.norm(b[3:] - b[:3])) for b in boxes)
 
 
 def _welded(v: np.ndarray, f: np.ndarray, planar: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -159,13 +163,16 @@ def _volume_true(v: np.ndarray, f: np.ndarray, planar: np.ndarray, volume: float
 
 
 def prototype_mesh(shape: cq.Shape, deflection: float, angular: float, tolerance: float | None = None,
-                   volume: float | None = None, first: tuple | None = None) -> ProtoMesh:
+                   volume: float | None = None, first: tuple | None = None,
+                   box: np.ndarray | None = None) -> ProtoMesh:
     """The volume-true mesh of ``shape`` (local mm) from an OCCT ``deflection`` (mm) and ``angular`` (rad)
     deflection, re-tessellated at half the deflection until its volume is within :data:`VOLUME_BOUND` of the
     solid's and (when given) its surface within ``tolerance`` mm, at most :data:`MAX_REFINE` times; the last try
-    is returned with its measured error and bound. ``first`` reuses a welded tessellation at ``deflection``."""
+    is returned with its measured error and bound. ``first`` reuses a welded tessellation at ``deflection``;
+    ``box`` gives the prototype's bounds (:attr:`Instances.local_bounds`, from its tiles for a tiled solid: OCCT's
+    tight bounds of the 30,000 faces of fc-production's encapsulant take seconds a call)."""
     volume = occ.volume(shape) if volume is None else volume
-    box = occ.bounds(shape)
+    box = occ.bounds(shape) if box is None else box
     for attempt in range(MAX_REFINE + 1):
         v, f, planar = first if attempt == 0 and first is not None else _welded(
             *occ.triangulate_faces(shape, deflection, angular))
@@ -272,21 +279,23 @@ def tube_mesh(spine: np.ndarray, radius: float, sides: int = TUBE_SIDES,
     return verts, faces
 
 
-def _coarsest(shape: cq.Shape) -> tuple[float, float, tuple]:
-    """(deflection mm, angular rad, welded tessellation) of ``shape`` at the coarsest of :data:`MESH_LEVELS`."""
+def _coarsest(shape: cq.Shape, size: float) -> tuple[float, float, tuple]:
+    """(deflection mm, angular rad, welded tessellation) of ``shape`` (:func:`_size` ``size``, mm) at the coarsest
+    of :data:`MESH_LEVELS`."""
     rel, ang = MESH_LEVELS[-1]
-    deflection = max(rel * _diagonal(shape), MESH_FLOOR_MM)
+    deflection = max(rel * size, MESH_FLOOR_MM)
     return deflection, ang, _welded(*occ.triangulate_faces(shape, deflection, ang))
 
 
-def _finest_within(shape: cq.Shape, budget: float, coarsest: tuple[float, float, tuple]) -> tuple[float, float, tuple]:
+def _finest_within(shape: cq.Shape, size: float, budget: float,
+                   coarsest: tuple[float, float, tuple]) -> tuple[float, float, tuple]:
     """(deflection mm, angular rad, welded tessellation) of the finest of :data:`MESH_LEVELS` whose inscribed
-    mesh of ``shape`` has at most ``budget`` triangles, else the coarsest (``coarsest``, :func:`_coarsest`, made
-    once by the caller). Tried from the coarsest up, so tight budgets mesh only once or twice."""
+    mesh of ``shape`` (:func:`_size` ``size``, mm) has at most ``budget`` triangles, else the coarsest (``coarsest``, :func:`_coarsest`, made
+    once by the caller). Tried from the coarsest up, so tight budgets mesh only once or twice, and not again when
+    the coarsest is already over ``budget`` (a finer step only adds triangles)."""
     best = coarsest
-    if coarsest[2][2].all():
+    if coarsest[2][2].all() or len(coarsest[2][1]) >= budget:
         return best
-    size = _diagonal(shape)
     for rel, ang in reversed(MESH_LEVELS[:-1]):
         deflection = max(rel * size, MESH_FLOOR_MM)
         mesh = _welded(*occ.triangulate_faces(shape, deflection, ang))
@@ -302,9 +311,9 @@ def _tube(part: Instances, tolerance: float | None) -> ProtoMesh:
     """The volume-checked tube of a swept wire prototype (its area-true section lies up to the stated bound
     outside the swept solid, never clipped to its bounds, which would flatten a planar loop's sides): sides from
     ``tolerance`` (:func:`tube_sides`, half of it) and a step whose chord sag on the tightest bend is within the
-    other half; sides doubled and the step halved until the volume is within :data:`VOLUME_BOUND` of the solid's.
-    The stated bound is the section's deviation plus the chord sag (mm)."""
-    volume = occ.volume(part.shape)
+    other half; sides doubled and the step halved until the volume is within :data:`VOLUME_BOUND` of the loop's
+    (:func:`_loop_volume`). The stated bound is the section's deviation plus the chord sag (mm)."""
+    volume = _loop_volume(part)
     bend = min_bend_radius(part.spine)
     step = TUBE_STEP_MM if tolerance is None else min(TUBE_STEP_MM, math.sqrt(4.0 * bend * tolerance))
     sides = tube_sides(part.sweep_radius, None if tolerance is None else tolerance / 2.0)
@@ -322,6 +331,40 @@ def _is_tube(part: Instances) -> bool:
     return part.spine is not None and bool(part.sweep_radius)
 
 
+def _loop_volume(part: Instances) -> float:
+    """The volume (mm3) the tube of a swept prototype stands for: the solid's, less that of the pieces it was fused
+    with (a wire's ball bond and stitch, meshed as solids of their own). They touch the loop without overlapping
+    it (OCCT common 0 on every recipe), so the tube, the ball and the stitch together mesh the fused wire's volume;
+    an overlap would show as the joined mesh's volume error (:func:`_joined`)."""
+    return occ.volume(part.shape) - sum(q.volume() for q in part.pieces)
+
+
+def _piece_items(parts: Sequence[tuple[str, Instances]]) -> list[tuple[None, Instances]]:
+    """Each distinct piece prototype of the swept parts once, with as many (identity) members as it has in the
+    stack, so the triangle budget counts every ball bond and stitch."""
+    found: dict[int, tuple[cq.Shape, int]] = {}
+    for _, p in parts:
+        if _is_tube(p):
+            for q in p.pieces:
+                shape, n = found.get(id(q.shape), (q.shape, 0))
+                found[id(q.shape)] = (shape, n + q.count * p.count)
+    return [(None, Instances(shape, np.broadcast_to(np.eye(4), (n, 4, 4)))) for shape, n in found.values()]
+
+
+def _joined(tube: ProtoMesh, part: Instances, pieces: Mapping[int, ProtoMesh]) -> ProtoMesh:
+    """The mesh of a fused wire prototype: its tube and each of its pieces' meshes at the pieces' placements (one
+    closed shell each, touching); the volume error is measured against the fused solid's volume (mm3), the bound
+    is the largest of theirs."""
+    if not part.pieces:
+        return tube
+    own = [pieces[id(q.shape)] for q in part.pieces]
+    v, f = concat([(tube.vertices, tube.faces), *(tile(m.vertices, m.faces, q.placements)
+                                                 for m, q in zip(own, part.pieces))])
+    volume = occ.volume(part.shape)
+    return ProtoMesh(v, f, (signed_volume(v, f) - volume) / volume, max(tube.tolerance_mm, *(m.tolerance_mm for m in own)),
+                     volume)
+
+
 def prototype_meshes(stack: Stack, tolerance: float | None = None, angular: float | None = None,
                      max_triangles: float = MAX_TRIANGLES) -> dict[str, list[ProtoMesh]]:
     """Per body (stack order) the :class:`ProtoMesh` of each of its prototypes (parts in order).
@@ -330,28 +373,36 @@ def prototype_meshes(stack: Stack, tolerance: float | None = None, angular: floa
     checked) and no triangle budget applies; ``angular`` defaults to :data:`ANGULAR`. Without: planar prototypes
     are tessellated first (their triangle count does not depend on the deflection), the rest of ``max_triangles``
     is shared equally among the members of curved prototypes, and each gets the finest :data:`MESH_LEVELS` step
-    that fits its share; wires get :data:`TUBE_SIDES` facets. In both modes every prototype is then made
+    that fits its share; wires get :data:`TUBE_SIDES` facets (a fused wire: its tube joined with the meshes of its
+    ball bond and stitch, each meshed once, :func:`_joined`). In both modes every prototype is then made
     volume-true and checked (:func:`prototype_mesh`), which may refine past the budget."""
     parts = [(body.name, p) for body in stack for p in body.parts]
-    out: dict[str, list[ProtoMesh]] = {body.name: [] for body in stack}
+    parts += _piece_items(parts)
+    meshes: list[ProtoMesh] = []
     if tolerance is not None:
         ang = ANGULAR if angular is None else angular
-        for name, p in parts:
-            out[name].append(_tube(p, tolerance) if _is_tube(p) else
-                             prototype_mesh(p.shape, tolerance / 2.0, ang, tolerance))
-        return out
-    coarse = {i: _coarsest(p.shape) for i, (_, p) in enumerate(parts) if not _is_tube(p)}
-    tubes = {i: _tube(p, None) for i, (_, p) in enumerate(parts) if _is_tube(p)}
-    fixed = sum(len(tubes[i].faces) * p.count for i, (_, p) in enumerate(parts) if i in tubes)
-    fixed += sum(len(c[2][1]) * parts[i][1].count for i, c in coarse.items() if c[2][2].all())
-    curved = [i for i, c in coarse.items() if not c[2][2].all()]
-    share = max(max_triangles - fixed, 0) / max(sum(parts[i][1].count for i in curved), 1)
-    for i, (name, p) in enumerate(parts):
-        if i in tubes:
-            out[name].append(tubes[i])
-            continue
-        deflection, ang, mesh = coarse[i] if i not in curved else _finest_within(p.shape, share, coarse[i])
-        out[name].append(prototype_mesh(p.shape, deflection, ang, None, first=mesh))
+        meshes = [_tube(p, tolerance) if _is_tube(p) else
+                  prototype_mesh(p.shape, tolerance / 2.0, ang, tolerance, p.volume() / p.count, box=p.local_bounds)
+                  for _, p in parts]
+    else:
+        coarse = {i: _coarsest(p.shape, _size(p)) for i, (_, p) in enumerate(parts) if not _is_tube(p)}
+        tubes = {i: _tube(p, None) for i, (_, p) in enumerate(parts) if _is_tube(p)}
+        fixed = sum(len(tubes[i].faces) * p.count for i, (_, p) in enumerate(parts) if i in tubes)
+        fixed += sum(len(c[2][1]) * parts[i][1].count for i, c in coarse.items() if c[2][2].all())
+        curved = [i for i, c in coarse.items() if not c[2][2].all()]
+        share = max(max_triangles - fixed, 0) / max(sum(parts[i][1].count for i in curved), 1)
+        for i, (_, p) in enumerate(parts):
+            if i in tubes:
+                meshes.append(tubes[i])
+                continue
+            deflection, ang, mesh = (coarse[i] if i not in curved else
+                                     _finest_within(p.shape, _size(p), share, coarse[i]))
+            meshes.append(prototype_mesh(p.shape, deflection, ang, None, p.volume() / p.count, mesh, p.local_bounds))
+    pieces = {id(p.shape): m for (name, p), m in zip(parts, meshes) if name is None}
+    out: dict[str, list[ProtoMesh]] = {body.name: [] for body in stack}
+    for (name, p), m in zip(parts, meshes):
+        if name is not None:
+            out[name].append(_joined(m, p, pieces) if _is_tube(p) else m)
     return out
 
 

@@ -62,9 +62,13 @@ def _plane_frame(plane_point: Sequence[float], plane_normal: Sequence[float]) ->
 
 def _crossing(part: Instances, p: np.ndarray, n: np.ndarray) -> np.ndarray:
     """Mask of the members of ``part`` whose bounding boxes reach both sides of (or touch) the plane."""
-    if part.spine is not None and part.sweep_radius:  # meshed from its centre line: bound that, not the B-rep
-        sp = part.spines()
+    if part.spine is not None and part.sweep_radius:  # meshed from its centre line: bound that, not the B-rep,
+        sp = part.spines()  # with the pieces it was fused with (a wire's ball bond and stitch)
         b = np.concatenate([sp.min(axis=1) - part.sweep_radius, sp.max(axis=1) + part.sweep_radius], axis=1)
+        for q in part.placed_pieces():
+            qb = q.bounds().reshape(part.count, -1, 6)
+            b = np.concatenate([np.minimum(b[:, :3], qb[:, :, :3].min(axis=1)),
+                                np.maximum(b[:, 3:], qb[:, :, 3:].max(axis=1))], axis=1)
     else:
         b = part.bounds()
     centre, half = (b[:, :3] + b[:, 3:]) / 2, (b[:, 3:] - b[:, :3]) / 2
@@ -79,7 +83,8 @@ def _cut_stack(stack: Stack, p: np.ndarray, n: np.ndarray) -> Stack:
         m = _crossing(part, p, n)
         if not m.any():
             return []
-        return [part if m.all() else Instances(part.shape, part.placements[m], part.spine, part.sweep_radius)]
+        return [part if m.all() else Instances(part.shape, part.placements[m], part.spine, part.sweep_radius,
+                                               part.pieces)]
 
     bodies = [b.map_parts(keep) for b in stack]
     return Stack(tuple(b for b in bodies if b is not None))

@@ -127,3 +127,17 @@ def test_fc_production_every_body_volume_within_bound() -> None:
     meshes = stack_mesh(build.stack)
     _assert_volume_true(build, meshes, None)
     assert sum(len(m.faces) for m in meshes.values()) <= 3_000_000
+
+
+def test_fused_wire_mesh_holds_its_ball_bond_and_stitch() -> None:
+    """A bond wire is one solid (ball bond, loop, stitch fused); its mesh is the tube of its loop joined with the
+    meshes of its ball and stitch: three closed shells per wire, reaching down to the die pad (the ball's foot) and
+    to the finger (the stitch's foot), with the fused solid's volume."""
+    build = built("cavity/cavity-smaller")
+    d, wires = build.design, build.stack["bond_wires"]
+    m = stack_mesh(build.stack)["bond_wires"]
+    assert len(m.split(only_watertight=True)) == 3 * wires.count == 3 * len(d.wires())
+    assert m.bounds[0, 2] == pytest.approx(d.z_die_top + d.die.pad_thickness, abs=1e-9)
+    stitch_feet = np.isclose(m.vertices[:, 2], d.z_finger_top, atol=1e-9)
+    assert stitch_feet.any()
+    assert m.volume == pytest.approx(wires.volume(), rel=VOLUME_BOUND)

@@ -106,3 +106,19 @@ def test_balls_plane_cuts_a_full_row_of_balls(small_build):
     widths = [np.ptp(np.asarray(p)[:, 0]) for p in balls.polygons]
     assert widths == pytest.approx([d.solder_balls.diameter] * len(widths), rel=0.02)
     assert balls.bounds[1] == pytest.approx(d.z_seating_plane, abs=1e-3)
+
+
+def test_wire_members_crossing_the_plane_through_their_ball_bond_only():
+    """A wire is meshed from its loop's spine and its fused pieces: a plane that misses the loop's tube but cuts
+    its ball bond keeps the member, and the kept member keeps its pieces (a section of a wire shows its ball)."""
+    from geometry.core import occ
+    from geometry.core.stack import Instances
+    from geometry.output.section import _crossing
+
+    spine = np.array([[0.0, 0.0, 0.0], [0.0, 0.0, 0.1], [1.0, 0.0, 0.1]])
+    ball = Instances.at(occ.cylinder(0.05, -0.02, 0.0), np.zeros((1, 3)))
+    wire = Instances(occ.box(0, -0.01, -0.02, 1, 0.01, 0.11), np.eye(4)[None], spine, 0.01, (ball,))
+    plane = np.array([0.0, 0.03, 0.0]), np.array([0.0, 1.0, 0.0])
+    assert _crossing(wire, *plane).tolist() == [True]
+    bare = Instances(wire.shape, wire.placements, spine, 0.01)
+    assert _crossing(bare, *plane).tolist() == [False]

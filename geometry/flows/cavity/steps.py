@@ -47,7 +47,8 @@ def provide_substrate(stack: Stack, d: CavityDesign) -> Stack:
 def dispose_slice(stack: Stack, d: CavityDesign) -> Stack:
     """Metal slice on the bottom surface, covering the opening and the bottom pads, bonded by an adhesive (claims
     1, 4, 9). The adhesive leaves the opening open and surrounds the pads; where it is thicker than the pads it
-    also runs on under them as a continuous sheet."""
+    also runs on under them as a continuous sheet: one solid, the sheet glue-fused once to the layer around the
+    pads (an engineer counts one adhesive, not two layers)."""
     a, m, bp = d.slice_adhesive, d.metal_slice, d.bottom_pads
     w, length = d.slice_footprint
     pads = [parts.circle(bp.diameter, x, y, -bp.thickness) for x, y in d.solder_balls.positions()]
@@ -56,6 +57,8 @@ def dispose_slice(stack: Stack, d: CavityDesign) -> Stack:
     if a.thickness > bp.thickness + 1e-9:
         layers.append(Instances.single(parts.prism(parts.outline(w, length, z=d.z_floor), d.z_floor, -bp.thickness,
                                                    [_opening(d, d.z_floor)])))
+    if len(layers) > 1:
+        layers = [Instances.single(occ.fuse_solid([p.shape for p in layers], "slice adhesive", glue=True))]
     metal = parts.slab(w, length, d.z_slice_bottom, d.z_floor)
     return process.attach(stack, Body(n.SLICE_ADHESIVE, a.material, tuple(layers)),
                         Body.one(n.METAL_SLICE, m.material, metal))
@@ -93,8 +96,10 @@ def dispose_die(stack: Stack, d: CavityDesign) -> Stack:
 def form_bond_wires(stack: Stack, d: CavityDesign) -> Stack:
     """Bond wires from the die's top surface to the substrate's top surface (claim 1): a ball bond on each die pad,
     a swept loop up to its tier's loop height and down to its finger, and a stitch (second bond) flattened on the
-    finger where the loop ends. Each distinct loop (span, crest position, height) is swept once and placed; the
-    stitch is built once and placed under every loop end, along the wire."""
+    finger where the loop ends. Each wire is one solid: per distinct loop (span, crest position, height) the ball
+    bond, the loop and the stitch (which only share faces: glued) are fused once in the loop's frame (origin at the
+    ball top, x along the wire) and the fused wire is placed on its members; the ball and the stitch stay its
+    pieces, for the checks."""
     w, die = d.bond_wires, d.die
     plans = d.wires()
     r = w.diameter / 2
@@ -108,7 +113,11 @@ def form_bond_wires(stack: Stack, d: CavityDesign) -> Stack:
     peak = peaks[np.array([p.tier for p in plans])]
     keys = np.round(np.column_stack([spans, crest, peak]), 4)
     starts = np.array([p.start for p in plans])
-    loops = []
+    ball = parts.ball_bond(w.ball_diameter, w.ball_height)
+    length, width, tail = w.stitch_size
+    stitch = parts.stitch(length, width, w.diameter, tail)
+    below = np.array([[0.0, 0.0, -w.ball_height]])
+    wires = []
     for key in np.unique(keys, axis=0):
         members = np.all(keys == key, axis=1)
         loop, spine = parts.wire_loop(float(key[0]), rise, float(key[2]), float(key[1]), w.diameter)
@@ -116,17 +125,13 @@ def form_bond_wires(stack: Stack, d: CavityDesign) -> Stack:
         if bend <= r:
             raise ProcessError(f"bond wire of span {key[0]:.4g} mm folds onto itself: its loop bends to a "
                                f"radius of {bend:.4g} mm, tighter than the wire radius {r:g} mm")
-        loops.append(Instances(loop, _rot_z(az[members], starts[members]), spine, r))
-    pads = d.die_pad_sites()
-    balls = Instances.at(parts.ball_bond(w.ball_diameter, w.ball_height),
-                         np.column_stack([pads[:, :2], np.full(len(pads), d.z_die_top + die.pad_thickness)]))
-    length, width, tail = w.stitch_size
-    reach = keys[:, 0]  # the span each loop was swept with: its stitch's heel meets the loop's end section exactly
-    ends = np.column_stack([starts[:, 0] + reach * np.cos(az), starts[:, 1] + reach * np.sin(az),
-                            np.full(len(plans), d.z_finger_top)])
-    stitches = Instances(parts.stitch(length, width, w.diameter, tail), _rot_z(az, ends))
-    return process.attach(stack, Body(n.BOND_WIRES, w.material, (balls, stitches, *loops),
-                                      note="each wire: a ball bond, its loop and its stitch on the finger"))
+        # the stitch's heel meets the loop's end section exactly: at the span the loop was swept with
+        pieces = (Instances.at(ball, below), Instances.at(stitch, np.array([[key[0], 0.0, d.z_finger_top
+                                                                                 - d.z_wire_start]])))
+        wire = occ.fuse_solid([loop, *(q.placed()[0] for q in pieces)], "bond wire", glue=True)
+        wires.append(Instances(wire, _rot_z(az[members], starts[members]), spine, r, pieces))
+    return process.attach(stack, Body(n.BOND_WIRES, w.material, tuple(wires),
+                                      note="each wire one solid: its ball bond, loop and stitch fused"))
 
 
 def form_mold(stack: Stack, d: CavityDesign) -> Stack:

@@ -59,8 +59,8 @@ def dispose_bumps(stack: Stack, d: FlipChipDesign) -> Stack:
 
 
 def _first_encapsulant(stack: Stack, d: FlipChipDesign, site: Site) -> tuple[Instances, ...]:
-    """The first encapsulant of one site: tiles on a rectangular lattice, else its area less its elements and pads
-    in one boolean."""
+    """The first encapsulant of one site, one solid: built from tiles on a rectangular lattice (no boolean between
+    them), else its area less its elements and pads in one boolean."""
     b, rect = site.bumps, site.area_rect
     members = [site.body(n.SUBSTRATE_PADS)] if site.pads.enabled else []
     members += list(site.element_bodies)
@@ -74,11 +74,11 @@ def _first_encapsulant(stack: Stack, d: FlipChipDesign, site: Site) -> tuple[Ins
 
 
 def form_first_encapsulant(stack: Stack, d: FlipChipDesign) -> Stack:
-    """Step 3): first encapsulant over each chip-mounting area around its elements, tiled cell by site kind where
-    the elements stand on a rectangular lattice; formed flush with the element ends unless a thicker deposit is to
+    """Step 3): first encapsulant over each chip-mounting area around its elements, one solid per site (built from
+    one cell per site kind where the elements stand on a rectangular lattice); formed flush with the element ends unless a thicker deposit is to
     be polished (claim 4)."""
     regions = tuple(p for site in d.sites() for p in _first_encapsulant(stack, d, site))
-    note = "tiled: one cell prototype per site kind" if all(s.bumps.is_rectangular for s in d.sites()) else ""
+    note = "one solid per site, built from one cell prototype per site kind" if all(s.bumps.is_rectangular for s in d.sites()) else ""
     return process.attach(stack, Body(n.FIRST_ENCAPSULANT, d.first_encapsulant.material, regions, note=note))
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from geometry import flows
 from geometry.flows import load_design
+from geometry.measure.tubes import constituents
 from tests.conftest import small_cavity
 
 N_PADS, N_WIRES = 64, 24
@@ -85,7 +86,8 @@ def test_die_over_opening_sits_on_the_substrate_and_its_adhesive_fills_the_openi
 
 
 def test_wires_are_few_prototypes_placed_many_times(smaller):
-    wires = smaller.stack["bond_wires"]
+    assert smaller.stack["bond_wires"].count == N_WIRES  # one solid per wire
+    wires = constituents(smaller.stack["bond_wires"])
     balls, stitches, loops = wires.parts[0], wires.parts[1], wires.parts[2:]
     assert balls.count == N_WIRES and stitches.count == N_WIRES and sum(p.count for p in loops) == N_WIRES
     assert len(loops) <= N_WIRES // 4
@@ -130,3 +132,12 @@ def test_drafted_mold_is_a_frustum():
     frustum = 0.6 / 3 * (49 + top**2 + 7 * top)
     cavity = AREA_OPEN * 0.39 - 4 * 0.275 - (AREA_OPEN - 4) * 0.275
     assert b.stack["mold_compound"].volume() == pytest.approx(frustum + cavity, rel=1e-9)
+
+
+def test_slice_adhesive_is_one_solid(smaller):
+    """The adhesive around the bottom pads and the sheet under them are one part (issue 13: physical counts)."""
+    from geometry.core import occ
+
+    for s in (smaller.after("dispose_slice"), smaller.stack):
+        a = s["slice_adhesive"]
+        assert a.count == 1 and len(a.parts[0].shape.Solids()) == 1 and occ.is_valid(a.parts[0].shape)

@@ -65,7 +65,8 @@ def test_counts_of_solids(basic):
     counts = {b.name: b.count for b in s}
     assert counts == {"substrate": 1, "substrate_pads": 30, "ball_pads": 25, "bumps": 30, "chip_pads": 30,
                       "chip": 1, "second_encapsulant": 1, "solder_balls": 25,
-                      "first_encapsulant": 30 + 4}
+                      "first_encapsulant": 1}  # one solid per encapsulant region; its 30 cells and 4 strips its pieces
+    assert [p.count for p in s["first_encapsulant"].parts[0].pieces] == [30, 1, 1, 1, 1]
     assert all(len(b.parts) == 1 for b in s if b.name in {"bumps", "solder_balls", "chip_pads"})
 
 
@@ -128,7 +129,7 @@ def test_perimeter_bumps_get_empty_cells():
                                         "layout": "perimeter", "rows": 2}, chip={"width": 2.2, "length": 2.2}))
     enc = flows.run(d).stack["first_encapsulant"]
     assert d.bumps.count == 48
-    assert [p.count for p in enc.parts[:2]] == [48, 16]
+    assert enc.count == 1 and [p.count for p in enc.parts[0].pieces[:2]] == [48, 16]
     assert enc.bounds()[[0, 3]] == pytest.approx([-1.5, 1.5])
 
 
