@@ -372,10 +372,14 @@ def triangulate_faces(shape: cq.Shape, deflection: float,
         poly = BRep_Tool.Triangulation_s(face, loc)
         if poly is None or poly.NbTriangles() == 0:
             continue
-        trsf = loc.Transformation()
-        nodes = (poly.Node(i).Transformed(trsf) for i in range(1, poly.NbNodes() + 1))
-        verts.append(np.array([(p.X(), p.Y(), p.Z()) for p in nodes], dtype=float))
-        t = np.array([poly.Triangle(i).Get() for i in range(1, poly.NbTriangles() + 1)], dtype=np.int64) - 1
+        node, triangle = poly.Node, poly.Triangle
+        v = np.array([node(i).Coord() for i in range(1, poly.NbNodes() + 1)], dtype=float)
+        if not loc.IsIdentity():
+            m = loc.Transformation()
+            m = np.array([[m.Value(r, c) for c in range(1, 5)] for r in range(1, 4)])
+            v = v @ m[:, :3].T + m[:, 3]
+        verts.append(v)
+        t = np.array([triangle(i).Get() for i in range(1, poly.NbTriangles() + 1)], dtype=np.int64) - 1
         if face.Orientation() == TopAbs_REVERSED:
             t = t[:, [0, 2, 1]]
         tris.append(t + offset)
