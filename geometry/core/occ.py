@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 import cadquery as cq
 import numpy as np
 from OCP.Bnd import Bnd_Box
-from OCP.BOPAlgo import BOPAlgo_GlueShift
+from OCP.BOPAlgo import BOPAlgo_Builder, BOPAlgo_GlueShift
 from OCP.BRep import BRep_Tool
 from OCP.BRepAdaptor import BRepAdaptor_Surface
 from OCP.BRepAlgoAPI import (
@@ -152,6 +152,28 @@ def fuse(shapes: Sequence[cq.Shape], glue: bool = False) -> cq.Shape:
     if len(shapes) == 1:
         return shapes[0]
     return _boolean(BRepAlgoAPI_Fuse(), "fuse", shapes[:1], shapes[1:], glue)
+
+
+def fragment(solids: Sequence[cq.Shape], glue: bool = False) -> list[list[cq.Shape]]:
+    """The general fuse of ``solids`` (OCCT's BOPAlgo_Builder, one call): per argument, the solids it became, in
+    order; touching solids then share their common faces, edges and vertices (what a conformal mesh needs).
+    ``glue`` (OCCT's shift glue) is valid only when the arguments touch but never overlap (about 4 times faster
+    on a conformal package)."""
+    op = BOPAlgo_Builder()
+    for s in solids:
+        op.AddArgument(s.wrapped)
+    op.SetRunParallel(False)
+    op.SetNonDestructive(True)
+    if glue:
+        op.SetGlue(BOPAlgo_GlueShift)
+    op.Perform()
+    if op.HasErrors():
+        raise KernelError("OCCT fragment failed")
+    out = []
+    for s in solids:
+        new = [cq.Shape.cast(m) for m in op.Modified(s.wrapped)]
+        out.append(new if new or op.IsDeleted(s.wrapped) else [s])
+    return out
 
 
 def volume(shape: cq.Shape) -> float:
