@@ -115,7 +115,7 @@ def test_small_cavity_wires_with_curvature_off(tmp_path):
     no longer fails on overlapping facets; the flat bodies within 1 %, every element positive."""
     stack = api.conformal(api.run(load_design(small_cavity())))
     summary = write_volume_mesh(stack, tmp_path / "c.msh", MeshOptions(size_max=0.5, curvature=0), progress=False)
-    assert summary["sized_points"] > 0
+    assert summary["swept_entities"] > 0
     vols, _ = _read(tmp_path / "c.msh")
     assert set(vols) == set(stack.names)
     for name, v in vols.items():
