@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -57,7 +58,8 @@ def main() -> None:
           f"{'3D':>6} {'peak MiB':>9} {'tets':>10}")
     for r in a.recipes:
         out = subprocess.run([sys.executable, __file__, "--one", "--size-max", str(a.size_max), "--curvature",
-                              str(a.curvature), str(r)], check=False, capture_output=True, text=True, cwd=ROOT)
+                              str(a.curvature), str(r)], check=False, capture_output=True, text=True, cwd=ROOT,
+                             env={**os.environ, "PYTHONPATH": str(ROOT)})  # this checkout's geometry, not the installed one
         if out.returncode:
             print(f"{r.stem:<20} failed: {out.stderr.strip().splitlines()[-1:]}")
             continue
