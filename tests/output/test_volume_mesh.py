@@ -126,7 +126,7 @@ def test_small_cavity_wires_with_curvature_off(tmp_path):
 
 @pytest.mark.slow
 def test_small_flip_chip_every_body_within_one_percent(tmp_path):
-    """The default curvature sizing (40 per 2 pi): every body, balls and bumps too, within 1 % (about 150 s)."""
+    """The default curvature sizing (40 per 2 pi): every body, balls and bumps too, within 1 % (150-330 s on 2 shared cores)."""
     stack = api.conformal(api.run(load_design(small_recipe())))
     write_volume_mesh(stack, tmp_path / "p.msh", MeshOptions(size_max=0.3), progress=False)
     _check(tmp_path / "p.msh", stack, set(stack.names), BOARD)
