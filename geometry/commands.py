@@ -24,7 +24,7 @@ from .output.footprint import bga_footprint, design_footprint
 from .output.picture import picture_png
 from .output.recipe_reference import schema_json, schema_markdown
 from .output.tables import format_checks
-from .output.volume_mesh import MeshOptions, write_volume_mesh
+from .output.volume_mesh import MeshError, MeshOptions, write_volume_mesh
 from .recipes import Default, defaults_taken, load, read_toml
 from .sweep import load_spec, run_sweep
 
@@ -309,7 +309,11 @@ def mesh(args) -> int:
         return EXIT_FAILED
     b, _ = done[0]
     options = MeshOptions(size_max=args.size_max, size_min=args.size_min, curvature=args.curvature)
-    summary = write_volume_mesh(api.conformal(b), args.output, options)
+    try:
+        summary = write_volume_mesh(api.conformal(b), args.output, options)
+    except MeshError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_FAILED
     print(f"wrote {args.output}: {summary['tetrahedra']} tetrahedra, {summary['nodes']} nodes, "
           f"{len(summary['physical_volumes'])} physical volumes")
     return EXIT_OK

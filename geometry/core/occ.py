@@ -13,7 +13,7 @@ from itertools import pairwise
 import cadquery as cq
 import numpy as np
 from OCP.Bnd import Bnd_Box
-from OCP.BOPAlgo import BOPAlgo_GlueShift
+from OCP.BOPAlgo import BOPAlgo_Builder, BOPAlgo_GlueShift
 from OCP.BRep import BRep_Builder, BRep_Tool
 from OCP.BRepAdaptor import BRepAdaptor_Surface
 from OCP.BRepAlgoAPI import (
@@ -58,6 +58,7 @@ __all__ = [
     "cut",
     "cylinder",
     "face_contact_area",
+    "fragment",
     "fuse",
     "fuse_solid",
     "holed_block",
@@ -283,6 +284,28 @@ def holed_block(block: Sequence[float], cells: Sequence[tuple[cq.Shape, np.ndarr
     builder.MakeSolid(solid)
     builder.Add(solid, shell)
     return cq.Solid(solid)
+
+
+def fragment(solids: Sequence[cq.Shape], glue: bool = False) -> list[list[cq.Shape]]:
+    """The general fuse of ``solids`` (OCCT's BOPAlgo_Builder, one call): per argument, the solids it became, in
+    order; touching solids then share their common faces, edges and vertices (what a conformal mesh needs).
+    ``glue`` (OCCT's shift glue) is valid only when the arguments touch but never overlap (about 4 times faster
+    on a conformal package)."""
+    op = BOPAlgo_Builder()
+    for s in solids:
+        op.AddArgument(s.wrapped)
+    op.SetRunParallel(False)
+    op.SetNonDestructive(True)
+    if glue:
+        op.SetGlue(BOPAlgo_GlueShift)
+    op.Perform()
+    if op.HasErrors():
+        raise KernelError("OCCT fragment failed")
+    out = []
+    for s in solids:
+        new = [cq.Shape.cast(m) for m in op.Modified(s.wrapped)]
+        out.append(new if new or op.IsDeleted(s.wrapped) else [s])
+    return out
 
 
 def volume(shape: cq.Shape) -> float:

@@ -1,9 +1,10 @@
 """A conformal tetrahedral mesh of a stack with gmsh (mm): `pkgcad mesh`.
 
-The stack should be conformal (:func:`geometry.api.conformal`: no body overlaps another). Each body is handed to
-gmsh as one BREP file in a temporary folder, all volumes go through one boolean fragment (so neighbouring volumes
-share their faces and nodes), and the mesh carries one physical volume per body, named as the body (as in the
-STEP), and three physical surfaces on the outer boundary (faces of one volume only):
+The stack should be conformal (:func:`geometry.api.conformal`: no body overlaps another). Its solids go through one
+general fuse in OCCT (:func:`geometry.core.occ.fragment`, with the shift glue since they only touch), so
+neighbouring volumes share their faces, and reach gmsh as one BREP file; the mesh carries one physical volume per
+body, named as the body (as in the STEP), and three physical surfaces on the outer boundary (faces of one volume
+only):
 
 - ``package_top``: flat faces at the package's highest z (mold or second encapsulant top, an exposed chip back
   or heat sink);
@@ -12,40 +13,76 @@ STEP), and three physical surfaces on the outer boundary (faces of one volume on
 - ``board_side``: every other flat outer face facing down (-z): the substrate's bottom, the ball pads' rims, an
   exposed heat slug.
 
+Element sizes: at most ``size_max`` everywhere; ``curvature`` elements per 2 pi on curved faces (gmsh's curvature
+sizing); on a swept body (a bond wire, section radius r: its volumes, faces and edges) :data:`SWEEP_SIZE` r whatever
+the curvature setting (through gmsh's size callback, one dictionary look-up per call), since a 25 um wire meshed at
+the package's size overlaps itself and sized by curvature would take elements of 2 um.
+
 Written as gmsh MSH 4.1 for ``.msh``; any other suffix meshio writes (``.vtu``, ``.xdmf``, ...) goes through
 meshio from the MSH: the physical tag of every cell in its ``gmsh:physical`` cell data, the names in its field
-data. gmsh and meshio are imported only here, when a mesh is made.
+data, and the names of the tags in ``<stem>.physical.json`` beside it (meshio 5.3 writes no names into either);
+XDMF needs h5py. gmsh and meshio are imported only here, when a mesh is made.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm import tqdm
 
+from ..core import occ
 from ..core.stack import Stack
 from .files import atomic
 
 FLAT = 1e-5
 """Largest z extent (mm) of a face counted flat."""
 
+SWEEP_SIZE = 2.0
+"""Element size on a swept body's faces, in section radii (a 25 um wire: 25 um elements)."""
+
+GLUE_RTOL = 1e-3
+"""The glued fragment is kept when every solid's pieces keep its volume to this relative tolerance, else the
+fragment is redone without the glue (OCCT's volume of a swept wire moves by 1.6e-4 once its faces are split)."""
+
+
+class MeshError(RuntimeError):
+    """gmsh cannot mesh the stack with these options (one line saying which and what to change)."""
+
 
 @dataclass(frozen=True)
 class MeshOptions:
-    """Mesh sizes (mm) and the number of elements per 2 pi of curvature (0: off), gmsh's threads."""
+    """Mesh sizes (mm), elements per 2 pi of curvature on curved faces (0: off), gmsh's threads and 3D algorithm
+    (1, Delaunay: gmsh's HXT, 10, took 16 times longer on the small test design on 2 shared cores)."""
 
     size_max: float = 0.5
     size_min: float = 0.0
     curvature: int = 40
     threads: int = 2
+    algorithm: int = 1
 
 
-def _surfaces(gmsh, volumes: dict[str, list[int]]) -> dict[str, list[int]]:
-    """The three physical surfaces (see the module) as lists of gmsh surface tags."""
-    outer = [s for _, s in gmsh.model.getEntities(2) if len(gmsh.model.getAdjacencies(2, s)[0]) == 1]
+def _pieces(stack: Stack) -> tuple[list, list[str]]:
+    """Every solid of the fragmented stack, bodies in order, and the body name of each."""
+    solids, owner = [], []
+    for body in stack:
+        for s in body.shape().Solids():
+            solids.append(s)
+            owner.append(body.name)
+    out = occ.fragment(solids, glue=True)
+    if any(abs(sum(occ.volume(p) for p in ps) - occ.volume(s)) > GLUE_RTOL * occ.volume(s)
+           for s, ps in zip(solids, out, strict=True)):
+        out = occ.fragment(solids)
+    return [p for ps in out for p in ps], [n for n, ps in zip(owner, out, strict=True) for _ in ps]
+
+
+def _surfaces(gmsh, outer: list[int]) -> dict[str, list[int]]:
+    """The three physical surfaces (see the module) among the ``outer`` surface tags."""
     boxes = {s: gmsh.model.getBoundingBox(2, s) for s in outer}
     z_top = max(b[5] for b in boxes.values())
     z_low = min(b[2] for b in boxes.values())
@@ -63,67 +100,111 @@ def _surfaces(gmsh, volumes: dict[str, list[int]]) -> dict[str, list[int]]:
     return out
 
 
+def _sweep_sizes(gmsh, adjacent: dict[int, list[int]], sweep: dict[int, float], options: MeshOptions
+                 ) -> dict[tuple[int, int], float]:
+    """Per gmsh entity of a swept body (its volumes, their faces and edges), its element size (see the module)."""
+    size = {(3, v): min(options.size_max, max(SWEEP_SIZE * r, options.size_min)) for v, r in sweep.items()}
+    for s, vols in adjacent.items():
+        mine = [size[3, v] for v in vols if (3, v) in size]
+        if mine:
+            size[2, s] = min(mine)
+            for _, c in gmsh.model.getBoundary([(2, s)], combined=False, oriented=False):
+                size[1, abs(c)] = min(size.get((1, abs(c)), size[2, s]), size[2, s])
+    return size
+
+
+def _write(gmsh, path: Path, groups: dict) -> None:
+    """The mesh as MSH 4.1, or through meshio for any other suffix with the physical names beside it in
+    ``<stem>.physical.json`` (meshio 5.3 writes no names into VTU or XDMF); moved into place atomically."""
+    gmsh.option.setNumber("Mesh.MshFileVersion", 4.1)
+    gmsh.option.setNumber("Mesh.SaveAll", 0)
+    with tempfile.TemporaryDirectory(prefix="pkgcad-mesh-") as tmp:
+        msh = Path(tmp) / f"{path.stem}.msh"
+        gmsh.write(str(msh))
+        if path.suffix.lower() != ".msh":
+            import meshio
+
+            mesh = meshio.read(msh)
+            mesh.cell_sets = {}  # meshio 5.3 cannot convert gmsh's per-entity sets; tags stay in cell data
+            meshio.write(Path(tmp) / path.name, mesh)
+            msh.unlink()
+            (Path(tmp) / f"{path.stem}.physical.json").write_text(json.dumps(groups, indent=1) + "\n")
+        for f in sorted(Path(tmp).iterdir()):  # an .xdmf comes with its .h5
+            atomic(path.parent / f.name, lambda t, f=f: shutil.copyfile(f, t))
+
+
+def _writable(path: Path) -> None:
+    """Refuse, before any meshing, a format this installation cannot write."""
+    if path.suffix.lower() in (".xdmf", ".xmf", ".h5m") and importlib.util.find_spec("h5py") is None:
+        raise MeshError(f"{path.name}: meshio writes XDMF through h5py, which is not installed (pip install h5py)")
+
+
 def write_volume_mesh(stack: Stack, path: Path | str, options: MeshOptions = MeshOptions(),
                       progress: bool = True) -> dict:
     """Mesh ``stack`` into ``path`` (see the module); returns a summary: nodes, tetrahedra, per body its
-    physical tag and tetrahedron count, the physical surfaces' face counts."""
+    physical tag, the physical surfaces' face counts, and the seconds each stage took."""
     import gmsh
 
     path = Path(path)
+    _writable(path)
+    seconds: dict[str, float] = {}
     stages = tqdm(total=5, desc=f"mesh {path.name}", disable=not progress, unit="stage")
+    clock = [time.perf_counter()]
+
+    def done(stage: str, following: str) -> None:
+        now = time.perf_counter()
+        seconds[stage] = now - clock[0]
+        clock[0] = now
+        stages.set_postfix_str(following)
+        stages.update()
+
+    stages.set_postfix_str("fragment")
+    solids, owner = _pieces(stack)
+    done("fragment", "gmsh")
     gmsh.initialize(readConfigFiles=False)
     try:
         gmsh.option.setNumber("General.Terminal", 0)
         gmsh.option.setNumber("General.NumThreads", options.threads)
-        gmsh.option.setNumber("Geometry.OCCParallel", 0)
         with tempfile.TemporaryDirectory(prefix="pkgcad-mesh-") as tmp:
-            inputs, owner = [], []
-            for i, body in enumerate(stack):
-                f = Path(tmp) / f"{i:03d}.brep"
-                body.shape().exportBrep(str(f))
-                tags = gmsh.model.occ.importShapes(str(f), highestDimOnly=True)
-                inputs += [t for t in tags if t[0] == 3]
-                owner += [body.name] * sum(t[0] == 3 for t in tags)
-        stages.set_postfix_str("fragment")
-        stages.update()
-        _, pieces = gmsh.model.occ.fragment(inputs, [])
+            f = Path(tmp) / "stack.brep"
+            occ.compound(solids).exportBrep(str(f))
+            tags = [t for d, t in gmsh.model.occ.importShapes(str(f), highestDimOnly=True) if d == 3]
         gmsh.model.occ.synchronize()
-        stages.update()
+        if len(tags) != len(owner):
+            raise MeshError(f"gmsh read {len(tags)} volumes of the {len(owner)} fragmented solids")
         volumes: dict[str, list[int]] = {b.name: [] for b in stack}
-        for name, out in zip(owner, pieces[:len(inputs)], strict=True):
-            volumes[name] += [t for d, t in out if d == 3 and t not in volumes[name]]
-        tags = {name: gmsh.model.addPhysicalGroup(3, v, name=name) for name, v in volumes.items() if v}
-        surfaces = _surfaces(gmsh, volumes)
-        for name, s in surfaces.items():
-            if s:
-                gmsh.model.addPhysicalGroup(2, s, name=name)
-        stages.set_postfix_str("mesh")
-        stages.update()
+        for name, t in zip(owner, tags, strict=True):
+            volumes[name].append(t)
+        physical = {name: gmsh.model.addPhysicalGroup(3, v, name=name) for name, v in volumes.items() if v}
+        adjacent = {s: list(gmsh.model.getAdjacencies(2, s)[0]) for _, s in gmsh.model.getEntities(2)}
+        surfaces = _surfaces(gmsh, [s for s, v in adjacent.items() if len(v) == 1])
+        boundary = {name: gmsh.model.addPhysicalGroup(2, s, name=name) for name, s in surfaces.items() if s}
+        radius = {b.name: min(p.sweep_radius for p in b.parts if p.sweep_radius) for b in stack
+                  if any(p.sweep_radius for p in b.parts)}
+        sweep = {t: radius[n] for n, t in zip(owner, tags, strict=True) if n in radius}
         gmsh.option.setNumber("Mesh.MeshSizeMax", options.size_max)
         gmsh.option.setNumber("Mesh.MeshSizeMin", options.size_min)
         gmsh.option.setNumber("Mesh.MeshSizeFromCurvature", options.curvature)
-        gmsh.model.mesh.generate(3)
-        stages.set_postfix_str("write")
-        stages.update()
+        gmsh.option.setNumber("Mesh.Algorithm3D", options.algorithm)
+        fixed = _sweep_sizes(gmsh, adjacent, sweep, options)
+        if fixed:
+            gmsh.model.mesh.setSizeCallback(lambda dim, tag, x, y, z, lc: fixed.get((dim, tag), lc))
+        done("gmsh", "surfaces")
+        try:
+            gmsh.model.mesh.generate(2)
+            done("surfaces", "volumes")
+            gmsh.model.mesh.generate(3)
+        except Exception as e:  # noqa: BLE001 (gmsh raises a bare Exception)
+            raise MeshError(f"gmsh could not mesh {path.name} (size_max {options.size_max} mm, curvature "
+                            f"{options.curvature}): {str(e).splitlines()[0]}; try a smaller --size-max") from None
+        done("volumes", "write")
         types, elements, _ = gmsh.model.mesh.getElements(3)
         tets = sum(len(e) for t, e in zip(types, elements, strict=True) if t == 4)
-        summary = {"nodes": len(gmsh.model.mesh.getNodes()[0]), "tetrahedra": tets, "physical_volumes": tags,
-                   "physical_surfaces": {k: len(v) for k, v in surfaces.items()}}
-        gmsh.option.setNumber("Mesh.MshFileVersion", 4.1)
-        gmsh.option.setNumber("Mesh.SaveAll", 0)
-        with tempfile.TemporaryDirectory(prefix="pkgcad-mesh-") as tmp:
-            msh = Path(tmp) / f"{path.stem}.msh"
-            gmsh.write(str(msh))
-            if path.suffix.lower() != ".msh":
-                import meshio
-
-                mesh = meshio.read(msh)
-                mesh.cell_sets = {}  # meshio 5.3 cannot convert gmsh's per-entity sets; tags stay in cell data
-                meshio.write(Path(tmp) / path.name, mesh)
-                msh.unlink()
-            for f in sorted(Path(tmp).iterdir()):  # an .xdmf comes with its .h5
-                atomic(path.parent / f.name, lambda t, f=f: shutil.copyfile(f, t))
-        stages.update()
+        summary = {"nodes": len(gmsh.model.mesh.getNodes()[0]), "tetrahedra": tets, "physical_volumes": physical,
+                   "physical_surfaces": {k: len(v) for k, v in surfaces.items()}, "swept_entities": len(fixed)}
+        _write(gmsh, path, {"volumes": physical, "surfaces": boundary})
+        done("write", "done")
+        summary["seconds"] = seconds
         return summary
     finally:
         gmsh.finalize()
