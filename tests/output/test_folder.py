@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -222,6 +223,7 @@ def test_concurrent_swaps_never_raise_and_keep_a_whole_design(tmp_path: Path, mo
                 looks.append(_whole(target))
             except BaseException as e:  # noqa: BLE001
                 errors.append(e)
+            time.sleep(0.0005)  # let the writers run: a spinning reader holds the GIL for seconds
 
     threads = [threading.Thread(target=writer, args=(t,)) for t in "abcdef"]
     watcher = threading.Thread(target=reader)
