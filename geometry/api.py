@@ -4,6 +4,7 @@
 
     design = api.load("builds/flip-chip/fc-basic.toml")  # validated, frozen parameters (mm)
     build = api.run(design)                              # every intermediate stack: build.history
+                                                         # (within the resource budget, see run)
     results = api.check(build)                           # list of CheckResult
     rows, _ = api.claims(build, results)                 # the claim matrix
     api.export(build, results, "exports", steps=True)    # STEP, STL, GLB, HTML viewer, manifest
@@ -23,6 +24,7 @@ from .core.flow import Build
 from .core.results import CheckResult
 from .core.stack import Stack
 from .flows import FLOWS
+from .flows.budget import check_budget
 from .output import report as reports
 from .output.design import write_design, write_report
 from .output.manifest import manifest as build_manifest
@@ -30,8 +32,16 @@ from .output.step import reproducible_timestamp
 from .recipes import load, parse
 
 
-def run(design: Any) -> Build:
-    """Run ``design`` through its flow; returns a Build with every intermediate stack."""
+def run(design: Any, budget: float | None = 1.0) -> Build:
+    """Run ``design`` through its flow; returns a Build with every intermediate stack.
+
+    First, from the parameters alone, the design must fit the resource budget (members, distinct prototypes,
+    triangles, output bytes: :data:`~geometry.flows.budget.BUDGET`) times ``budget``, as ``pkgcad --budget``
+    applies it; over it, :class:`~geometry.flows.budget.BudgetError` (a ``ParameterError``) names the estimate and
+    the factor that admits it, in milliseconds rather than after minutes of building. ``budget=2.0`` doubles every
+    limit; ``budget=None`` checks nothing (a large design on a machine with the time and memory)."""
+    if budget is not None:
+        check_budget(design, budget)
     return FLOWS[design.flow].run(design)
 
 

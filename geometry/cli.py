@@ -8,9 +8,10 @@ folder, a symbolic link leading out of the output folder; or a write that failed
 previous output stays), 130 stopped by Ctrl-C and 143 by SIGTERM (a work folder is removed; a sweep keeps its
 finished rows).
 
-This module parses the arguments only; :mod:`geometry.commands` does the work. It is loaded once the arguments
-are parsed (the one deferred import of the package's own code), so ``pkgcad --help`` and argument errors answer
-without loading OpenCascade (seconds).
+This module parses the arguments, reads and validates the inputs (:func:`prepare`: recipes, the resource budget,
+sweep specs, output folders), all without OpenCascade; :mod:`geometry.commands` does the work. It is loaded once
+the inputs are accepted (the one deferred import of the package's own code), so ``pkgcad --help``, argument errors
+and every refused input answer in a fraction of a second, without loading the kernel (seconds, some 500 MB).
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ from pathlib import Path
 from .core.expr import precheck_spec
 from .core.params import ParameterError
 from .core.text import printable
-from .core.toml import read_toml
+from .core.toml import MAX_RECIPE_BYTES, read_toml
 from .output.files import OutputError
-from .output.folder import check_output_dir, check_output_file
+from .output.folder import check_output_dir, check_output_file, design_folder, inside
 from .output.versions import distribution_version
+from .recipes import load_all
+from .sweep.spec import MAX_SPEC_BYTES, parse_spec
 
 EXIT_INPUT, EXIT_OUTPUT, EXIT_INTERRUPTED, EXIT_TERMINATED = 2, 3, 130, 143
 EPILOG = ("exit status: 0 success; 1 a design rule failed or a required claim is not embodied (nothing written "
@@ -128,6 +131,7 @@ def parser() -> argparse.ArgumentParser:
     c.set_defaults(run="check")
     sw = sub.add_parser("sweep", help="sweep recipe parameters: build and check every variant in parallel")
     _sweep_arguments(sw)
+    _budget_argument(sw)
     sw.set_defaults(run="sweep", writes="dir")
     se = sub.add_parser("section", help="draw a vertical cross-section (or a process strip) as PNG or SVG")
     se.add_argument("recipe")
@@ -220,26 +224,66 @@ def _output_fault(args: argparse.Namespace) -> OutputError | None:
     return None
 
 
-def read_inputs(args: argparse.Namespace) -> None:
-    """Read every recipe or sweep spec file the arguments name (folders of recipes excepted, except where one
-    recipe is expected) with the bounded reader, before the kernel loads: a device, pipe, oversized or malformed
-    file is refused in a fraction of a second and some 40 MB, not after seconds of imports."""
+def read_inputs(args: argparse.Namespace) -> dict[Path, dict]:
+    """Every recipe or sweep spec file the arguments name (folders of recipes excepted, except where one recipe is
+    expected), read once with the bounded reader: a device, pipe, oversized or malformed file is refused in a
+    fraction of a second and some 40 MB. Returns the tables by path, for :func:`prepare` to validate."""
     single = [getattr(args, k) for k in ("recipe", "spec") if isinstance(getattr(args, k, None), str)]
     many = [p for p in getattr(args, "recipes", None) or () if not Path(p).is_dir()]
+    read: dict[Path, dict] = {}
     for p in single + many:
         is_spec = getattr(args, "spec", None) == p
-        data = read_toml(p, "sweep spec" if is_spec else "recipe")
+        data = read_toml(p, "sweep spec" if is_spec else "recipe", MAX_SPEC_BYTES if is_spec else MAX_RECIPE_BYTES)
         if is_spec:
             try:
                 precheck_spec(data)
             except ParameterError as e:
                 raise ParameterError(f"{p}: {e}") from None
-        base = data.get("base") if is_spec else None
-        if isinstance(base, str):  # a sweep's base recipe, relative to the spec
-            try:
-                read_toml(Path(p).parent / base)
-            except ParameterError as e:
-                raise ParameterError(f"{p}: base {base!r}: {e}") from None
+        read[Path(p)] = data
+    return read
+
+
+def _output_suffix(args: argparse.Namespace) -> None:
+    """The ``-o`` file of ``section`` and ``picture`` must have a suffix the command writes."""
+    suffix = Path(args.output).suffix.lower()
+    if args.run == "section" or getattr(args, "view", None) == "bottom":
+        if suffix not in (".png", ".svg"):
+            raise ParameterError(f"-o {args.output} must end in .png or .svg"
+                                 + (" for --view bottom" if args.run == "picture" else ""))
+    elif args.run == "picture":
+        if suffix not in (".png", ".html"):
+            raise ParameterError(f"-o {args.output} must end in .png or .html")
+        if args.width < 16 or args.height < 16:
+            raise ParameterError(f"--width {args.width} and --height {args.height} must be at least 16x16 pixels")
+
+
+def prepare(args: argparse.Namespace, read: dict[Path, dict]) -> None:
+    """Everything a command can refuse before the kernel loads, in milliseconds: the recipes validated and within
+    the budget (``--budget``; not for ``picture --view bottom``, which draws no geometry) into ``args.designs``,
+    with the tables read added to ``read`` (``args.read``: each file is read once); their design folders inside
+    ``-o`` (``build``, ``report``); the sweep spec (and its base) into ``args.sweep_spec`` and its output folder
+    into ``args.sweep_out``; the suffix of an output picture. Raises :class:`ParameterError` (exit 2) or
+    :class:`OutputError` (exit 3)."""
+    args.read = read
+    if args.run in ("section", "picture"):
+        _output_suffix(args)
+    items = getattr(args, "recipes", None) or ([args.recipe] if isinstance(getattr(args, "recipe", None), str)
+                                               else None)
+    if items is not None:
+        budget = None if getattr(args, "view", None) == "bottom" else args.budget
+        args.designs = load_all(items, budget, read)
+        if args.run in ("build", "report"):
+            check_output_dir(args.output)
+            for d in args.designs:
+                design_folder(args.output, d.name)
+    if args.run == "sweep":
+        p = Path(args.spec)
+        args.sweep_spec = parse_spec(read[p], str(p), p.parent)
+        out = Path(args.output) if args.output else Path("exports") / "sweeps" / args.sweep_spec.name
+        check_output_dir(out)
+        for sub in ("cache", "designs"):
+            inside(out, sub)
+        args.sweep_out = out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -253,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         _TERMINATED.clear()
         previous = signal.signal(signal.SIGTERM, _terminate)
     try:
-        read_inputs(args)
+        prepare(args, read_inputs(args))
         from . import commands
 
         status = getattr(commands, args.run)(args)

@@ -1,5 +1,8 @@
 """The commands of ``pkgcad``: each takes the parsed arguments, prints what it did and returns the exit status
-(:mod:`geometry.cli` parses the arguments and maps errors to statuses)."""
+(:mod:`geometry.cli` parses the arguments and maps errors to statuses). The arguments carry what
+:func:`geometry.cli.prepare` accepted before the kernel loaded: ``designs`` (validated, within the budget, their
+output folders checked), ``read`` (the recipe tables read, by path) and, for a sweep, ``sweep_spec`` and
+``sweep_out``."""
 
 from __future__ import annotations
 
@@ -13,77 +16,21 @@ from .core.process import ProcessError
 from .core.results import rules_pass
 from .core.text import echo
 from .flows import FLOWS
-from .flows.budget import check_budget
 from .flows.schema import recipe_schema
 from .output.ballmap import write_ball_map
 from .output.design import write_html
 from .output.drawing import section_figure
 from .output.files import write_bytes, write_text
-from .output.folder import check_output_dir, check_output_file, design_folder, inside
+from .output.folder import check_output_file
 from .output.footprint import bga_footprint, design_footprint
 from .output.picture import picture_png
 from .output.recipe_reference import schema_json, schema_markdown
 from .output.tables import format_checks
 from .output.volume_mesh import MeshError, MeshOptions, write_volume_mesh
-from .recipes import Default, defaults_taken, load, read_toml
-from .sweep import load_spec, run_sweep
+from .recipes import Default, defaults_taken, load, recipe_paths
+from .sweep import run_sweep
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-
-
-def check_design_folders(out_dir: str | Path, designs) -> None:
-    """Before any build: ``out_dir`` can take the designs' folders and none of them is a file or a symbolic link
-    leading out of it (:class:`~geometry.output.files.OutputError`, exit 3)."""
-    check_output_dir(out_dir)
-    for d in designs:
-        design_folder(out_dir, d.name)
-
-
-def recipe_paths(items: list[str]) -> list[Path]:
-    """Files as given; folders expand to their ``*.toml`` recipes (sweep specs under ``sweeps/`` excluded)."""
-    out: list[Path] = []
-    for item in items:
-        p = Path(item)
-        if p.is_dir():
-            out += sorted(q for q in p.rglob("*.toml") if "sweeps" not in q.relative_to(p).parts)
-        else:
-            out.append(p)
-    return out
-
-
-def within_budget(design, args):
-    """``design`` when its estimated cost is within the resource budget times ``args.budget``
-    (:func:`~geometry.flows.budget.check_budget`); else :class:`ParameterError` with the estimate."""
-    check_budget(design, getattr(args, "budget", 1.0))
-    return design
-
-
-def load_one(path: str, args):
-    """One recipe, validated and within the budget (:func:`within_budget`)."""
-    return within_budget(load(path), args)
-
-
-def load_all(items: list[str], args=None) -> list:
-    """Every recipe of ``items``, validated; design names must be unique. Every invalid recipe is reported (one
-    message each), not only the first. With ``args``, each must be within its resource budget
-    (:func:`within_budget`)."""
-    paths = recipe_paths(items)
-    if not paths:
-        raise ParameterError("no recipe given")
-    designs, errors = [], []
-    for p in paths:
-        try:
-            designs.append(load(p) if args is None else load_one(p, args))
-        except ParameterError as e:
-            errors.append(str(e))
-    if errors:
-        raise ParameterError("\n".join(errors) + (f"\n{len(errors)} of {len(paths)} recipes are invalid"
-                                                  if len(errors) > 1 else ""))
-    names = [d.name for d in designs]
-    dup = sorted({n for n in names if names.count(n) > 1})
-    if dup:
-        raise ParameterError(f"name {dup[0]!r} is used by more than one recipe; design names must be unique")
-    return designs
 
 
 def build_and_check(designs, verbose: bool = True, require: frozenset[int] = frozenset()):
@@ -92,7 +39,7 @@ def build_and_check(designs, verbose: bool = True, require: frozenset[int] = fro
     done, ok = [], True
     for d in designs:
         try:
-            build = api.run(d)
+            build = api.run(d, budget=None)  # within the --budget already (geometry.cli.prepare)
         except (ProcessError, KernelError) as e:
             print(f"{d.name}: the build failed: {e}", file=sys.stderr)
             return done, False
@@ -124,8 +71,7 @@ def write_report(build, results, out_dir) -> bool:
 
 
 def build(args) -> int:
-    designs = load_all(args.recipes, args)
-    check_design_folders(args.output, designs)
+    designs = args.designs
     done, ok = build_and_check(designs, verbose=not args.quiet, require=frozenset(args.require_claims or ()))
     if len(done) < len(designs):
         return EXIT_FAILED
@@ -143,10 +89,10 @@ def build(args) -> int:
 
 
 def check(args) -> int:
-    designs = load_all(args.recipes, args)
+    designs = args.designs
     if args.explain:
         for path, d in zip(recipe_paths(args.recipes), designs, strict=True):
-            print(explain_defaults(path, defaults_taken(read_toml(path), d)))
+            print(explain_defaults(path, defaults_taken(args.read[path], d)))
     done, ok = build_and_check(designs)
     return EXIT_OK if ok and len(done) == len(designs) else EXIT_FAILED
 
@@ -154,14 +100,10 @@ def check(args) -> int:
 def sweep(args) -> int:
     """``pkgcad sweep``: 0 done, 1 some variant ended in error or timeout, 2 bad spec (ParameterError, raised for
     the caller to print) or a missing package, 130 interrupted (finished rows kept)."""
-    spec = load_spec(args.spec)
-    out = Path(args.output) if args.output else Path("exports") / "sweeps" / spec.name
-    check_output_dir(out)
-    for sub in ("cache", "designs"):
-        inside(out, sub)
+    spec, out = args.sweep_spec, args.sweep_out
     try:
         result = run_sweep(spec, out, workers=args.workers, scheduler=args.scheduler, limit=args.limit,
-                           timeout=args.timeout, plots=not args.no_plots)
+                           timeout=args.timeout, plots=not args.no_plots, budget=args.budget)
     except ImportError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_INPUT
@@ -176,33 +118,21 @@ def sweep(args) -> int:
 
 
 def section(args) -> int:
-    if Path(args.output).suffix.lower() not in (".png", ".svg"):
-        raise ParameterError(f"-o {args.output} must end in .png or .svg")
-    check_output_file(args.output)
-    path = section_figure(api.run(load_one(args.recipe, args)), args.output, plane=args.plane, steps=args.steps)
+    path = section_figure(api.run(args.designs[0], budget=None), args.output, plane=args.plane, steps=args.steps)
     print(f"wrote {path}")
     return EXIT_OK
 
 
 def picture(args) -> int:
-    suffix = Path(args.output).suffix.lower()
+    design = args.designs[0]
     if args.view == "bottom":
-        if suffix not in (".png", ".svg"):
-            raise ParameterError(f"-o {args.output} must end in .png or .svg for --view bottom")
-        check_output_file(args.output)
-        design = load(args.recipe)
         balls = FLOWS[design.flow].views.ball_map
         if balls is None:
             raise ParameterError(f"the {design.flow} flow has no ball map")
         print(f"wrote {write_ball_map(balls(design), design.name, args.output)}")
         return EXIT_OK
-    if suffix not in (".png", ".html"):
-        raise ParameterError(f"-o {args.output} must end in .png or .html")
-    if args.width < 16 or args.height < 16:
-        raise ParameterError(f"--width {args.width} and --height {args.height} must be at least 16x16 pixels")
-    check_output_file(args.output)
-    b = api.run(load_one(args.recipe, args))
-    if suffix == ".html":
+    b = api.run(design, budget=None)
+    if Path(args.output).suffix.lower() == ".html":
         path = write_html(b.stack, b.design.name, args.output)
     else:
         y = b.flow.views.plane(b.design, args.plane)[0][1]
@@ -215,8 +145,7 @@ def picture(args) -> int:
 def report(args) -> int:
     """Write ``report.md`` and ``report.html`` per design; a failing claim or check still writes the report (the
     engineer wants to see it) and exits 1."""
-    designs = load_all(args.recipes, args)
-    check_design_folders(args.output, designs)
+    designs = args.designs
     done, ok = build_and_check(designs, verbose=False)
     for b, results in done:
         ok &= write_report(b, results, args.output)
@@ -278,8 +207,7 @@ def schema(args) -> int:
 def footprint(args) -> int:
     """``pkgcad footprint``: run and check every design, then write ``<output>/<design>.kicad_mod`` for each; a
     failing design rule writes nothing (exit 1), a ball size the IPC-7351B table lacks is bad input (exit 2)."""
-    designs = load_all(args.recipes, args)
-    check_output_dir(args.output)
+    designs = args.designs
     done, ok = build_and_check(designs, verbose=False)
     if len(done) < len(designs) or not ok:
         print("a design rule failed: no footprint written", file=sys.stderr)
@@ -301,8 +229,7 @@ def footprint(args) -> int:
 
 def mesh(args) -> int:
     """``pkgcad mesh``: run and check the design, then mesh its conformal stack (a failing design rule: exit 1)."""
-    designs = load_all([args.recipe], args)
-    check_output_file(args.output)
+    designs = args.designs
     done, ok = build_and_check(designs, verbose=False)
     if not done or not ok:
         print("a design rule failed: no mesh written", file=sys.stderr)

@@ -1,7 +1,8 @@
 """Recipes: TOML files that name a design, its flow and its parameters (mm), read with bounds
-(:mod:`geometry.core.toml`) and validated into the flow's design model (:func:`geometry.flows.load_design`); CSV site files an array names
-(``sites_file``, read into its ``sites``); and which defaults a recipe took (:func:`defaults_taken`, printed by
-``pkgcad check --explain``)."""
+(:mod:`geometry.core.toml`) and validated into the flow's design model (:func:`geometry.flows.load_design`), within
+the resource budget when asked (:func:`load_all`); CSV site files an array names (``sites_file``, read into its
+``sites``); and which defaults a recipe took (:func:`defaults_taken`, printed by ``pkgcad check --explain``). None
+of it loads OpenCascade: a recipe is refused in a fraction of a second."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pydantic import BaseModel
 from .core.params import ParameterError, submodel
 from .core.toml import loads, read_toml
 from .flows import load_design
+from .flows.budget import check_budget
 
 
 def parse(text: str, source: str = "<recipe>") -> Any:
@@ -27,13 +29,56 @@ def parse(text: str, source: str = "<recipe>") -> Any:
         raise ParameterError(f"{source}: {e}") from None
 
 
-def load(path: str | Path) -> Any:
-    """Read and validate one recipe file; a ``sites_file`` it names is read relative to the recipe's folder."""
-    data = read_toml(path)
+def load(path: str | Path, data: dict[str, Any] | None = None) -> Any:
+    """Read and validate one recipe file; a ``sites_file`` it names is read relative to the recipe's folder.
+    ``data``: the file's table as already read (:func:`~geometry.core.toml.read_toml`), so it is read once."""
+    if data is None:
+        data = read_toml(path)
     try:
         return load_design(with_site_files(data, Path(path).parent))
     except ParameterError as e:
         raise ParameterError(f"{path}: {e}") from None
+
+
+def recipe_paths(items: list[str]) -> list[Path]:
+    """Files as given; folders expand to their ``*.toml`` recipes (sweep specs under ``sweeps/`` excluded)."""
+    out: list[Path] = []
+    for item in items:
+        p = Path(item)
+        if p.is_dir():
+            out += sorted(q for q in p.rglob("*.toml") if "sweeps" not in q.relative_to(p).parts)
+        else:
+            out.append(p)
+    return out
+
+
+def load_all(items: list[str], budget: float | None = None, read: dict[Path, dict[str, Any]] | None = None) -> list:
+    """Every recipe of ``items`` (files, or folders of recipes), validated; design names must be unique. Every
+    invalid recipe is reported (one message each), not only the first. With ``budget``, each must be within the
+    resource budget times ``budget`` (:func:`~geometry.flows.budget.check_budget`). ``read``: tables already read,
+    by path, taken instead of reading those files again; the tables this call reads are added to it."""
+    paths = recipe_paths(items)
+    if not paths:
+        raise ParameterError("no recipe given")
+    designs, errors = [], []
+    for p in paths:
+        try:
+            if read is not None and p not in read:
+                read[p] = read_toml(p)
+            d = load(p, None if read is None else read[p])
+            if budget is not None:
+                check_budget(d, budget)
+            designs.append(d)
+        except ParameterError as e:
+            errors.append(str(e))
+    if errors:
+        raise ParameterError("\n".join(errors) + (f"\n{len(errors)} of {len(paths)} recipes are invalid"
+                                                  if len(errors) > 1 else ""))
+    names = [d.name for d in designs]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ParameterError(f"name {dup[0]!r} is used by more than one recipe; design names must be unique")
+    return designs
 
 
 MAX_SITES_BYTES = 4_000_000

@@ -1,8 +1,9 @@
 """Steps, flows and builds: a claimed process as data.
 
-A :class:`Flow` binds everything one claimed process is: its design model, its ordered process steps (each a pure
-function of (stack, design) that records the claim it realises), its checks, its claim table, its first-order
-thermal network and its views (labelled z-levels and section planes). Its :meth:`Flow.run` keeps every
+A :class:`Flow` binds everything one claimed process is: its design model and claim table, and, in its
+:class:`Kernel` (imported on first use, so validating a recipe never loads OpenCascade), its ordered process steps
+(each a pure function of (stack, design) that records the claim it realises), its checks, its first-order thermal
+network and its views (labelled z-levels and section planes). Its :meth:`Flow.run` keeps every
 intermediate stack in a :class:`Build`, which carries the flow object itself, so every layer above reaches the
 flow's data through the build and none names a flow.
 """
@@ -12,11 +13,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from .claims import Claim
 from .results import CLAIM, CheckResult
-from .stack import Body, Stack
+
+if TYPE_CHECKING:
+    from .stack import Body, Stack
 
 
 @dataclass(frozen=True)
@@ -62,30 +66,77 @@ CheckFn = Callable[["Build"], list[CheckResult]]
 
 
 @dataclass(frozen=True)
+class Kernel:
+    """The half of a flow that needs OpenCascade, loaded on first use (:attr:`Flow.kernel`). ``plan`` picks the
+    steps a design calls for (dependent claims add steps) out of ``all_steps``; ``checks`` run in order on a build;
+    ``thermal`` is its first-order network (build -> network); ``views`` its labelled z-levels and section planes;
+    ``outline`` the JEDEC-style outline numbers of a build (``None`` for a flow without a ball grid); ``fills`` the
+    flow's gap fills: build -> the bodies that fill the voids its process leaves (the flip-chip chip-face gap),
+    added by :func:`geometry.core.conformal.conformal` (``None``: no fills)."""
+
+    plan: Callable[[Any], tuple[Step, ...]]
+    all_steps: tuple[Step, ...]
+    checks: tuple[CheckFn, ...]
+    thermal: Callable[[Build], Any]
+    views: Views
+    outline: Callable[[Build], Any] | None = None
+    fills: Callable[[Build], tuple[Body, ...]] | None = None
+
+
+@dataclass(frozen=True)
 class Flow:
-    """A claimed process. ``plan`` picks the steps a design calls for (dependent claims add steps); ``checks`` run
-    in order on a build, ``claims`` is its claim table, ``thermal`` its first-order network (build -> network).
-    ``claim_checks`` names the checks that are claim limitations only; every other check is a design rule.
-    ``outline`` gives the JEDEC-style outline numbers of a build (``None`` for a flow without a ball grid).
-    ``fills`` names the flow's gap fills: build -> the bodies that fill the voids its process leaves (the
-    flip-chip chip-face gap), added by :func:`geometry.core.conformal.conformal` (``None``: no fills)."""
+    """A claimed process. ``model`` validates its recipes, ``claims`` is its claim table and ``claim_checks``
+    names the checks that are claim limitations only (every other check is a design rule): all that validating a
+    design and estimating its budget need, with no OpenCascade. ``load`` imports the flow's steps, checks, thermal
+    network and views (the modules that import the kernel) and returns them as a :class:`Kernel`; it runs once, on
+    the first use of :attr:`plan`, :attr:`checks`, :attr:`views`... (a build, a check, ``pkgcad list``)."""
 
     name: str
     claims_file: str
     model: type
-    plan: Callable[[Any], tuple[Step, ...]]
-    all_steps: tuple[Step, ...]
-    checks: tuple[CheckFn, ...]
     claims: tuple[Claim, ...]
-    thermal: Callable[[Build], Any]
-    views: Views
+    load: Callable[[], Kernel] = field(repr=False, compare=False)
     claim_checks: frozenset[str] = field(default_factory=frozenset)
-    outline: Callable[[Build], Any] | None = None
-    fills: Callable[[Build], tuple[Body, ...]] | None = None
+
+    @cached_property
+    def kernel(self) -> Kernel:
+        """The flow's :class:`Kernel`, imported on first use."""
+        return self.load()
+
+    @property
+    def plan(self) -> Callable[[Any], tuple[Step, ...]]:
+        return self.kernel.plan
+
+    @property
+    def all_steps(self) -> tuple[Step, ...]:
+        return self.kernel.all_steps
+
+    @property
+    def checks(self) -> tuple[CheckFn, ...]:
+        return self.kernel.checks
+
+    @property
+    def thermal(self) -> Callable[[Build], Any]:
+        return self.kernel.thermal
+
+    @property
+    def views(self) -> Views:
+        return self.kernel.views
+
+    @property
+    def outline(self) -> Callable[[Build], Any] | None:
+        return self.kernel.outline
+
+    @property
+    def fills(self) -> Callable[[Build], tuple[Body, ...]] | None:
+        return self.kernel.fills
 
     def run(self, design: Any, before_step: Callable[[Step], None] | None = None) -> Build:
         """Run every planned step from an empty stack, keeping each intermediate stack. ``before_step`` is called
-        with each step before it runs (a sweep worker checks its deadline there)."""
+        with each step before it runs (a sweep worker checks its deadline there). The kernel (OpenCascade, through
+        :mod:`geometry.core.stack`) is imported here, not with the module: validating a design does not need it."""
+        from .stack import Stack
+
         stack, history = Stack(), []
         for i, step in enumerate(self.plan(design), start=1):
             if before_step is not None:

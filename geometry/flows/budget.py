@@ -136,16 +136,21 @@ def estimate(design: Any) -> Cost:
     return Cost(members, prototypes, triangles, size)
 
 
+class BudgetError(ParameterError):
+    """A design over its resource budget (bad input: exit 2), refused before any geometry."""
+
+
 def check_budget(design: Any, scale: float = 1.0) -> Cost:
-    """The :func:`estimate` of ``design``; over :data:`BUDGET` x ``scale`` it raises :class:`ParameterError` with
-    the estimate and the ``--budget`` factor that would admit it."""
+    """The :func:`estimate` of ``design``; over :data:`BUDGET` x ``scale`` it raises :class:`BudgetError` with the
+    estimate and the ``--budget`` factor (``budget=`` of :func:`geometry.api.run`) that would admit it."""
     cost = estimate(design)
     limit = Cost(*(int(getattr(BUDGET, k) * scale) for k in ("members", "prototypes", "triangles", "output_bytes")))
     over = cost.over(limit)
     if over:
         need = max(getattr(cost, k) / getattr(BUDGET, k) for k in ("members", "prototypes", "triangles",
                                                                      "output_bytes"))
-        raise ParameterError(f"{design.name}: over the resource budget before any geometry: estimated "
-                             f"{', '.join(over)}. Reduce the design, or raise the budget with --budget "
-                             f"{math.ceil(need * 10) / 10:g} (or more) on a machine with the time and memory")
+        factor = f"{math.ceil(need * 10) / 10:g}"
+        raise BudgetError(f"{design.name}: over the resource budget before any geometry: estimated "
+                          f"{', '.join(over)}. Reduce the design, or raise the budget with --budget {factor} "
+                          f"(or more; api.run(design, budget={factor})) on a machine with the time and memory")
     return cost

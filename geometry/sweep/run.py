@@ -24,7 +24,7 @@ from .plots import draw
 from .results import check_stats, flat_row, summary, write_csv, write_parquet
 from .runners import run_dask, run_local
 from .spec import MAX_TIMEOUT, MIN_TIMEOUT, SweepSpec, load_spec
-from .worker import run_variant
+from .worker import over_budget, run_variant
 
 
 @dataclass
@@ -71,7 +71,7 @@ def run_sweep(spec: SweepSpec | str | Path, out_dir: str | Path, *, workers: int
               progress: bool | None = None, plots: bool = True,
               on_row: Callable[[dict[str, Any]], None] | None = None,
               worker: Callable[..., dict[str, Any]] = run_variant, start_method: str = "forkserver",
-              grace: float | None = None) -> SweepResult:
+              grace: float | None = None, budget: float | None = 1.0) -> SweepResult:
     """Run a sweep: expand ``spec`` (a :class:`SweepSpec` or a spec file), take cached variants from ``out_dir``,
     build the rest and write the results there.
 
@@ -80,7 +80,10 @@ def run_sweep(spec: SweepSpec | str | Path, out_dir: str | Path, *, workers: int
     variant (default the spec's); ``progress``: a tqdm bar (default: when stderr is a terminal); ``on_row``:
     called with each newly built table row (raise KeyboardInterrupt in it to stop, as Ctrl-C does); ``worker``:
     the job function (importable by the workers; default :func:`run_variant`); ``start_method``: ``forkserver``
-    (default) or ``spawn`` for the local workers.
+    (default) or ``spawn`` for the local workers. ``budget``: every variant must fit the resource budget times
+    this factor (:func:`geometry.flows.budget.check_budget`, as ``pkgcad sweep --budget``; ``None`` checks
+    nothing); one over it is an ``invalid`` row naming the estimate, refused in the parent before any worker
+    starts, and not cached (a rerun with a larger budget builds it).
 
     Ctrl-C stops the workers and keeps every finished row: the table, summary and plots are written for them and
     ``interrupted`` is set. A variant that is invalid, raises or times out is a row with its status and reason.
@@ -117,10 +120,19 @@ def run_sweep(spec: SweepSpec | str | Path, out_dir: str | Path, *, workers: int
     by_key: dict[str, list[Variant]] = {}
     for v in variants:
         by_key.setdefault(v.key, []).append(v)
+    refused: dict[str, dict[str, Any]] = {}
+    for key, vs in by_key.items():
+        row = over_budget(vs[0].recipe, budget) if key not in rows else None
+        if row is not None:
+            refused[key] = rows[key] = row
     keep = spec.keep.model_dump()
     export_dir = str(designs.resolve()) if spec.keep.step != "none" else None
     tasks = [(key, {"recipe": vs[0].recipe, "keep": keep, "export_dir": export_dir, "timeout": timeout})
              for key, vs in by_key.items() if key not in rows]
+    if on_row is not None:
+        for key, row in refused.items():
+            for v in by_key[key]:
+                on_row(flat_row(plan, v, row, cached=False))
     runner = f"Dask at {scheduler}" if scheduler is not None else \
         f"{min(workers or _cpus(), max(1, len(tasks)))} local worker process(es)"
     n_cached = sum(len(by_key[k]) for k in from_cache)

@@ -14,6 +14,9 @@
 ``exported``    the design folder written by :func:`geometry.api.export`, when asked
 ``elapsed_s``, ``timings``  wall-clock seconds, in all and per phase
 
+This module imports the modelling and report layers (OpenCascade) inside :func:`run_variant`, the only function
+that builds: the sweep's parent process plans, refuses and tabulates without loading the kernel.
+
 ``margin`` is how far a check is from its limit, positive when it passes and negative when it fails, whatever
 the sense of its limit (an upper bound like coplanarity or a lower bound like a cover): ``|value - limit|`` with
 the sign of ``passed``.
@@ -29,11 +32,10 @@ import traceback
 from collections.abc import Mapping
 from typing import Any
 
-from .. import api
 from ..core.params import ParameterError
 from ..core.results import rules_pass
 from ..flows import FLOWS, load_design
-from ..output.report import bill_of_materials, content
+from ..flows.budget import BudgetError, check_budget
 
 STATUSES = ("ok", "invalid", "error", "timeout")
 
@@ -91,7 +93,7 @@ def _checks(build) -> tuple[list | None, str]:
     """The flow's check results, or (None, why) when the flow has no checks."""
     if not build.flow.checks:
         return None, f"no checks registered for flow {build.flow.name!r}"
-    return api.check(build), ""
+    return build.flow.check(build), ""
 
 
 def run_variant(recipe: Mapping[str, Any], keep: Mapping[str, Any] | None = None, export_dir: str | None = None,
@@ -103,6 +105,9 @@ def run_variant(recipe: Mapping[str, Any], keep: Mapping[str, Any] | None = None
     flow's steps and before and after the checks; the local pool also kills a worker that overruns it.
     Never raises for a bad variant: every failure is a row with its status and reason.
     """
+    from .. import api
+    from ..output.report import bill_of_materials, content
+
     keep = dict(keep or {})
     started = time.monotonic()
     deadline = started + timeout if timeout else None
@@ -171,6 +176,22 @@ def timeout_row(reason: str, elapsed: float) -> dict[str, Any]:
     """The row of a variant whose worker was stopped from outside."""
     return {"status": "timeout", "reason": reason, "passed": None, "params": None, "checks": None, "bodies": None,
             "totals": None, "exported": None, "timings": {}, "elapsed_s": round(elapsed, 6)}
+
+
+def over_budget(recipe: Mapping[str, Any], budget: float | None) -> dict[str, Any] | None:
+    """The ``invalid`` row of a variant over the resource budget times ``budget``
+    (:func:`~geometry.flows.budget.check_budget`: milliseconds, no kernel), else None (within it, no budget, or
+    refused by validation, which :func:`run_variant` reports)."""
+    if budget is None:
+        return None
+    started = time.monotonic()
+    try:
+        check_budget(load_design(dict(recipe)), budget)
+    except BudgetError as e:
+        return {**timeout_row(" / ".join(str(e).splitlines()), time.monotonic() - started), "status": "invalid"}
+    except ParameterError:
+        return None
+    return None
 
 
 def error_row(reason: str, elapsed: float) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from geometry import api, flows
 from geometry.checks import arrays, solids
 from geometry.core import parts, process
 from geometry.core.claims import Claim, Limitation, always
-from geometry.core.flow import Flow, Step, Views
+from geometry.core.flow import Flow, Kernel, Step, Views
 from geometry.core.models import BallPads, DesignBase, SolderBalls, Substrate
 from geometry.core.params import ParameterError
 from geometry.core.stack import Body
@@ -54,11 +54,12 @@ def _thermal(build) -> Thermal:
 
 STEPS = (Step("substrate", "Provide the substrate and its pads", "1", "a)", _substrate),
          Step("balls", "Attach the balls", "1", "b)", _balls))
-SLAB = Flow("slab", "toy.txt", SlabDesign, lambda d: STEPS, STEPS, (_checks,),
+SLAB = Flow("slab", "toy.txt", SlabDesign,
             (Claim(1, "A substrate on flush balls", None, always,
                    (Limitation("balls flush", ("solder_balls_coplanarity", "valid_solids")),)),),
-            _thermal, Views(lambda d: {"z_top": d.substrate.thickness},
-                            {"centre": lambda d: 0.0, "row": lambda d: 0.0, "balls": lambda d: 0.0}))
+            lambda: Kernel(lambda d: STEPS, STEPS, (_checks,), _thermal,
+                           Views(lambda d: {"z_top": d.substrate.thickness},
+                                 {"centre": lambda d: 0.0, "row": lambda d: 0.0, "balls": lambda d: 0.0})))
 
 
 def test_the_claimed_flows_are_registered() -> None:
