@@ -29,8 +29,6 @@ from .core.toml import MAX_RECIPE_BYTES, read_toml
 from .output.files import OutputError
 from .output.folder import check_output_dir, check_output_file, design_folder, inside
 from .output.versions import distribution_version
-from .recipes import load_all
-from .sweep.spec import MAX_SPEC_BYTES, parse_spec
 
 EXIT_INPUT, EXIT_OUTPUT, EXIT_INTERRUPTED, EXIT_TERMINATED = 2, 3, 130, 143
 EPILOG = ("exit status: 0 success; 1 a design rule failed or a required claim is not embodied (nothing written "
@@ -233,12 +231,16 @@ def read_inputs(args: argparse.Namespace) -> dict[Path, dict]:
     read: dict[Path, dict] = {}
     for p in single + many:
         is_spec = getattr(args, "spec", None) == p
-        data = read_toml(p, "sweep spec" if is_spec else "recipe", MAX_SPEC_BYTES if is_spec else MAX_RECIPE_BYTES)
         if is_spec:
+            from .sweep.spec import MAX_SPEC_BYTES
+
+            data = read_toml(p, "sweep spec", MAX_SPEC_BYTES)
             try:
                 precheck_spec(data)
             except ParameterError as e:
                 raise ParameterError(f"{p}: {e}") from None
+        else:
+            data = read_toml(p, "recipe", MAX_RECIPE_BYTES)
         read[Path(p)] = data
     return read
 
@@ -263,7 +265,11 @@ def prepare(args: argparse.Namespace, read: dict[Path, dict]) -> None:
     with the tables read added to ``read`` (``args.read``: each file is read once); their design folders inside
     ``-o`` (``build``, ``report``); the sweep spec (and its base) into ``args.sweep_spec`` and its output folder
     into ``args.sweep_out``; the suffix of an output picture. Raises :class:`ParameterError` (exit 2) or
-    :class:`OutputError` (exit 3)."""
+    :class:`OutputError` (exit 3). The design models (pydantic, scipy: some 0.3 s) are imported here, not with the
+    module, so ``pkgcad --help`` and argument errors stay at some 0.2 s."""
+    from .recipes import load_all
+    from .sweep.spec import parse_spec
+
     args.read = read
     if args.run in ("section", "picture"):
         _output_suffix(args)

@@ -19,14 +19,15 @@ MAX_LINES = 500
 DEFERRED = ("matplotlib", "vtkmodules", "IPython", "pyarrow", "distributed", "dask", "gmsh", "meshio")
 """Optional heavy libraries a function may import where it needs them (pictures, notebooks, Parquet, Dask, the
 volume mesh)."""
-DEFERRED_OWN = {("geometry/cli.py", "geometry.commands"), ("geometry/core/flow.py", "geometry.core.stack"),
+DEFERRED_OWN = {("geometry/cli.py", "geometry.commands"), ("geometry/cli.py", "geometry.recipes"),
+                ("geometry/cli.py", "geometry.sweep.spec"), ("geometry/core/flow.py", "geometry.core.stack"),
                 *((f"geometry/flows/{f}/__init__.py", f"geometry.flows.{f}.{m}")
                   for f, ms in (("flip_chip", ("checks", "fills", "steps", "thermal", "views")),
                                 ("cavity", ("checks", "steps", "thermal", "views"))) for m in ms),
                 ("geometry/sweep/worker.py", "geometry.api"), ("geometry/sweep/worker.py", "geometry.output.report")}
 """The deferred imports of pkgcad's own code, each where the kernel (OpenCascade) is first needed, so that reading,
-validating and budgeting a recipe or a sweep spec never loads it: the CLI loads its commands once the inputs are
-accepted; a flow its steps, checks, thermal network and views (:attr:`geometry.core.flow.Flow.kernel`) on first use;
+validating and budgeting a recipe or a sweep spec never loads it: the CLI loads the design models once the arguments
+are parsed (``--help`` stays light) and its commands once the inputs are accepted; a flow its steps, checks, thermal network and views (:attr:`geometry.core.flow.Flow.kernel`) on first use;
 :meth:`~geometry.core.flow.Flow.run` the stack; a sweep worker the modelling and report layers when it builds."""
 
 
