@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import json
 from pathlib import Path
 
@@ -51,6 +52,41 @@ def small_recipe_files() -> list[Path]:
 def large_recipe_files() -> list[Path]:
     """The recipes of more than :data:`LARGE_SOLIDS` solids (the slow run)."""
     return [p for p in recipe_files() if solid_count(p) > LARGE_SOLIDS]
+
+
+@functools.cache
+def _checked(path: Path) -> tuple:
+    build = api.run(api.load(path))
+    return build, tuple(api.check(build))
+
+
+def checked_recipe(path: Path) -> tuple:
+    """(build, check results) of the recipe file ``path``. A recipe of at most :data:`LARGE_SOLIDS` solids is built
+    and checked once per test session and shared: builds are frozen and no step mutates a stack, so the tests that
+    read every recipe (golden data, the STEP readers) need not build it again each. Larger ones are built afresh
+    (not kept in memory)."""
+    path = Path(path).resolve()
+    if (ROOT / "tests" / "golden" / f"{path.stem}.json").exists() and solid_count(path) <= LARGE_SOLIDS:
+        return _checked(path)
+    build = api.run(api.load(path))
+    return build, tuple(api.check(build))
+
+
+@pytest.fixture(scope="session")
+def exported_recipe(tmp_path_factory: pytest.TempPathFactory):
+    """A function: recipe file -> its design folder as ``pkgcad build`` writes it (``api.export`` of
+    :func:`checked_recipe`), written once per session under a session temporary folder and shared read-only."""
+    root = tmp_path_factory.mktemp("exports")
+    folders: dict[Path, Path] = {}
+
+    def folder(path: Path) -> Path:
+        key = Path(path).resolve()
+        if key not in folders:
+            build, results = checked_recipe(key)
+            folders[key] = api.export(build, list(results), root)
+        return folders[key]
+
+    return folder
 
 SMALL = {
     "name": "small",

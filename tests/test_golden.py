@@ -26,12 +26,15 @@ RECIPES = [p for p in RECIPES if p.parent.name != "sweeps"]
 RTOL, ATOL = 1e-9, 1e-12
 
 
-def record(path: Path) -> dict:
-    """The golden record of the recipe at ``path``, from the public API (its manifest)."""
+def record(path: Path, checked: tuple | None = None) -> dict:
+    """The golden record of the recipe at ``path``, from the public API (its manifest); ``checked``: its (build,
+    check results) when already made (the tests share one per session)."""
     from geometry import api
 
-    build = api.run(api.load(path))
-    m = api.manifest(build, api.check(build))
+    if checked is None:
+        build = api.run(api.load(path))
+        checked = build, api.check(build)
+    m = api.manifest(*checked)
     return {
         "name": m["name"],
         "flow": m["flow"],
@@ -78,7 +81,9 @@ def test_every_recipe_has_golden_data() -> None:
 @pytest.mark.parametrize("path", RECIPES, ids=[p.stem for p in RECIPES])
 def test_golden(path: Path) -> None:
     want = _json(GOLDEN / f"{path.stem}.json")
-    diff = differences(record(path), want)
+    from tests.conftest import checked_recipe
+
+    diff = differences(record(path, checked_recipe(path)), want)
     assert not diff, "\n".join(diff[:20])
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import LARGE_SOLIDS, recipe_files, solid_count
+from tests.conftest import LARGE_SOLIDS, checked_recipe, design_file, recipe_files, solid_count
 
 FREECADCMD = shutil.which("freecadcmd")
 FREECAD = shutil.which("freecad")
@@ -196,25 +196,22 @@ def run_freecad(jobs: list[dict], work: Path, attempts: int, gui: bool = False) 
     return [by_job.get(i, {"crashed": "not run"}) for i in range(len(jobs))]
 
 
-def _imports(tmp_path_factory, default: bool) -> dict[tuple[str, str], tuple[dict, dict]]:
+def _imports(tmp_path_factory, exported_recipe, default: bool) -> dict[tuple[str, str], tuple[dict, dict]]:
     """Per (recipe stem, mode) of the default run (or of the slow run): (FreeCAD's result, the stack's
-    ``{body: (count, volume)}``)."""
+    ``{body: (count, volume)}``), FreeCAD reading the STEP that ``pkgcad build`` writes."""
     if FREECADCMD is None:
         msg = ("freecadcmd not found: install Debian's freecad (apt-get install -y --no-install-recommends "
                "freecad; .ci/run does it when it runs as root) to read the STEP with FreeCAD")
         print(msg)
         pytest.skip(msg)
-    from geometry import api
-    from geometry.output.step import write_step
-
     work = tmp_path_factory.mktemp("freecad")
     expected, jobs = {}, []
     for recipe in RECIPES:
         modes = [m for m in MODES if default_run(recipe, m) == default]
         if not modes:
             continue
-        build = api.run(api.load(recipe))
-        path = write_step(build.stack, build.design.name, work / f"{build.design.name}.step")
+        build = checked_recipe(recipe)[0]
+        path = design_file(exported_recipe(recipe), ".step")
         expected[recipe.stem] = {b.name: (b.count, b.volume(), b.material.color) for b in build.stack}
         jobs += [{"mode": m, "path": str(path), "recipe": recipe.stem} for m in modes]
     out = {}
@@ -231,13 +228,13 @@ def _imports(tmp_path_factory, default: bool) -> dict[tuple[str, str], tuple[dic
 
 
 @pytest.fixture(scope="module")
-def default_imports(tmp_path_factory):
-    return _imports(tmp_path_factory, default=True)
+def default_imports(tmp_path_factory, exported_recipe):
+    return _imports(tmp_path_factory, exported_recipe, default=True)
 
 
 @pytest.fixture(scope="module")
-def slow_imports(tmp_path_factory):
-    return _imports(tmp_path_factory, default=False)
+def slow_imports(tmp_path_factory, exported_recipe):
+    return _imports(tmp_path_factory, exported_recipe, default=False)
 
 
 def _result(request, recipe: Path, mode: str) -> tuple[dict, dict]:

@@ -16,6 +16,7 @@ import trimesh
 
 from tests.conftest import (
     RECIPES,
+    checked_recipe,
     design_file,
     large_recipe_files,
     small_cavity,
@@ -110,8 +111,8 @@ def test_gmsh_reads_the_small_designs_with_names(tmp_path, flow):
 
 
 @pytest.mark.parametrize("recipe", small_recipe_files(), ids=lambda p: p.stem)
-def test_gmsh_reads_every_recipe(tmp_path, recipe):
-    design, build = _export(tmp_path, recipe)
+def test_gmsh_reads_every_recipe(exported_recipe, recipe):
+    design, build = exported_recipe(recipe), checked_recipe(recipe)[0]
     _compare_step(design, design_file(design, ".step"))
     _check_stl(design, build)
 

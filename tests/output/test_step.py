@@ -11,7 +11,7 @@ import pytest
 from geometry.core import occ_step
 from geometry.core.stack import Stack
 from geometry.output.step import read_step, step_tree, write_step
-from tests.conftest import LARGE_SOLIDS, recipe_files, solid_count
+from tests.conftest import LARGE_SOLIDS, checked_recipe, design_file, recipe_files, solid_count
 
 
 def test_empty_stack_refused(tmp_path: Path) -> None:
@@ -134,16 +134,14 @@ READ_RECIPES = [pytest.param(p, id=p.stem, marks=() if solid_count(p) <= LARGE_S
 
 
 @pytest.mark.parametrize("recipe", READ_RECIPES)
-def test_cadquery_reads_every_recipe(recipe: Path, tmp_path: Path) -> None:
-    """``cadquery.Assembly.load``: one child per body, named as the body, with its solid count and volume (mm3);
-    ``cadquery.importers.importStep``: every solid, the total volume."""
+def test_cadquery_reads_every_recipe(recipe: Path, exported_recipe) -> None:
+    """``cadquery.Assembly.load`` of the STEP that ``pkgcad build`` writes: one child per body, named as the body,
+    with its solid count and volume (mm3); ``cadquery.importers.importStep``: every solid, the total volume."""
     import cadquery as cq
 
-    from geometry import api
-
-    build = api.run(api.load(recipe))
+    build = checked_recipe(recipe)[0]
     stack = build.stack
-    path = write_step(stack, build.design.name, tmp_path / f"{build.design.name}.step")
+    path = design_file(exported_recipe(recipe), ".step")
     assy = cq.Assembly.load(str(path), importType="STEP")
     assert assy.name == build.design.name
     assert [c.name for c in assy.children] == list(stack.names)
