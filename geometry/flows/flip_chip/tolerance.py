@@ -225,10 +225,15 @@ class Study:
         }
 
 
-def study(d: FlipChipDesign, tol: Tolerances, n: int, seed: int = 0, chunk: int = 1000) -> Study:
-    """``n`` draws of ``tol`` about design ``d``, evaluated ``chunk`` draws at a time (bounded memory), reproducible
-    from ``seed``."""
+CHUNK_VALUES = 2_000_000
+"""Member values per chunk of draws by default (bounds memory at a few hundred MB)."""
+
+
+def study(d: FlipChipDesign, tol: Tolerances, n: int, seed: int = 0, chunk: int | None = None) -> Study:
+    """``n`` draws of ``tol`` about design ``d``, evaluated ``chunk`` draws at a time (default: about
+    :data:`CHUNK_VALUES` member values per chunk), reproducible from ``seed`` and ``chunk``."""
     nom = Nominal.of(d)
+    chunk = chunk or max(1, CHUNK_VALUES // max(nom.bump_count + len(nom.ball_xy), 1))
     rng = np.random.default_rng(seed)
     parts: list[Margins] = []
     for start in range(0, n, chunk):
