@@ -117,10 +117,12 @@ def cpk(sample: np.ndarray, lower: float | None = None, upper: float | None = No
 
 def margin_summary(sample: np.ndarray, unit: str, lower: float | None = None, upper: float | None = None) -> dict:
     """Distribution of a margin sample (its ``unit``): mean, standard deviation, min, 1st/50th/99th percentile,
-    max, the limits and Cpk against them."""
-    x = np.asarray(sample, dtype=float).ravel()
+    max, the limits and Cpk against them, over its finite values (``non_finite`` counts the others: a margin
+    with nothing to measure, e.g. no exposed end)."""
+    raw = np.asarray(sample, dtype=float).ravel()
+    x = raw[np.isfinite(raw)]
     p1, p50, p99 = (np.percentile(x, [1, 50, 99]) if len(x) else (math.nan,) * 3)
     return {"unit": unit, "mean": float(x.mean()) if len(x) else math.nan,
             "std": float(x.std(ddof=1)) if len(x) > 1 else math.nan, "min": float(x.min()) if len(x) else math.nan,
             "p1": float(p1), "p50": float(p50), "p99": float(p99), "max": float(x.max()) if len(x) else math.nan,
-            "lower": lower, "upper": upper, "cpk": cpk(x, lower, upper)}
+            "lower": lower, "upper": upper, "cpk": cpk(x, lower, upper), "non_finite": int(len(raw) - len(x))}

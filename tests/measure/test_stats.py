@@ -84,3 +84,8 @@ def test_margin_summary():
     s = margin_summary(np.arange(101.0), "um", upper=200.0)
     assert s["p50"] == 50.0 and s["p1"] == 1.0 and s["max"] == 100.0 and s["unit"] == "um"
     assert s["cpk"] == pytest.approx((200 - 50) / (3 * np.arange(101.0).std(ddof=1)))
+
+
+def test_margin_summary_skips_non_finite_values():
+    s = margin_summary(np.array([1.0, 2.0, 3.0, np.inf]), "um", lower=0.0)
+    assert s["non_finite"] == 1 and s["mean"] == 2.0 and s["cpk"] == pytest.approx(2 / 3)
