@@ -3,8 +3,8 @@ all-checks yield reaches a target with stated confidence, found by bisection.
 
 A yield spec is TOML beside the sweep specs::
 
-    name = "polish-plane-for-spread"
-    base = "../flip-chip/fc-polished.toml"     # a flip-chip recipe, relative to the spec
+    name = "polish-plane-for-spread"            # builds/sweeps/yields/, not run as a sweep
+    base = "../../flip-chip/fc-polished.toml"  # a flip-chip recipe, relative to the spec
     target = 0.99                              # all-checks yield to reach (fraction)
     confidence = 0.95                          # one-sided Clopper-Pearson lower bound >= target
     draws = 2000                               # draws per evaluated point

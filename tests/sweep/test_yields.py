@@ -62,7 +62,7 @@ def test_spec_refusals():
 
 
 def test_shipped_spec_answers_and_writes_summary(tmp_path):
-    s, recipe = y.load_spec(ROOT / "builds/yields/polish-plane-for-spread.toml")
+    s, recipe = y.load_spec(ROOT / "builds/sweeps/yields/polish-plane-for-spread.toml")
     s = s.model_copy(update={"draws": 400, "target": 0.95, "per": y.PerAxis(key=s.per.key, values=[0.002])})
     summary = y.run(s, recipe)
     path = y.write(summary, tmp_path / "out")
