@@ -195,3 +195,17 @@ def table(summary: dict[str, Any]) -> str:
 def write(summary: dict[str, Any], out: str | Path) -> Path:
     """``out/summary.json``, written atomically."""
     return write_text(Path(out) / "summary.json", json.dumps(summary, indent=1, allow_nan=False, default=float) + "\n")
+
+
+def yield_study(args) -> int:
+    """``pkgcad yield SPEC -o DIR``: the answer printed as a table and written to ``DIR/summary.json`` (default
+    DIR: exports/yields/<spec name>); 0 done; a bad spec raises :class:`ParameterError` for the caller (exit 2)."""
+    from ..output.folder import check_output_dir
+
+    spec, recipe = load_spec(args.yield_spec)
+    out = Path(args.output) if args.output else Path("exports") / "yields" / spec.name
+    check_output_dir(out)
+    summary = run(spec, recipe)
+    print(table(summary))
+    print(f"wrote {write(summary, out)}")
+    return 0

@@ -79,3 +79,20 @@ def test_load_spec_refuses_a_cavity_base(tmp_path):
                                      '[find]\nkey = "b"\nlow = 0.0\nhigh = 1.0\nresolution = 0.1\n')
     with pytest.raises(ParameterError, match="flip-chip"):
         y.load_spec(tmp_path / "s.toml")
+
+
+def test_cli_yield_writes_the_summary_and_refuses_a_bad_spec(tmp_path, capsys):
+    from geometry import cli
+
+    base = ROOT / "builds/flip-chip/fc-polished.toml"
+    spec_path = tmp_path / "s.toml"
+    spec_path.write_text(f'name = "s"\nbase = "{base.as_posix()}"\ntarget = 0.9\ndraws = 200\n'
+                         '[per]\nkey = "tolerances.bump_height"\nvalues = [0.002]\n'
+                         '[find]\nkey = "first_encapsulant.polish_plane"\nlow = 0.09\nhigh = 0.105\n'
+                         'resolution = 0.002\n')
+    assert cli.main(["yield", str(spec_path), "-o", str(tmp_path / "out")]) == 0
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["rows"][0]["limit"] is not None and "tolerances.bump_height" in capsys.readouterr().out
+    spec_path.write_text('name = "s"\nbase = "x.toml"\ntarget = 2.0\n')
+    assert cli.main(["yield", str(spec_path), "-o", str(tmp_path / "out2")]) == 2
+    assert "target" in capsys.readouterr().err and not (tmp_path / "out2").exists()
