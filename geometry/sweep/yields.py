@@ -41,6 +41,7 @@ from ..flows import load_design
 from ..flows.flip_chip import tolerance as tl
 from ..measure.stats import lower_bound
 from ..output.files import write_text
+from ..output.folder import check_output_dir
 from ..recipes import read_toml, with_site_files
 
 TOLERANCE = "tolerances."
@@ -200,8 +201,6 @@ def write(summary: dict[str, Any], out: str | Path) -> Path:
 def yield_study(args) -> int:
     """``pkgcad yield SPEC -o DIR``: the answer printed as a table and written to ``DIR/summary.json`` (default
     DIR: exports/yields/<spec name>); 0 done; a bad spec raises :class:`ParameterError` for the caller (exit 2)."""
-    from ..output.folder import check_output_dir
-
     spec, recipe = load_spec(args.yield_spec)
     out = Path(args.output) if args.output else Path("exports") / "yields" / spec.name
     check_output_dir(out)
