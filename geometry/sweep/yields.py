@@ -34,13 +34,14 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..core.params import ParameterError, format_error
 from ..flows import load_design
 from ..flows.flip_chip import tolerance as tl
 from ..measure.stats import lower_bound
-from ..output.files import write_text
+from ..output.files import write_figure, write_text
 from ..output.folder import check_output_dir
 from ..recipes import read_toml, with_site_files
 
@@ -198,13 +199,45 @@ def write(summary: dict[str, Any], out: str | Path) -> Path:
     return write_text(Path(out) / "summary.json", json.dumps(summary, indent=1, allow_nan=False, default=float) + "\n")
 
 
+def _unit(key: str) -> str:
+    return "" if key.split(".")[-1] in ("count_x", "count_y", "seed") else " (mm)"
+
+
+def plot(summary: dict[str, Any], path: str | Path) -> Path:
+    """The answer as a PNG: the limit against the ``per`` value (left), and the yield at each limit with its
+    interval, its lower bound and the target (right). matplotlib is imported here (an optional heavy import)."""
+    from matplotlib.figure import Figure
+
+    rows = [r for r in summary["rows"] if r["limit"] is not None and r["at_limit"] is not None]
+    fig = Figure(figsize=(10.0, 4.2), layout="constrained")
+    a, b = fig.subplots(1, 2)
+    x = [r["per"] for r in rows]
+    a.plot(x, [r["limit"] for r in rows], "o-", label=f"{summary['direction']} value reaching the target")
+    a.set_xlabel(summary["per"] + _unit(summary["per"]))
+    a.set_ylabel(summary["find"] + _unit(summary["find"]))
+    a.set_title(f"yield >= {summary['target']:.4g} at {summary['confidence']:.0%} confidence")
+    a.legend(fontsize=8)
+    y = np.array([r["at_limit"]["yield"] for r in rows])
+    lo = np.array([r["at_limit"]["ci_low"] for r in rows])
+    hi = np.array([r["at_limit"]["ci_high"] for r in rows])
+    b.errorbar(x, y, yerr=[y - lo, hi - y], fmt="o", capsize=4, label=f"yield, {summary['confidence']:.0%} interval")
+    b.plot(x, [r["at_limit"]["lower_bound"] for r in rows], "v", label="one-sided lower bound")
+    b.axhline(summary["target"], color="k", lw=0.8, ls="--", label="target")
+    b.set_xlabel(summary["per"] + _unit(summary["per"]))
+    b.set_ylabel("all-checks yield at the limit (fraction of every draw)")
+    b.legend(fontsize=8, loc="lower left")
+    for ax in (a, b):
+        ax.set_xticks(x, [f"{v:g}" for v in x])
+    return write_figure(fig, path, dpi=110)
+
+
 def yield_study(args) -> int:
-    """``pkgcad yield SPEC -o DIR``: the answer printed as a table and written to ``DIR/summary.json`` (default
-    DIR: exports/yields/<spec name>); 0 done; a bad spec raises :class:`ParameterError` for the caller (exit 2)."""
+    """``pkgcad yield SPEC -o DIR``: the answer printed as a table, written to ``DIR/summary.json`` and drawn in
+    ``DIR/limits.png`` (default DIR: exports/yields/<spec name>); 0 done; a bad spec raises :class:`ParameterError` for the caller (exit 2)."""
     spec, recipe = load_spec(args.yield_spec)
     out = Path(args.output) if args.output else Path("exports") / "yields" / spec.name
     check_output_dir(out)
     summary = run(spec, recipe)
     print(table(summary))
-    print(f"wrote {write(summary, out)}")
+    print(f"wrote {write(summary, out)}, {plot(summary, out / 'limits.png')}")
     return 0

@@ -93,6 +93,7 @@ def test_cli_yield_writes_the_summary_and_refuses_a_bad_spec(tmp_path, capsys):
     assert cli.main(["yield", str(spec_path), "-o", str(tmp_path / "out")]) == 0
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["rows"][0]["limit"] is not None and "tolerances.bump_height" in capsys.readouterr().out
+    assert (tmp_path / "out" / "limits.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     spec_path.write_text('name = "s"\nbase = "x.toml"\ntarget = 2.0\n')
     assert cli.main(["yield", str(spec_path), "-o", str(tmp_path / "out2")]) == 2
     assert "target" in capsys.readouterr().err and not (tmp_path / "out2").exists()
