@@ -8,10 +8,12 @@ each chip's placement offset in x and y (its pads move over the bump ends). Marg
 
 - ``exposure``: the worst bump-end depth below the first encapsulant's top (the polish plane, or the as-formed top
   unpolished), signed: negative when every end reaches above the plane, by the shortest's reach (the margin to
-  failure); passes at <= Z_TOL (the ``bumps_ends_exposed`` check: an end below the top is covered, claim 1
+  failure); passes at <= Z_TOL and, unpolished, when every end standing proud of the top keeps its designed area
+  (the section at the top) within 1e-3 (the ``bumps_ends_exposed`` check: an end below the top is covered, claim 1
   step 3; claim 4);
-- ``pad_landing``: the least of (end radius - placement offset) over the exposed ends (a chip pad's centre must
-  fall on its end's disc, ``chip_pads_on_bumps``; claim 1 step 4, claim 5); a covered end fails its pad too;
+- ``pad_landing``: the least of (end radius - placement offset) over the ends at the top (a chip pad's centre
+  must fall on its end's disc, ``chip_pads_on_bumps``; claim 1 step 4, claim 5); the chip pads sit at the top, so
+  an end below it (covered) or, unpolished, above it (proud) fails its pad too;
 - ``coplanarity``: JEDEC ball coplanarity, the largest apex height above the seating plane, against the limit
   for the ball pitch (``solder_balls_coplanarity``, claim 1 step 6);
 - ``ball_gap``: the least web between neighbouring balls, centre distance less their radii, > 0 to pass.
@@ -35,6 +37,8 @@ from .params import FlipChipDesign
 
 UM = 1e3
 """Micrometres per millimetre."""
+AREA_RTOL = 1e-3
+"""Relative end-area tolerance of the exposure check (:func:`~geometry.checks.arrays.ends_exposed`)."""
 CHECKS = ("exposure", "pad_landing", "coplanarity", "ball_gap")
 """The checks of the fast path, in report order."""
 
@@ -166,18 +170,25 @@ def evaluate(nom: Nominal, dr: Draws) -> Margins:
     draws; the seating plane is found per draw (one convex hull of the apexes)."""
     depth_worst = np.full(dr.n, -np.inf)
     landing = np.full(dr.n, np.inf)
-    covered, missed = [], []
+    covered, missed, area_bad = [], [], []
     for k, (site, h) in enumerate(zip(nom.sites, dr.heights, strict=True)):
         top = site.z_top - site.z_base + dr.plane_shift[:, None]
         depth = top - h
         cov = depth > Z_TOL
         depth_worst = np.maximum(depth_worst, depth.max(axis=1))
-        r = _end_radius(site, np.minimum(top, h), h)
+        end = np.minimum(top, h) if nom.polished else h  # unpolished, a taller end stands proud of the top
+        r = _end_radius(site, end, h)
+        off = np.abs(end - top) > Z_TOL  # the chip pads sit at the top: an end off it misses its pad
+        if not nom.polished:
+            want = _end_radius(site, np.minimum(top, h), h)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                bad_area = np.abs(r * r - want * want) > AREA_RTOL * want * want
+            area_bad.append(bad_area.any(axis=1))
         shift = np.hypot(dr.offsets[:, k, 0], dr.offsets[:, k, 1])[:, None]
-        lateral = np.where(cov, np.inf, r - shift)
+        lateral = np.where(off, np.inf, r - shift)
         landing = np.minimum(landing, lateral.min(axis=1))
         covered.append(cov)
-        missed.append(cov | (lateral < 0))
+        missed.append(off | (lateral < 0))
     covered_all, missed_all = np.concatenate(covered, axis=1), np.concatenate(missed, axis=1)
     apex = nom.z_contact - nom.ball_height * dr.diameters / nom.ball_diameter
     seat = np.stack([seating_heights(np.column_stack([nom.ball_xy, a])) for a in apex])
@@ -185,7 +196,10 @@ def evaluate(nom: Nominal, dr: Draws) -> Margins:
     gap = (nom.pair_distance - r[:, nom.pairs[:, 0]] - r[:, nom.pairs[:, 1]]).min(axis=1) if len(nom.pairs) else \
         np.full(dr.n, np.inf)
     cop = seat.max(axis=1)
-    passed = {"exposure": depth_worst <= Z_TOL, "pad_landing": ~missed_all.any(axis=1),
+    exposed = depth_worst <= Z_TOL
+    if area_bad:
+        exposed &= ~np.logical_or.reduce(area_bad)
+    passed = {"exposure": exposed, "pad_landing": ~missed_all.any(axis=1),
               "coplanarity": cop <= nom.coplanarity_limit, "ball_gap": gap > 0}
     return Margins(depth_worst * UM, landing * UM, cop * UM, gap * UM, passed, covered_all.sum(axis=0),
                    missed_all.sum(axis=0), (seat > nom.coplanarity_limit).sum(axis=0), nom.coplanarity_limit * UM)

@@ -108,6 +108,8 @@ def seating_candidates(apex: np.ndarray) -> list[float]:
     several facets qualify and :func:`seating_heights` takes the first Qhull lists, which 1e-17 mm of placement
     noise can change (seed 1: 33.3 or 37.5 um)."""
     q = apex - apex.mean(axis=0)
+    if np.ptp(q[:, 2]) < 1e-12:  # every apex on one plane
+        return [0.0]
     hull = ConvexHull(q)
     out = []
     for simplex, eq in zip(hull.simplices, hull.equations, strict=True):
@@ -128,7 +130,7 @@ def brep_margins(b) -> dict:
     ends, ball webs from the balls' member bounds, apexes from each prototype's lowest B-rep point, and the checks'
     own values."""
     d, s = b.design, b.stack
-    plane = d.z_first_surface + d.first_encapsulant.polish_plane
+    plane = d.first.z_first_top
     ends, _ = flat_ends(s[names.BUMPS])
     mb = s[names.SOLDER_BALLS].member_bounds()
     c, r = (mb[:, :2] + mb[:, 3:5]) / 2, (mb[:, 3] - mb[:, 0]) / 2
@@ -146,7 +148,7 @@ def compare(d) -> t.Margins:
     ch = full["checks"]
     assert bool(fast.passed["exposure"][0]) == ch[names.BUMPS_ENDS_EXPOSED].passed
     assert bool(fast.passed["pad_landing"][0]) == ch[names.CHIP_PADS_ON_BUMPS].passed
-    assert int(fast.pads_missed.sum()) == int(ch[names.CHIP_PADS_ON_BUMPS].value) == full["covered"]
+    assert int(fast.pads_missed.sum()) == int(ch[names.CHIP_PADS_ON_BUMPS].value)
     assert int(fast.covered.sum()) == full["covered"]
     assert max(fast.exposure[0], 0.0) == pytest.approx(full["depth"], abs=VALUE_TOL_UM)
     assert bool(fast.passed["coplanarity"][0]) == ch[names.SOLDER_BALLS_COPLANARITY].passed
@@ -171,6 +173,14 @@ def test_fast_path_matches_a_full_build_with_covered_bumps():
                solder_balls={"diameter_spread": 0.01})
     fast = compare(d)
     assert 0 < fast.covered.sum() < 30 and fast.coplanarity[0] > 1.0  # the draw exercises both failure modes
+
+
+def test_fast_path_matches_a_full_build_unpolished():
+    """Unpolished, the encapsulant formed flush with the nominal ends: shorter ends are covered, taller ones stand
+    proud of the top where the chip pads sit, and miss them; their end area differs from the section at the top."""
+    d = load_design(small_recipe(bumps={"height_spread": 0.003}))
+    fast = compare(d)
+    assert fast.pads_missed.sum() > fast.covered.sum() > 0
 
 
 def test_placement_offset_matches_the_pad_check_on_moved_pads(small_build):
