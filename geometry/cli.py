@@ -1,4 +1,4 @@
-"""Command line: ``pkgcad build | check | sweep | section | picture | report | list | schema``.
+"""Command line: ``pkgcad build | check | sweep | yield | section | picture | report | list | schema``.
 
 Exit status: 0 all good, 1 a design rule failed, a claim named by ``--require-claims`` is not embodied or a build
 could not be made (nothing written) or, for a sweep, a variant ended in an error or a timeout, 2 bad input (a
@@ -17,6 +17,7 @@ and every refused input answer in a fraction of a second, without loading the ke
 from __future__ import annotations
 
 import argparse
+import importlib
 import signal
 import sys
 import threading
@@ -95,7 +96,8 @@ def _sweep_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    """The argument parser; each subcommand names its function in :mod:`geometry.commands` as ``command``."""
+    """The argument parser; each subcommand names its function as ``run``, in :mod:`geometry.commands` unless it
+    names its ``module``."""
     ap = argparse.ArgumentParser(prog="pkgcad", description=DESCRIPTION, epilog=EPILOG)
     ap.add_argument("--version", action="version", version=f"pkgcad {_version()}")
     sub = ap.add_subparsers(dest="command", required=True)
@@ -193,6 +195,12 @@ def parser() -> argparse.ArgumentParser:
                          "wire radii either way")
     _budget_argument(me)
     me.set_defaults(run="mesh", writes="file")
+    yi = sub.add_parser("yield", help="the limit of one parameter at which the flip-chip yield reaches a target at "
+                        "95 %% confidence, per value of another (fast statistical path, no B-rep)")
+    yi.add_argument("yield_spec", metavar="SPEC", help="yield spec (TOML), e.g. "
+                    "builds/sweeps/yields/polish-plane-for-spread.toml")
+    yi.add_argument("-o", "--output", default=None, help="output folder (default: exports/yields/<spec name>)")
+    yi.set_defaults(run="yield_study", module="sweep.yields", writes="dir")
     return ap
 
 
@@ -306,7 +314,8 @@ def main(argv: list[str] | None = None) -> int:
         prepare(args, read_inputs(args))
         from . import commands
 
-        status = getattr(commands, args.run)(args)
+        home = importlib.import_module(f".{args.module}", __package__) if getattr(args, "module", None) else commands
+        status = getattr(home, args.run)(args)
         return EXIT_TERMINATED if status == EXIT_INTERRUPTED and _TERMINATED.is_set() else status
     except ParameterError as e:
         print(f"error: {printable(str(e))}", file=sys.stderr)

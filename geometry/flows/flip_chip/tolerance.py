@@ -1,0 +1,259 @@
+"""The fast statistical path of the flip-chip flow (issue 16): Monte Carlo tolerance draws of the parameters that only
+move or resize members, evaluated in closed form from the nominal design, vectorised over members and draws, with
+no B-rep build.
+
+Drawn per draw (normal, truncated at 3 sigma, sigmas in mm): every bump's height about its nominal, the polish plane
+(one per draw), every ball's diameter about its nominal (its stand-off scales with it, as the build's balls do) and
+each chip's placement offset in x and y (its pads move over the bump ends). Margins per draw, in um:
+
+- ``exposure``: the worst bump-end depth below the first encapsulant's top (the polish plane, or the as-formed top
+  unpolished), signed: negative when every end reaches above the plane, by the shortest's reach (the margin to
+  failure); passes at <= Z_TOL and, unpolished, when every end standing proud of the top keeps its designed area
+  (the section at the top) within 1e-3 (the ``bumps_ends_exposed`` check: an end below the top is covered, claim 1
+  step 3; claim 4);
+- ``pad_landing``: the least of (end radius - placement offset) over the ends at the top (a chip pad's centre
+  must fall on its end's disc, ``chip_pads_on_bumps``; claim 1 step 4, claim 5); the chip pads sit at the top, so
+  an end below it (covered) or, unpolished, above it (proud) fails its pad too;
+- ``coplanarity``: JEDEC ball coplanarity, the largest apex height above the seating plane, against the limit
+  for the ball pitch (``solder_balls_coplanarity``, claim 1 step 6);
+- ``ball_gap``: the least web between neighbouring balls, centre distance less their radii, > 0 to pass.
+
+The closed forms are those the build's B-rep realises: a bump's end is cut flat at min(top, height) above its
+base with the radius of its solder sphere there (:meth:`Bumps.end_radius`); a ball's apex hangs its stand-off
+``height x d / diameter`` below the pad. Tests compare them with full builds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from ...core.results import Z_TOL
+from ...measure.seating import coplanarity_limit, seating_heights
+from ...measure.stats import dpm, margin_summary, yield_ci
+from .params import FlipChipDesign
+
+UM = 1e3
+"""Micrometres per millimetre."""
+AREA_RTOL = 1e-3
+"""Relative end-area tolerance of the exposure check (:func:`~geometry.checks.arrays.ends_exposed`)."""
+CHECKS = ("exposure", "pad_landing", "coplanarity", "ball_gap")
+"""The checks of the fast path, in report order."""
+
+
+@dataclass(frozen=True)
+class Tolerances:
+    """Standard deviations (mm) of the draws, each truncated at 3 sigma: per bump height, per draw polish plane,
+    per ball diameter, per chip placement offset along x and along y."""
+
+    bump_height: float = 0.0
+    polish_plane: float = 0.0
+    ball_diameter: float = 0.0
+    placement: float = 0.0
+
+    @classmethod
+    def of(cls, d: FlipChipDesign, **changes: float) -> Tolerances:
+        """The design's own spreads (the first site's ``bumps.height_spread``, ``solder_balls.diameter_spread``),
+        updated by ``changes``."""
+        base = {"bump_height": d.first.bumps.height_spread, "ball_diameter": d.solder_balls.diameter_spread}
+        return cls(**{**base, **changes})
+
+
+@dataclass(frozen=True, eq=False)
+class SiteNominal:
+    """One chip site's nominal bump geometry (mm): bump centres (N, 2), base z, the first encapsulant's top z over
+    it (the polish plane when polished), nominal height, the solder sphere radius, and its centre above the base
+    (NaN for a ball, whose centre is at half its height)."""
+
+    xy: np.ndarray
+    z_base: float
+    z_top: float
+    height: float
+    radius: float
+    centre: float
+    ball: bool
+
+
+@dataclass(frozen=True, eq=False)
+class Nominal:
+    """The nominal design in closed form (mm): its sites, whether polished, and the ball array: centres (M, 2), nominal diameter and stand-off, pad z, neighbour pairs and their
+    centre distances, and the coplanarity limit for the pitch."""
+
+    sites: tuple[SiteNominal, ...]
+    polished: bool
+    ball_xy: np.ndarray
+    ball_diameter: float
+    ball_height: float
+    z_contact: float
+    pairs: np.ndarray
+    pair_distance: np.ndarray
+    coplanarity_limit: float
+
+    @classmethod
+    def of(cls, d: FlipChipDesign) -> Nominal:
+        sites = []
+        for s in d.sites():
+            b = s.bumps
+            ball = b.shape == "ball"
+            sites.append(SiteNominal(np.asarray(s.bump_sites(), dtype=float), s.z_bump_base, s.z_first_top, b.height,
+                                     b.diameter / 2, np.nan if ball else b.centre(b.height, s.pad_diameter), ball))
+        balls = d.solder_balls
+        xy = np.asarray(balls.positions(), dtype=float)
+        pairs = np.array(sorted(cKDTree(xy).query_pairs(balls.spacing * 1.5)), dtype=int).reshape(-1, 2)
+        dist = np.linalg.norm(xy[pairs[:, 0]] - xy[pairs[:, 1]], axis=1)
+        return cls(tuple(sites), bool(d.first_encapsulant.polish), xy, balls.diameter, balls.height,
+                   -d.ball_pads.thickness, pairs, dist, coplanarity_limit(balls.pitch))
+
+    @property
+    def bump_count(self) -> int:
+        return sum(len(s.xy) for s in self.sites)
+
+
+@dataclass(frozen=True, eq=False)
+class Draws:
+    """``n`` draws (mm): bump heights per site (n, N_site), the polish plane's shift from nominal (n,), ball
+    diameters (n, M) and chip placement offsets (n, sites, 2)."""
+
+    heights: tuple[np.ndarray, ...]
+    plane_shift: np.ndarray
+    diameters: np.ndarray
+    offsets: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.plane_shift)
+
+
+def _normal(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    return np.clip(rng.standard_normal(shape), -3.0, 3.0)
+
+
+def draw(nom: Nominal, tol: Tolerances, n: int, rng: np.random.Generator) -> Draws:
+    """``n`` tolerance draws about ``nom`` from ``rng`` (normal, truncated at 3 sigma)."""
+    heights = tuple(s.height + tol.bump_height * _normal(rng, (n, len(s.xy))) for s in nom.sites)
+    shift = tol.polish_plane * _normal(rng, (n,)) if nom.polished else np.zeros(n)
+    diameters = nom.ball_diameter + tol.ball_diameter * _normal(rng, (n, len(nom.ball_xy)))
+    offsets = tol.placement * _normal(rng, (n, len(nom.sites), 2))
+    return Draws(heights, shift, diameters, offsets)
+
+
+@dataclass(frozen=True, eq=False)
+class Margins:
+    """Per draw (n,): the margins (um) and each check's pass; per member: draws in which each bump was covered
+    (its end below the top), each chip pad missed its end, each ball stood beyond the coplanarity limit."""
+
+    exposure: np.ndarray
+    pad_landing: np.ndarray
+    coplanarity: np.ndarray
+    ball_gap: np.ndarray
+    passed: dict[str, np.ndarray]
+    covered: np.ndarray
+    pads_missed: np.ndarray
+    balls_high: np.ndarray
+    coplanarity_limit: float
+
+    @property
+    def all_passed(self) -> np.ndarray:
+        return np.logical_and.reduce([self.passed[c] for c in CHECKS])
+
+
+def _end_radius(site: SiteNominal, z_end: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """Radius (mm) of the solder's section ``z_end`` above the base, elements of height ``h``."""
+    c = h / 2 if site.ball else site.centre
+    return np.sqrt(np.maximum(site.radius**2 - (z_end - c) ** 2, 0.0))
+
+
+def evaluate(nom: Nominal, dr: Draws) -> Margins:
+    """The closed-form margins of every draw of ``dr`` (see the module docstring), vectorised over members and
+    draws; the seating plane is found per draw (one convex hull of the apexes)."""
+    depth_worst = np.full(dr.n, -np.inf)
+    landing = np.full(dr.n, np.inf)
+    covered, missed, area_bad = [], [], []
+    for k, (site, h) in enumerate(zip(nom.sites, dr.heights, strict=True)):
+        top = site.z_top - site.z_base + dr.plane_shift[:, None]
+        depth = top - h
+        cov = depth > Z_TOL
+        depth_worst = np.maximum(depth_worst, depth.max(axis=1))
+        end = np.minimum(top, h) if nom.polished else h  # unpolished, a taller end stands proud of the top
+        r = _end_radius(site, end, h)
+        off = np.abs(end - top) > Z_TOL  # the chip pads sit at the top: an end off it misses its pad
+        if not nom.polished:
+            want = _end_radius(site, np.minimum(top, h), h)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                bad_area = np.abs(r * r - want * want) > AREA_RTOL * want * want
+            area_bad.append(bad_area.any(axis=1))
+        shift = np.hypot(dr.offsets[:, k, 0], dr.offsets[:, k, 1])[:, None]
+        lateral = np.where(off, np.inf, r - shift)
+        landing = np.minimum(landing, lateral.min(axis=1))
+        covered.append(cov)
+        missed.append(off | (lateral < 0))
+    covered_all, missed_all = np.concatenate(covered, axis=1), np.concatenate(missed, axis=1)
+    apex = nom.z_contact - nom.ball_height * dr.diameters / nom.ball_diameter
+    seat = np.stack([seating_heights(np.column_stack([nom.ball_xy, a])) for a in apex])
+    r = dr.diameters / 2
+    gap = (nom.pair_distance - r[:, nom.pairs[:, 0]] - r[:, nom.pairs[:, 1]]).min(axis=1) if len(nom.pairs) else \
+        np.full(dr.n, np.inf)
+    cop = seat.max(axis=1)
+    exposed = depth_worst <= Z_TOL
+    if area_bad:
+        exposed &= ~np.logical_or.reduce(area_bad)
+    passed = {"exposure": exposed, "pad_landing": ~missed_all.any(axis=1),
+              "coplanarity": cop <= nom.coplanarity_limit, "ball_gap": gap > 0}
+    return Margins(depth_worst * UM, landing * UM, cop * UM, gap * UM, passed, covered_all.sum(axis=0),
+                   missed_all.sum(axis=0), (seat > nom.coplanarity_limit).sum(axis=0), nom.coplanarity_limit * UM)
+
+
+@dataclass(frozen=True, eq=False)
+class Study:
+    """A Monte Carlo study: ``n`` draws in chunks, per draw margins and passes, per member failure counts."""
+
+    nominal: Nominal
+    tolerances: Tolerances
+    seed: int
+    margins: dict[str, np.ndarray] = field(default_factory=dict)
+    passed: dict[str, np.ndarray] = field(default_factory=dict)
+    covered: np.ndarray | None = None
+    pads_missed: np.ndarray | None = None
+    balls_high: np.ndarray | None = None
+
+    @property
+    def n(self) -> int:
+        return len(self.passed["all"])
+
+    def summary(self, confidence: float = 0.95, method: str = "wilson") -> dict:
+        """Per check and for all checks: the yield with its interval; defects per million members (bumps
+        covered, pads not landed, balls beyond coplanarity); each margin's distribution and Cpk against its
+        limit (um). One denominator: every draw."""
+        n, nb, nballs = self.n, self.nominal.bump_count, len(self.nominal.ball_xy)
+        limits = {"exposure": (None, Z_TOL * UM), "pad_landing": (0.0, None),
+                  "coplanarity": (None, self.nominal.coplanarity_limit * UM), "ball_gap": (0.0, None)}
+        return {
+            "draws": n, "seed": self.seed, "tolerances_mm": vars(self.tolerances),
+            "yield": {k: yield_ci(int(v.sum()), n, confidence, method).as_dict() for k, v in self.passed.items()},
+            "dpm": {"bumps_covered": dpm(int(self.covered.sum()), nb * n),
+                    "pads_not_landed": dpm(int(self.pads_missed.sum()), nb * n),
+                    "balls_beyond_coplanarity": dpm(int(self.balls_high.sum()), nballs * n)},
+            "margins": {k: margin_summary(self.margins[k], "um", *limits[k]) for k in CHECKS},
+        }
+
+
+CHUNK_VALUES = 2_000_000
+"""Member values per chunk of draws by default (bounds memory at a few hundred MB)."""
+
+
+def study(d: FlipChipDesign, tol: Tolerances, n: int, seed: int = 0, chunk: int | None = None) -> Study:
+    """``n`` draws of ``tol`` about design ``d``, evaluated ``chunk`` draws at a time (default: about
+    :data:`CHUNK_VALUES` member values per chunk), reproducible from ``seed`` and ``chunk``."""
+    nom = Nominal.of(d)
+    chunk = chunk or max(1, CHUNK_VALUES // max(nom.bump_count + len(nom.ball_xy), 1))
+    rng = np.random.default_rng(seed)
+    parts: list[Margins] = []
+    for start in range(0, n, chunk):
+        parts.append(evaluate(nom, draw(nom, tol, min(chunk, n - start), rng)))
+    margins = {k: np.concatenate([getattr(m, k) for m in parts]) for k in CHECKS}
+    passed = {k: np.concatenate([m.passed[k] for m in parts]) for k in CHECKS}
+    passed["all"] = np.concatenate([m.all_passed for m in parts])
+    return Study(nom, tol, seed, margins, passed, sum(m.covered for m in parts), sum(m.pads_missed for m in parts),
+                 sum(m.balls_high for m in parts))

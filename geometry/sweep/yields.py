@@ -1,0 +1,243 @@
+"""Yield answers (issue 16): for each value of one axis, the limit of another at which the flip-chip fast path's
+all-checks yield reaches a target with stated confidence, found by bisection.
+
+A yield spec is TOML beside the sweep specs::
+
+    name = "polish-plane-for-spread"            # builds/sweeps/yields/, not run as a sweep
+    base = "../../flip-chip/fc-polished.toml"  # a flip-chip recipe, relative to the spec
+    target = 0.99                              # all-checks yield to reach (fraction)
+    confidence = 0.95                          # one-sided Clopper-Pearson lower bound >= target
+    draws = 2000                               # draws per evaluated point
+    seed = 0
+    [tolerances]                               # sigmas (mm) of the draws, geometry.flows.flip_chip.tolerance
+    polish_plane = 0.001
+    [per]                                      # the axis answered for each value
+    key = "tolerances.bump_height"
+    values = [0.001, 0.002, 0.003]
+    [find]                                     # the axis searched
+    key = "first_encapsulant.polish_plane"
+    low = 0.08
+    high = 0.105
+    resolution = 0.0005
+    direction = "highest"                      # the highest value that reaches the target ("lowest": the lowest)
+
+Keys are a recipe key (``first_encapsulant.polish_plane``) or ``tolerances.<field>`` (mm). The search assumes the
+yield falls monotonically towards ``high`` (``direction = "highest"``) or towards ``low`` (``"lowest"``); every
+point uses the same seed (common random numbers), so neighbouring points differ by the change, not by the noise.
+A value the recipe rules refuse counts as not reaching the target and is reported as refused.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ..core.params import ParameterError, format_error
+from ..flows import load_design
+from ..flows.flip_chip import tolerance as tl
+from ..measure.stats import lower_bound
+from ..output.files import write_figure, write_text
+from ..output.folder import check_output_dir
+from ..recipes import read_toml, with_site_files
+
+TOLERANCE = "tolerances."
+"""Prefix of a key that sets a tolerance sigma (mm) instead of a recipe value."""
+MAX_STEPS = 60
+"""Bisection steps at most per value (a resolution finer than range / 2**60 stops there)."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PerAxis(_Strict):
+    key: str = Field(description="Recipe key or tolerances.<field> answered for each value.")
+    values: list[float] = Field(min_length=1, description="Its values (mm for lengths and sigmas).")
+
+
+class FindAxis(_Strict):
+    key: str = Field(description="Recipe key or tolerances.<field> searched.")
+    low: float
+    high: float
+    resolution: float = Field(gt=0, description="Bisection stops when the bracket is this narrow (key's unit).")
+    direction: Literal["highest", "lowest"] = "highest"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> FindAxis:
+        if not self.low < self.high:
+            raise ValueError(f"find.low {self.low:g} must be below find.high {self.high:g}")
+        return self
+
+
+class YieldSpec(_Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    description: str = ""
+    base: str
+    target: float = Field(gt=0, lt=1)
+    confidence: float = Field(0.95, gt=0, lt=1)
+    draws: int = Field(2000, ge=10, le=1_000_000)
+    seed: int = 0
+    tolerances: dict[str, float] = {}
+    per: PerAxis
+    find: FindAxis
+
+    @model_validator(mode="after")
+    def _known_tolerances(self) -> YieldSpec:
+        fields = set(tl.Tolerances.__dataclass_fields__)
+        for k in [*self.tolerances, *(a.key[len(TOLERANCE):] for a in (self.per, self.find)
+                                      if a.key.startswith(TOLERANCE))]:
+            if k not in fields:
+                raise ValueError(f"tolerance {k!r} is not one of {', '.join(sorted(fields))}")
+        return self
+
+
+def load_spec(path: str | Path) -> tuple[YieldSpec, dict[str, Any]]:
+    """The yield spec at ``path`` and its base recipe's data (site files read relative to the recipe)."""
+    data = read_toml(path, "yield spec")
+    try:
+        spec = YieldSpec.model_validate(data)
+    except ValidationError as e:
+        raise ParameterError(f"{path}: {format_error(e, YieldSpec, data)}") from None
+    base = Path(path).parent / spec.base
+    recipe = with_site_files(read_toml(base), base.parent)
+    if recipe.get("flow") != "flip-chip":
+        raise ParameterError(f"{path}: base {spec.base!r} is a {recipe.get('flow')!r} recipe; the fast path is the "
+                             "flip-chip flow's")
+    return spec, recipe
+
+
+def _set(recipe: dict[str, Any], key: str, value: float) -> None:
+    *path, last = key.split(".")
+    node = recipe
+    for p in path:
+        node = node.setdefault(p, {})
+        if not isinstance(node, dict):
+            raise ParameterError(f"key {key!r}: {p!r} is not a section of the recipe")
+    node[last] = value
+
+
+def evaluate(spec: YieldSpec, recipe: dict[str, Any], values: dict[str, float]) -> dict[str, Any]:
+    """One point: the recipe and tolerances with ``values`` (key -> value) set, its study summarised (yield with
+    its interval and one-sided lower bound, DPM, draws), or ``refused`` with the rule's message."""
+    r, tol = copy.deepcopy(recipe), dict(spec.tolerances)
+    for k, v in values.items():
+        if k.startswith(TOLERANCE):
+            tol[k[len(TOLERANCE):]] = v
+        else:
+            _set(r, k, v)
+    point: dict[str, Any] = {"values": values}
+    try:
+        d = load_design(r)
+    except ParameterError as e:
+        return {**point, "refused": str(e), "reaches": False}
+    s = tl.study(d, tl.Tolerances.of(d, **tol), spec.draws, seed=spec.seed).summary(spec.confidence)
+    y = s["yield"]["all"]
+    lb = lower_bound(y["passed"], y["draws"], spec.confidence)
+    return {**point, "yield": y["yield"], "ci_low": y["ci_low"], "ci_high": y["ci_high"], "lower_bound": lb,
+            "draws": y["draws"], "dpm": s["dpm"], "reaches": lb >= spec.target}
+
+
+def find_limit(spec: YieldSpec, recipe: dict[str, Any], per_value: float) -> dict[str, Any]:
+    """The limit of ``spec.find`` for one value of ``spec.per``: bisection between low and high on whether the
+    yield's lower bound reaches the target. ``limit`` is None when even the safe end does not reach it."""
+    f = spec.find
+    highest = f.direction == "highest"
+    safe, risky = (f.low, f.high) if highest else (f.high, f.low)
+    points = []
+
+    def at(v: float) -> bool:
+        p = evaluate(spec, recipe, {spec.per.key: per_value, f.key: v})
+        points.append(p)
+        return bool(p["reaches"])
+
+    if not at(safe):
+        limit = None
+    elif at(risky):
+        limit = risky
+    else:
+        steps = 0
+        while abs(risky - safe) > f.resolution and steps < MAX_STEPS:
+            mid = (safe + risky) / 2
+            safe, risky = (mid, risky) if at(mid) else (safe, mid)
+            steps += 1
+        limit = safe
+    best = next((p for p in reversed(points) if p["values"][f.key] == limit), None)
+    return {"per": per_value, "limit": limit, "at_limit": best, "points": points}
+
+
+def run(spec: YieldSpec, recipe: dict[str, Any]) -> dict[str, Any]:
+    """Every value of ``spec.per`` answered: the summary that ``summary.json`` holds."""
+    rows = [find_limit(spec, recipe, v) for v in spec.per.values]
+    return {"name": spec.name, "description": spec.description, "target": spec.target,
+            "confidence": spec.confidence, "rule": "one-sided Clopper-Pearson lower bound of the all-checks yield "
+            ">= target; every draw counts, a refused design reaches nothing", "per": spec.per.key,
+            "find": spec.find.key, "direction": spec.find.direction, "rows": rows}
+
+
+def table(summary: dict[str, Any]) -> str:
+    """The answer as a text table: per value, the limit and the yield there with its interval."""
+    head = (f"{summary['find']} ({summary['direction']}) with yield >= {summary['target']:.4g} at "
+            f"{summary['confidence']:.0%} confidence, per {summary['per']}")
+    lines = [head, f"{summary['per']:>28} {'limit':>12} {'yield':>8} {'95 % CI':>19} {'lower':>8} {'draws':>7}"]
+    for r in summary["rows"]:
+        p = r["at_limit"]
+        if r["limit"] is None or p is None:
+            lines.append(f"{r['per']:>28g} {'none':>12}")
+            continue
+        lines.append(f"{r['per']:>28g} {r['limit']:>12.6g} {p['yield']:>8.4f} [{p['ci_low']:.4f}, {p['ci_high']:.4f}]"
+                     f" {p['lower_bound']:>8.4f} {p['draws']:>7}")
+    return "\n".join(lines)
+
+
+def write(summary: dict[str, Any], out: str | Path) -> Path:
+    """``out/summary.json``, written atomically."""
+    return write_text(Path(out) / "summary.json", json.dumps(summary, indent=1, allow_nan=False, default=float) + "\n")
+
+
+def _unit(key: str) -> str:
+    return "" if key.split(".")[-1] in ("count_x", "count_y", "seed") else " (mm)"
+
+
+def plot(summary: dict[str, Any], path: str | Path) -> Path:
+    """The answer as a PNG: the limit against the ``per`` value (left), and the yield at each limit with its
+    interval, its lower bound and the target (right). matplotlib is imported here (an optional heavy import)."""
+    from matplotlib.figure import Figure
+
+    rows = [r for r in summary["rows"] if r["limit"] is not None and r["at_limit"] is not None]
+    fig = Figure(figsize=(10.0, 4.2), layout="constrained")
+    a, b = fig.subplots(1, 2)
+    x = [r["per"] for r in rows]
+    a.plot(x, [r["limit"] for r in rows], "o-", label=f"{summary['direction']} value reaching the target")
+    a.set_xlabel(summary["per"] + _unit(summary["per"]))
+    a.set_ylabel(summary["find"] + _unit(summary["find"]))
+    a.set_title(f"yield >= {summary['target']:.4g} at {summary['confidence']:.0%} confidence")
+    a.legend(fontsize=8)
+    y = np.array([r["at_limit"]["yield"] for r in rows])
+    lo = np.array([r["at_limit"]["ci_low"] for r in rows])
+    hi = np.array([r["at_limit"]["ci_high"] for r in rows])
+    b.errorbar(x, y, yerr=[y - lo, hi - y], fmt="o", capsize=4, label=f"yield, {summary['confidence']:.0%} interval")
+    b.plot(x, [r["at_limit"]["lower_bound"] for r in rows], "v", label="one-sided lower bound")
+    b.axhline(summary["target"], color="k", lw=0.8, ls="--", label="target")
+    b.set_xlabel(summary["per"] + _unit(summary["per"]))
+    b.set_ylabel("all-checks yield at the limit (fraction of every draw)")
+    b.legend(fontsize=8, loc="lower left")
+    for ax in (a, b):
+        ax.set_xticks(x, [f"{v:g}" for v in x])
+    return write_figure(fig, path, dpi=110)
+
+
+def yield_study(args) -> int:
+    """``pkgcad yield SPEC -o DIR``: the answer printed as a table, written to ``DIR/summary.json`` and drawn in
+    ``DIR/limits.png`` (default DIR: exports/yields/<spec name>); 0 done; a bad spec raises :class:`ParameterError` for the caller (exit 2)."""
+    spec, recipe = load_spec(args.yield_spec)
+    out = Path(args.output) if args.output else Path("exports") / "yields" / spec.name
+    check_output_dir(out)
+    summary = run(spec, recipe)
+    print(table(summary))
+    print(f"wrote {write(summary, out)}, {plot(summary, out / 'limits.png')}")
+    return 0
