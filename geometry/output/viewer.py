@@ -100,11 +100,21 @@ def _packed(a: np.ndarray) -> str:
     return base64.b64encode(zlib.compress(np.ascontiguousarray(a).tobytes(), ZLIB_LEVEL)).decode("ascii")
 
 
+def delta_shuffled(a: np.ndarray) -> np.ndarray:
+    """The unsigned integers ``a`` (flat) as differences of neighbours (the first from 0, modulo the type's range)
+    with their bytes regrouped by significance (every lowest byte first): the triangle indices of a tiled mesh
+    then run in repeating patterns, which zlib packs about 4x smaller than the indices themselves. The page undoes
+    it (regroup, then a running sum in the same typed array)."""
+    flat = np.ascontiguousarray(a).ravel()
+    delta = np.diff(flat, prepend=flat.dtype.type(0))
+    return np.ascontiguousarray(delta.view(np.uint8).reshape(-1, flat.itemsize).T).ravel()
+
+
 def _data(stack: Stack, title: str, meshes: StackMeshes) -> dict:
     """The page's data: per body name, material, count, RGBA colour and its prototypes, each as little-endian
-    float32 vertex coordinates (mm), uint16 or uint32 triangle indices and the float32 4 x 4 placement matrix of
-    every member (column-major, as three.js ``Matrix4`` stores them), each zlib-compressed and base64-encoded
-    (:func:`_packed`)."""
+    float32 vertex coordinates (mm), uint16 or uint32 triangle indices (:func:`delta_shuffled`) and the float32
+    4 x 4 placement matrix of every member (column-major, as three.js ``Matrix4`` stores them), each
+    zlib-compressed and base64-encoded (:func:`_packed`)."""
     bodies = []
     for body, bm in zip(stack, meshes):
         prototypes = []
@@ -116,7 +126,7 @@ def _data(stack: Stack, title: str, meshes: StackMeshes) -> dict:
                 "triangles": len(m.faces),
                 "instances": len(p),
                 "position": _packed(v),
-                "index": _packed(np.asarray(m.faces).astype("<u2" if itype == "uint16" else "<u4")),
+                "index": _packed(delta_shuffled(np.asarray(m.faces).astype("<u2" if itype == "uint16" else "<u4"))),
                 "index_type": itype,
                 "matrices": _packed(np.ascontiguousarray(np.transpose(p, (0, 2, 1)), dtype="<f4")),
             })
@@ -129,7 +139,7 @@ def _data(stack: Stack, title: str, meshes: StackMeshes) -> dict:
             "triangles": bm.triangles,
             "prototypes": prototypes,
         })
-    return {"name": title, "units": "mm", "encoding": "zlib+base64",
+    return {"name": title, "units": "mm", "encoding": "zlib+base64", "index_encoding": "delta+byte-shuffle",
             "bounds_mm": [float(x) for x in meshes.bounds()], "bodies": bodies}
 
 
@@ -146,15 +156,28 @@ html, body { margin: 0; height: 100%; overflow: hidden; font: 13px system-ui, sa
 """
 
 
-_APP = """
+_DECODE = """
+async function bytes(s) {
+  const bin = atob(s), packed = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) packed[i] = bin.charCodeAt(i);
+  const stream = new Blob([packed]).stream().pipeThrough(new DecompressionStream("deflate"));
+  return await new Response(stream).arrayBuffer();
+}
+function indices(raw, type) {
+  const size = type === "uint16" ? 2 : 4, src = new Uint8Array(raw), n = src.length / size;
+  const out = new Uint8Array(src.length);
+  for (let b = 0; b < size; b++) for (let i = 0; i < n; i++) out[i * size + b] = src[b * n + i];
+  const d = size === 2 ? new Uint16Array(out.buffer) : new Uint32Array(out.buffer);
+  for (let i = 1; i < d.length; i++) d[i] = d[i] + d[i - 1];
+  return d;
+}
+"""
+"""The page's decoders of :func:`_packed` arrays (base64, inflate) and :func:`delta_shuffled` indices."""
+
+
+_APP = _DECODE + """
 (async function () {
   const data = JSON.parse(document.getElementById("DATA_ID").textContent);
-  async function bytes(s) {
-    const bin = atob(s), packed = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) packed[i] = bin.charCodeAt(i);
-    const stream = new Blob([packed]).stream().pipeThrough(new DecompressionStream("deflate"));
-    return await new Response(stream).arrayBuffer();
-  }
   const view = document.getElementById("view");
   const renderer = new THREE.WebGLRenderer({antialias: true});
   renderer.setPixelRatio(window.devicePixelRatio);
@@ -181,8 +204,7 @@ _APP = """
     for (const p of b.prototypes) {
       const g = new THREE.BufferGeometry();
       g.setAttribute("position", new THREE.BufferAttribute(new Float32Array(await bytes(p.position)), 3));
-      const raw = await bytes(p.index);
-      g.setIndex(new THREE.BufferAttribute(p.index_type === "uint16" ? new Uint16Array(raw) : new Uint32Array(raw), 1));
+      g.setIndex(new THREE.BufferAttribute(indices(await bytes(p.index), p.index_type), 1));
       const mesh = new THREE.InstancedMesh(g, mat, p.instances);
       mesh.instanceMatrix.array.set(new Float32Array(await bytes(p.matrices)));
       mesh.instanceMatrix.needsUpdate = true;
