@@ -32,11 +32,26 @@ def srgb_to_linear(rgb: np.ndarray) -> np.ndarray:
     return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
 
 
+def quaternions(rot: np.ndarray) -> np.ndarray:
+    """Unit quaternions (x, y, z, w), w >= 0, of the (N, 3, 3) proper rotation matrices ``rot`` (Shepperd's method:
+    each from the largest of w, x, y, z, so half-turns keep the relative signs of their components)."""
+    r = rot
+    d0, d1, d2 = r[:, 0, 0], r[:, 1, 1], r[:, 2, 2]
+    s21, s02, s10 = r[:, 2, 1] - r[:, 1, 2], r[:, 0, 2] - r[:, 2, 0], r[:, 1, 0] - r[:, 0, 1]
+    a01, a02, a12 = r[:, 0, 1] + r[:, 1, 0], r[:, 0, 2] + r[:, 2, 0], r[:, 1, 2] + r[:, 2, 1]
+    big = np.stack([1 + d0 + d1 + d2, 1 + d0 - d1 - d2, 1 - d0 + d1 - d2, 1 - d0 - d1 + d2], axis=1)
+    cand = np.stack([np.stack([s21, s02, s10, big[:, 0]], axis=1),
+                     np.stack([big[:, 1], a01, a02, s21], axis=1),
+                     np.stack([a01, big[:, 2], a12, s02], axis=1),
+                     np.stack([a02, a12, big[:, 3], s10], axis=1)], axis=1)
+    q = cand[np.arange(len(r)), np.argmax(big, axis=1)]
+    q /= np.linalg.norm(q, axis=1)[:, None]
+    return np.where(q[:, 3:] < 0, -q, q)
+
+
 def trs(placements: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """(translations (N, 3), unit quaternions x, y, z, w (N, 4), scales (N, 3)) with T R S = each of the (N, 4, 4)
     placements (a mirror is a scale of -1 along x), or None when one is not of that form (a shear)."""
-    from scipy.spatial.transform import Rotation
-
     linear = placements[:, :3, :3]
     scale = np.linalg.norm(linear, axis=1)
     scale[np.linalg.det(linear) < 0, 0] *= -1.0
@@ -45,7 +60,7 @@ def trs(placements: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | N
     rot = linear / scale[:, None, :]
     if np.abs(np.einsum("nji,njk->nik", rot, rot) - np.eye(3)).max() > 1e-9:
         return None
-    return placements[:, :3, 3], Rotation.from_matrix(rot).as_quat(), scale
+    return placements[:, :3, 3], quaternions(rot), scale
 
 
 class _Buffer:

@@ -135,6 +135,28 @@ def test_glb_stores_one_mesh_per_prototype_and_member_nodes_on_request(ball_stac
     assert len(dumped.split(only_watertight=True)) == 10
 
 
+def test_trs_rebuilds_rotated_and_mirrored_placements() -> None:
+    """Random rotations, half-turns and mirrors (det -1) decompose to T R S that rebuild the placement."""
+    from scipy.spatial.transform import Rotation
+
+    from geometry.output.gltf import trs
+
+    rot = np.concatenate([Rotation.random(200, random_state=1).as_matrix(),
+                          Rotation.from_rotvec(np.pi * np.array([[1, -1, 0], [0, 1, 1], [1, 0, 0]]) /
+                                               np.linalg.norm([[1, -1, 0], [0, 1, 1], [1, 0, 0]], axis=1)[:, None]
+                                               ).as_matrix(), np.eye(3)[None]])
+    p = np.tile(np.eye(4), (len(rot), 1, 1))
+    p[:, :3, :3] = rot
+    p[::2, :3, :3] = p[::2, :3, :3] @ np.diag([1.0, -1.0, 1.0])
+    p[:, :3, 3] = np.random.default_rng(2).normal(size=(len(rot), 3))
+    t, q, s = trs(p)
+    back = np.tile(np.eye(4), (len(p), 1, 1))
+    back[:, :3, :3] = Rotation.from_quat(q).as_matrix() * s[:, None, :]
+    back[:, :3, 3] = t
+    np.testing.assert_allclose(back, p, atol=1e-12)
+    assert trs(np.array([[[1.0, 0.5, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]])) is None
+
+
 def test_stl_is_trimesh_s_bytes(ball_stack: Stack, ball_design: Path) -> None:
     """The numpy STL writer gives the bytes trimesh's STL export gives for the tiled package mesh."""
     assert design_file(ball_design, ".stl").read_bytes() == combined(stack_mesh(ball_stack)).export(file_type="stl")
