@@ -260,8 +260,11 @@ def test_package_stl_seating_plane_is_the_manifest_one(split_design) -> None:
     assert stl.vertices[:, 2].min() == float(np.float32(seat))
 
 
-def test_glb_bodies_are_volume_true(split_design) -> None:
-    build, folder = split_design
+@pytest.mark.parametrize("which", ["split_design", "split_cavity"])
+def test_glb_bodies_are_volume_true(request, which: str) -> None:
+    """Every body read back through the GLB's accessors (the cavity's wires placed with rotations): one instance
+    per member and the body's volume."""
+    build, folder = request.getfixturevalue(which)
     _, bodies = read_glb(design_file(folder, ".glb"))
     assert list(bodies) == list(build.stack.names)
     for body in build.stack:
