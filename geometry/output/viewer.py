@@ -171,8 +171,19 @@ function indices(raw, type) {
   for (let i = 1; i < d.length; i++) d[i] = d[i] + d[i - 1];
   return d;
 }
+async function instanced(p, material) {
+  const g = new THREE.BufferGeometry();
+  g.setAttribute("position", new THREE.BufferAttribute(new Float32Array(await bytes(p.position)), 3));
+  g.setIndex(new THREE.BufferAttribute(indices(await bytes(p.index), p.index_type), 1));
+  const mesh = new THREE.InstancedMesh(g, material, p.instances);
+  mesh.instanceMatrix.array.set(new Float32Array(await bytes(p.matrices)));
+  mesh.instanceMatrix.needsUpdate = true;
+  mesh.frustumCulled = false;
+  return mesh;
+}
 """
-"""The page's decoders of :func:`_packed` arrays (base64, inflate) and :func:`delta_shuffled` indices."""
+"""The page's decoders of :func:`_packed` arrays (base64, inflate) and :func:`delta_shuffled` indices, and the
+three.js ``InstancedMesh`` of one prototype of the page data."""
 
 
 _APP = _DECODE + """
@@ -202,13 +213,7 @@ _APP = _DECODE + """
     group.name = b.name;
     let first = 0;
     for (const p of b.prototypes) {
-      const g = new THREE.BufferGeometry();
-      g.setAttribute("position", new THREE.BufferAttribute(new Float32Array(await bytes(p.position)), 3));
-      g.setIndex(new THREE.BufferAttribute(indices(await bytes(p.index), p.index_type), 1));
-      const mesh = new THREE.InstancedMesh(g, mat, p.instances);
-      mesh.instanceMatrix.array.set(new Float32Array(await bytes(p.matrices)));
-      mesh.instanceMatrix.needsUpdate = true;
-      mesh.frustumCulled = false;
+      const mesh = await instanced(p, mat);
       mesh.userData = {body: b, first: first};
       first += p.instances;
       group.add(mesh);

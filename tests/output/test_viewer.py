@@ -162,6 +162,60 @@ def test_page_decoders_run_in_node(small_build, meshes, page: str, tmp_path) -> 
         assert np.array_equal(np.array(m, dtype="<f4"), _unpacked(p["matrices"], "<f4"))
 
 
+def test_page_instanced_meshes_in_three_js(small_build, page: str, tmp_path) -> None:
+    """The page's three.js (from trimesh) and its ``instanced`` builder, run by node: one InstancedMesh per
+    prototype with one instance per member, the instances' world bounds those of the page data, and a ray down
+    through the package's centre picks a member (an ``instanceId``) as a click does; skipped without node."""
+    node = shutil.which("node")
+    if node is None:
+        print("skipped: node not found")
+        pytest.skip("node not found")
+    (tmp_path / "three.js").write_text(viewer.three_js(), encoding="utf-8")
+    (tmp_path / "data.json").write_text(json.dumps(_data(page)), encoding="utf-8")
+    script = """
+globalThis.window = globalThis; globalThis.self = globalThis;
+const fs = require("fs");
+require("vm").runInThisContext(fs.readFileSync(process.argv[2], "utf8"));
+""" + viewer._DECODE + """
+(async () => {
+  const data = JSON.parse(fs.readFileSync(process.argv[3], "utf8")), out = {counts: {}, meshes: []};
+  const box = new THREE.Box3(), m = new THREE.Matrix4(), one = new THREE.Box3(), scene = new THREE.Scene();
+  for (const b of data.bodies) {
+    out.counts[b.name] = 0;
+    for (const p of b.prototypes) {
+      const mesh = await instanced(p, new THREE.MeshBasicMaterial({side: THREE.DoubleSide}));
+      mesh.geometry.computeBoundingBox();
+      for (let i = 0; i < mesh.count; i++) {
+        mesh.getMatrixAt(i, m);
+        box.union(one.copy(mesh.geometry.boundingBox).applyMatrix4(m));
+      }
+      out.counts[b.name] += mesh.count;
+      out.meshes.push(mesh.isInstancedMesh);
+      mesh.name = b.name;
+      scene.add(mesh);
+    }
+  }
+  scene.updateMatrixWorld(true);
+  const bb = data.bounds_mm, ray = new THREE.Raycaster(
+    new THREE.Vector3((bb[0] + bb[3]) / 2, (bb[1] + bb[4]) / 2, bb[5] + 1), new THREE.Vector3(0, 0, -1));
+  const hit = ray.intersectObjects(scene.children, false)[0];
+  out.bounds = box.min.toArray().concat(box.max.toArray());
+  out.hit = hit ? [hit.object.name, hit.instanceId] : null;
+  console.log(JSON.stringify(out));
+})();
+"""
+    (tmp_path / "run.js").write_text(script, encoding="utf-8")
+    done = subprocess.run([node, str(tmp_path / "run.js"), str(tmp_path / "three.js"), str(tmp_path / "data.json")],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["counts"] == {b.name: b.count for b in small_build.stack}
+    assert out["meshes"] == [True] * sum(len(b.parts) for b in small_build.stack)
+    np.testing.assert_allclose(out["bounds"], _data(page)["bounds_mm"], atol=1e-5)
+    top = max(small_build.stack, key=lambda b: b.bounds()[5])
+    assert out["hit"] is not None and out["hit"][0] == top.name and 0 <= out["hit"][1] < top.count
+
+
 def test_page_grows_with_prototypes_not_members(small_build, meshes) -> None:
     """Doubling every body's members (the same prototypes placed twice) adds only their placement matrices:
     64 bytes a member before compression."""
