@@ -57,8 +57,9 @@ def write_design(out_dir: Path | str, name: str, stack: Stack, manifest: dict,
     Every prototype is tessellated once (:func:`~geometry.output.instanced.stack_meshes`, to the chordal
     ``tolerance`` mm, default the budgeted quality of :func:`~geometry.output.mesh.prototype_meshes`) and the STL,
     GLB and HTML viewer all draw those meshes; the manifest gets a ``mesh`` section stating per body the
-    tolerance met, triangles and volume error (:meth:`~geometry.output.instanced.StackMeshes.record`). ``split`` also writes ``bodies/<name>-<body>.step`` (a one-body STEP, AP242 with
-    ``ap242``) and ``bodies/<name>-<body>.stl`` for every body (:func:`write_bodies`).
+    tolerance met, triangles and volume error (:meth:`~geometry.output.instanced.StackMeshes.record`). ``split``
+    also writes ``bodies/<name>-<body>.step`` (a one-body STEP, AP242 with ``ap242``) and
+    ``bodies/<name>-<body>.stl`` for every body (:func:`write_bodies`).
     """
     target = design_folder(out_dir, name)
     root = target.parent
