@@ -6,10 +6,8 @@ designs never collide and an import is named after its design."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-
-import trimesh
 
 from ..core.stack import Stack
 from . import viewer
@@ -25,16 +23,16 @@ from .folder import (
     step_file,
     swap_in,
 )
+from .instanced import StackMeshes, stack_meshes
 from .manifest import write_manifest
-from .mesh import mesh_record, stack_mesh
 from .meshfiles import write_body_stl, write_glb, write_stl
 from .step import write_step
 
 
-def write_html(stack: Stack, name: str, path: Path | str, meshes: Mapping[str, trimesh.Trimesh] | None = None) -> Path:
+def write_html(stack: Stack, name: str, path: Path | str, meshes: StackMeshes | None = None) -> Path:
     """Self-contained HTML 3D viewer of ``stack`` titled ``name`` (:func:`geometry.output.viewer.html`: colours per
-    material, one toggle per body, nothing loaded from outside the file); ``meshes`` reuses a :func:`stack_mesh`
-    result."""
+    material, one toggle per body, instanced prototypes, nothing loaded from outside the file); ``meshes`` reuses a
+    :func:`~geometry.output.instanced.stack_meshes` result."""
     return write_text(path, viewer.html(stack, name, meshes))
 
 
@@ -56,11 +54,12 @@ def write_design(out_dir: Path | str, name: str, stack: Stack, manifest: dict,
     its hidden folder, tagged with its process id, which the next write to ``out_dir`` removes
     (:func:`remove_stale`).
 
-    The STL and GLB are meshed to the chordal ``tolerance`` (mm; default the budgeted quality of
-    :func:`~geometry.output.mesh.stack_mesh`), and the manifest gets a ``mesh`` section stating per body the
-    tolerance met, triangles and volume error (:func:`~geometry.output.mesh.mesh_record`); the HTML viewer keeps
-    the budgeted meshes. ``split`` also writes ``bodies/<name>-<body>.step`` (a one-body STEP, AP242 with
-    ``ap242``) and ``bodies/<name>-<body>.stl`` for every body (:func:`write_bodies`).
+    Every prototype is tessellated once (:func:`~geometry.output.instanced.stack_meshes`, to the chordal
+    ``tolerance`` mm, default the budgeted quality of :func:`~geometry.output.mesh.prototype_meshes`) and the STL,
+    GLB and HTML viewer all draw those meshes; the manifest gets a ``mesh`` section stating per body the
+    tolerance met, triangles and volume error (:meth:`~geometry.output.instanced.StackMeshes.record`). ``split``
+    also writes ``bodies/<name>-<body>.step`` (a one-body STEP, AP242 with ``ap242``) and
+    ``bodies/<name>-<body>.stl`` for every body (:func:`write_bodies`).
     """
     target = design_folder(out_dir, name)
     root = target.parent
@@ -91,11 +90,11 @@ def _write_files(tmp: Path, name: str, stack: Stack, manifest: dict, steps: list
                  timestamp: str | None, ap242: bool, tolerance: float | None, split: bool) -> None:
     files = design_files(name)
     write_step(stack, name, tmp / files[".step"], timestamp=timestamp, ap242=ap242)
-    meshes = stack_mesh(stack, tolerance=tolerance)
+    meshes = stack_meshes(stack, tolerance=tolerance)
     write_stl(stack, tmp / files[".stl"], meshes=meshes)
     write_glb(stack, tmp / files[".glb"], meshes=meshes)
-    write_html(stack, name, tmp / files[".html"], meshes=meshes if tolerance is None else None)
-    write_manifest({**manifest, "mesh": mesh_record(meshes, tolerance)}, tmp / "manifest.json")
+    write_html(stack, name, tmp / files[".html"], meshes=meshes)
+    write_manifest({**manifest, "mesh": meshes.record()}, tmp / "manifest.json")
     if split:
         write_bodies(stack, name, tmp / BODIES, meshes, timestamp, ap242)
     if steps:
@@ -106,14 +105,14 @@ def _write_files(tmp: Path, name: str, stack: Stack, manifest: dict, steps: list
                        ap242=ap242)
 
 
-def write_bodies(stack: Stack, name: str, folder: Path, meshes: Mapping[str, trimesh.Trimesh],
+def write_bodies(stack: Stack, name: str, folder: Path, meshes: StackMeshes,
                  timestamp: str | None = None, ap242: bool = False) -> Path:
     """``folder/<name>-<body>.step`` and ``folder/<name>-<body>.stl`` for every body of ``stack``, each atomically.
 
     The STEP is the one-body stack written as the package STEP is (:func:`write_step`: root product
     ``<name>-<body>`` holding the component ``<body>``, members as references to one solid per prototype, the
     body's sRGB colour and material, the header naming the file and pkgcad, AP242 with ``ap242``); the STL is the
-    body's mesh from ``meshes`` (mm)."""
+    body's members from ``meshes`` (mm)."""
     folder.mkdir(parents=True, exist_ok=True)
     for body in stack:
         root = body_file(name, body.name, "")

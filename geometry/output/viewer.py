@@ -1,13 +1,14 @@
 """3D views of a stack: a self-contained HTML viewer and the same view inline in Jupyter.
 
-The viewer page embeds each body's tiled triangle mesh (:func:`geometry.output.mesh.stack_mesh`, mm) as typed
-arrays, zlib-compressed and base64-encoded (the browser inflates them with its built-in ``DecompressionStream``),
-and renders it with three.js. The three.js source (and its TrackballControls) is read at run time from the viewer
-template shipped inside the installed ``trimesh`` package, never copied into this repository, and the page loads
-nothing from outside itself: URLs that appear in the library's strings are neutralised (see :func:`three_js`).
-Colours come from :data:`geometry.core.materials.MATERIALS`; one checkbox per body toggles it. This module writes no
-file: :func:`geometry.output.design.write_html` does. IPython is imported only by :func:`notebook_view` (an optional
-import).
+The viewer page embeds each prototype mesh of every body once (:func:`geometry.output.instanced.stack_meshes`, mm)
+with the placements of its members, as typed arrays, zlib-compressed and base64-encoded (the browser inflates them
+with its built-in ``DecompressionStream``), and renders each prototype as one three.js ``InstancedMesh``, so the page
+grows with prototypes, not members. The three.js source (and its TrackballControls) is read at run time from the
+viewer template shipped inside the installed ``trimesh`` package, never copied into this repository, and the page
+loads nothing from outside itself: URLs that appear in the library's strings are neutralised (see :func:`three_js`).
+Colours come from :data:`geometry.core.materials.MATERIALS`; one checkbox per body toggles it; a click names the
+body and member under the pointer. This module writes no file: :func:`geometry.output.design.write_html` does.
+IPython is imported only by :func:`notebook_view` (an optional import).
 """
 
 from __future__ import annotations
@@ -20,13 +21,12 @@ import json
 import re
 import zipfile
 import zlib
-from collections.abc import Mapping
 
 import numpy as np
 import trimesh
 
 from ..core.stack import Stack
-from .mesh import mesh_bounds, stack_mesh
+from .instanced import StackMeshes, stack_meshes
 
 #: ``id`` of the ``<script type="application/json">`` element that holds the page's mesh data.
 DATA_ID = "pkgcad-data"
@@ -91,35 +91,56 @@ def three_js() -> str:
     return js
 
 
+#: zlib level of the embedded arrays: level 1 is several times faster than 6 on tiled arrays at nearly the same size.
+ZLIB_LEVEL = 1
+
+
 def _packed(a: np.ndarray) -> str:
     """``a``'s bytes, zlib-compressed (the browser's ``DecompressionStream("deflate")`` format), in base64."""
-    return base64.b64encode(zlib.compress(np.ascontiguousarray(a).tobytes(), 6)).decode("ascii")
+    return base64.b64encode(zlib.compress(np.ascontiguousarray(a).tobytes(), ZLIB_LEVEL)).decode("ascii")
 
 
-def _data(stack: Stack, title: str, meshes: Mapping[str, trimesh.Trimesh]) -> dict:
-    """The page's data: per body name, material, count, RGBA colour, and its mesh as little-endian float32
-    vertex coordinates (mm) and uint16 or uint32 triangle indices, each zlib-compressed and base64-encoded
-    (:func:`_packed`; tiled arrays compress about 3:1)."""
+def delta_shuffled(a: np.ndarray) -> np.ndarray:
+    """The unsigned integers ``a`` (flat) as differences of neighbours (the first from 0, modulo the type's range)
+    with their bytes regrouped by significance (every lowest byte first): the triangle indices of a tiled mesh
+    then run in repeating patterns, which zlib packs about 4x smaller than the indices themselves. The page undoes
+    it (regroup, then a running sum in the same typed array)."""
+    flat = np.ascontiguousarray(a).ravel()
+    delta = np.diff(flat, prepend=flat.dtype.type(0))
+    return np.ascontiguousarray(delta.view(np.uint8).reshape(-1, flat.itemsize).T).ravel()
+
+
+def _data(stack: Stack, title: str, meshes: StackMeshes) -> dict:
+    """The page's data: per body name, material, count, RGBA colour and its prototypes, each as little-endian
+    float32 vertex coordinates (mm), uint16 or uint32 triangle indices (:func:`delta_shuffled`) and the float32
+    4 x 4 placement matrix of every member (column-major, as three.js ``Matrix4`` stores them), each
+    zlib-compressed and base64-encoded (:func:`_packed`)."""
     bodies = []
-    for body in stack:
-        m = meshes[body.name]
-        v = np.asarray(m.vertices, dtype="<f4")
-        f = np.asarray(m.faces)
-        itype = "uint16" if len(v) <= 65536 else "uint32"
+    for body, bm in zip(stack, meshes):
+        prototypes = []
+        for m, p in zip(bm.meshes, bm.placements):
+            v = np.asarray(m.vertices, dtype="<f4")
+            itype = "uint16" if len(v) <= 65536 else "uint32"
+            prototypes.append({
+                "vertices": len(v),
+                "triangles": len(m.faces),
+                "instances": len(p),
+                "position": _packed(v),
+                "index": _packed(delta_shuffled(np.asarray(m.faces).astype("<u2" if itype == "uint16" else "<u4"))),
+                "index_type": itype,
+                "matrices": _packed(np.ascontiguousarray(np.transpose(p, (0, 2, 1)), dtype="<f4")),
+            })
         bodies.append({
             "name": body.name,
             "material": body.material_name,
             "description": body.material.description,
             "count": body.count,
             "color": [float(c) for c in body.material.color],
-            "vertices": len(v),
-            "triangles": len(f),
-            "position": _packed(v),
-            "index": _packed(f.astype("<u2" if itype == "uint16" else "<u4")),
-            "index_type": itype,
+            "triangles": bm.triangles,
+            "prototypes": prototypes,
         })
-    return {"name": title, "units": "mm", "encoding": "zlib+base64", "bounds_mm": [float(x) for x in mesh_bounds(meshes)],
-            "bodies": bodies}
+    return {"name": title, "units": "mm", "encoding": "zlib+base64", "index_encoding": "delta+byte-shuffle",
+            "bounds_mm": [float(x) for x in meshes.bounds()], "bodies": bodies}
 
 
 _STYLE = """
@@ -130,19 +151,44 @@ html, body { margin: 0; height: 100%; overflow: hidden; font: 13px system-ui, sa
 #panel h1 { font-size: 14px; margin: 0 0 4px 0; }
 #panel p { margin: 0 0 6px 0; color: #555; }
 #panel label { display: block; white-space: nowrap; }
+#pick { margin: 6px 0 0 0; color: #333; }
 .swatch { display: inline-block; width: 10px; height: 10px; margin: 0 4px; border: 1px solid #666; }
 """
 
 
-_APP = """
+_DECODE = """
+async function bytes(s) {
+  const bin = atob(s), packed = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) packed[i] = bin.charCodeAt(i);
+  const stream = new Blob([packed]).stream().pipeThrough(new DecompressionStream("deflate"));
+  return await new Response(stream).arrayBuffer();
+}
+function indices(raw, type) {
+  const size = type === "uint16" ? 2 : 4, src = new Uint8Array(raw), n = src.length / size;
+  const out = new Uint8Array(src.length);
+  for (let b = 0; b < size; b++) for (let i = 0; i < n; i++) out[i * size + b] = src[b * n + i];
+  const d = size === 2 ? new Uint16Array(out.buffer) : new Uint32Array(out.buffer);
+  for (let i = 1; i < d.length; i++) d[i] = d[i] + d[i - 1];
+  return d;
+}
+async function instanced(p, material) {
+  const g = new THREE.BufferGeometry();
+  g.setAttribute("position", new THREE.BufferAttribute(new Float32Array(await bytes(p.position)), 3));
+  g.setIndex(new THREE.BufferAttribute(indices(await bytes(p.index), p.index_type), 1));
+  const mesh = new THREE.InstancedMesh(g, material, p.instances);
+  mesh.instanceMatrix.array.set(new Float32Array(await bytes(p.matrices)));
+  mesh.instanceMatrix.needsUpdate = true;
+  mesh.frustumCulled = false;
+  return mesh;
+}
+"""
+"""The page's decoders of :func:`_packed` arrays (base64, inflate) and :func:`delta_shuffled` indices, and the
+three.js ``InstancedMesh`` of one prototype of the page data."""
+
+
+_APP = _DECODE + """
 (async function () {
   const data = JSON.parse(document.getElementById("DATA_ID").textContent);
-  async function bytes(s) {
-    const bin = atob(s), packed = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) packed[i] = bin.charCodeAt(i);
-    const stream = new Blob([packed]).stream().pipeThrough(new DecompressionStream("deflate"));
-    return await new Response(stream).arrayBuffer();
-  }
   const view = document.getElementById("view");
   const renderer = new THREE.WebGLRenderer({antialias: true});
   renderer.setPixelRatio(window.devicePixelRatio);
@@ -157,22 +203,39 @@ _APP = """
   scene.add(camera);
   const boxes = {};
   for (const box of document.querySelectorAll("#bodies input[data-body]")) boxes[box.dataset.body] = box;
+  const drawn = [];
   for (const b of data.bodies) {
-    const g = new THREE.BufferGeometry();
-    g.setAttribute("position", new THREE.BufferAttribute(new Float32Array(await bytes(b.position)), 3));
-    const raw = await bytes(b.index);
-    const idx = b.index_type === "uint16" ? new Uint16Array(raw) : new Uint32Array(raw);
-    g.setIndex(new THREE.BufferAttribute(idx, 1));
     const c = b.color, clear = c[3] < 1;
     const mat = new THREE.MeshStandardMaterial({
       color: new THREE.Color(c[0], c[1], c[2]), opacity: clear ? Math.min(c[3], 0.5) : 1, transparent: clear,
       depthWrite: !clear, flatShading: true, metalness: 0.1, roughness: 0.6, side: THREE.DoubleSide});
-    const mesh = new THREE.Mesh(g, mat);
-    mesh.name = b.name;
-    scene.add(mesh);
+    const group = new THREE.Group();
+    group.name = b.name;
+    let first = 0;
+    for (const p of b.prototypes) {
+      const mesh = await instanced(p, mat);
+      mesh.userData = {body: b, first: first};
+      first += p.instances;
+      group.add(mesh);
+      drawn.push(mesh);
+    }
+    scene.add(group);
     const box = boxes[b.name];
-    if (box) box.addEventListener("change", () => { mesh.visible = box.checked; render(); });
+    if (box) box.addEventListener("change", () => { group.visible = box.checked; render(); });
   }
+  const pick = document.getElementById("pick"), ray = new THREE.Raycaster(), pointer = new THREE.Vector2();
+  let down = null;
+  renderer.domElement.addEventListener("pointerdown", (e) => { down = [e.clientX, e.clientY]; });
+  renderer.domElement.addEventListener("pointerup", (e) => {
+    if (!down || Math.hypot(e.clientX - down[0], e.clientY - down[1]) > 4) return;
+    const r = renderer.domElement.getBoundingClientRect();
+    pointer.set((e.clientX - r.left) / r.width * 2 - 1, -(e.clientY - r.top) / r.height * 2 + 1);
+    ray.setFromCamera(pointer, camera);
+    const hit = ray.intersectObjects(drawn.filter((m) => m.parent.visible), false)[0];
+    if (!hit) { pick.textContent = ""; return; }
+    const b = hit.object.userData.body, k = hit.object.userData.first + hit.instanceId + 1;
+    pick.textContent = b.name + " (" + b.material + "): member " + k + " of " + b.count;
+  });
   const bb = data.bounds_mm, centre = new THREE.Vector3((bb[0] + bb[3]) / 2, (bb[1] + bb[4]) / 2, (bb[2] + bb[5]) / 2);
   const radius = Math.max(0.5 * Math.hypot(bb[3] - bb[0], bb[4] - bb[1], bb[5] - bb[2]), 1e-3);
   const dist = radius / Math.tan(camera.fov * Math.PI / 360) * 1.1;
@@ -203,21 +266,22 @@ def _css_rgb(colour) -> str:
     return f"rgb({r},{g},{b})"
 
 
-def html(stack: Stack, title: str, meshes: Mapping[str, trimesh.Trimesh] | None = None) -> str:
+def html(stack: Stack, title: str, meshes: StackMeshes | None = None) -> str:
     """One self-contained HTML page showing ``stack`` in 3D (mm): every body in its material colour, translucent
     materials drawn see-through, one checkbox per body (name, material, member count) that shows or hides it,
-    trackball controls (drag: rotate, wheel: zoom, right drag: pan) and a note with ``title`` (the design name).
-    The toggles are static HTML (``<input type="checkbox" data-body=NAME>``); the script attaches them.
+    trackball controls (drag: rotate, wheel: zoom, right drag: pan), a click naming the body and member under
+    the pointer, and a note with ``title`` (the design name). The toggles are static HTML
+    (``<input type="checkbox" data-body=NAME>``); the script attaches them.
 
-    ``meshes`` reuses a :func:`geometry.output.mesh.stack_mesh` result (tiled arrays within its triangle budget).
-    The page loads nothing from outside itself: the mesh data is inline JSON (element ``id`` :data:`DATA_ID`)
-    and the script is :func:`three_js`.
+    ``meshes`` reuses a :func:`geometry.output.instanced.stack_meshes` result (each prototype drawn as one
+    instanced mesh). The page loads nothing from outside itself: the mesh data is inline JSON (element ``id``
+    :data:`DATA_ID`) and the script is :func:`three_js`.
     """
-    meshes = stack_mesh(stack) if meshes is None else meshes
+    meshes = stack_meshes(stack) if meshes is None else meshes
     data = json.dumps(_data(stack, title, meshes), separators=(",", ":")).replace("<", "\\u003c")
     esc = html_lib.escape
     toggles = [
-        f'<label title="{esc(b.material.description)}, {len(meshes[b.name].faces)} triangles">'
+        f'<label title="{esc(b.material.description)}, {meshes[b.name].triangles} triangles">'
         f'<input type="checkbox" checked data-body="{esc(b.name)}">'
         f'<span class="swatch" style="background:{_css_rgb(b.material.color)}"></span>'
         f"{esc(b.name)} ({esc(b.material_name)}, {b.count})</label>"
@@ -240,6 +304,7 @@ def html(stack: Stack, title: str, meshes: Mapping[str, trimesh.Trimesh] | None 
         (f"<p>{len(stack)} bodies, {members} members; lengths in mm. Drag to rotate, wheel to zoom, right-drag "
          "to pan.</p>"),
         '<div id="bodies">', *toggles, "</div>",
+        '<p id="pick"></p>',
         "</div>",
         f'<script type="application/json" id="{DATA_ID}">{data}</script>',
         ("<!-- three.js and TrackballControls (MIT, the Three.js Authors), read from the installed trimesh "
@@ -253,18 +318,18 @@ def html(stack: Stack, title: str, meshes: Mapping[str, trimesh.Trimesh] | None 
 
 
 def notebook_view(stack_or_build, title: str | None = None, height: int = 520,
-                  meshes: Mapping[str, trimesh.Trimesh] | None = None, max_triangles: int = NOTEBOOK_TRIANGLES):
+                  meshes: StackMeshes | None = None, max_triangles: int = NOTEBOOK_TRIANGLES):
     """The :func:`html` page of a Stack, or of a Build's finished stack, as an ``IPython.display.HTML`` holding an
     ``<iframe srcdoc=...>`` of ``height`` pixels, so it works inline in Jupyter with no network. ``title``
     defaults to the build's design name; without ``meshes`` the stack is meshed within ``max_triangles``
-    (:func:`geometry.output.mesh.stack_mesh`), which keeps a notebook with one view per step light."""
+    (:func:`geometry.output.instanced.stack_meshes`), which keeps a notebook with one view per step light."""
     from IPython.display import HTML
 
     stack = getattr(stack_or_build, "stack", stack_or_build)
     if title is None:
         design = getattr(stack_or_build, "design", None)
         title = getattr(design, "name", "stack")
-    page = html(stack, title, stack_mesh(stack, max_triangles=max_triangles) if meshes is None else meshes)
+    page = html(stack, title, stack_meshes(stack, max_triangles=max_triangles) if meshes is None else meshes)
     return HTML(f'<div class="pkgcad-view"><iframe srcdoc="{html_lib.escape(page, quote=True)}" '
                 f'style="width:100%;height:{int(height)}px;border:1px solid #ddd" '
                 f'title="{html_lib.escape(title)}: 3D view"></iframe></div>')

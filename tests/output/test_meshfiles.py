@@ -1,10 +1,16 @@
-"""STL and GLB files (geometry.output.meshfiles) of the hand-built ``ball_design`` of tests/conftest.py."""
+"""STL and GLB files (geometry.output.meshfiles) of the hand-built ``ball_design`` of tests/conftest.py and of
+recipes: the numpy STL against trimesh's writer, the GLB read back through its accessors (our reader, since trimesh
+does not expand ``EXT_mesh_gpu_instancing``), by trimesh (per-member nodes) and by the Khronos glTF validator."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import struct
+import subprocess
+from collections import Counter
 from pathlib import Path
 
 import cadquery as cq
@@ -16,8 +22,10 @@ from geometry import api
 from geometry.cli import main
 from geometry.core.stack import Stack
 from geometry.flows import load_design
-from geometry.output.mesh import VOLUME_BOUND
-from geometry.output.meshfiles import GLB_SCALE, srgb_to_linear
+from geometry.output import mesh as mesh_module
+from geometry.output.instanced import stack_meshes
+from geometry.output.mesh import VOLUME_BOUND, combined, stack_mesh
+from geometry.output.meshfiles import GLB_SCALE, srgb_to_linear, write_glb
 from tests.conftest import RECIPES, design_file, small_cavity, small_recipe, write_recipe
 
 
@@ -31,19 +39,191 @@ def test_stl(ball_stack: Stack, ball_design: Path) -> None:
     assert len(m.split(only_watertight=True)) == 10
 
 
+_COMPONENTS = {5126: "<f4", 5123: "<u2", 5125: "<u4"}
+_WIDTH = {"SCALAR": 1, "VEC3": 3, "VEC4": 4}
+
+
+def read_glb(path: Path) -> tuple[dict, dict[str, tuple[np.ndarray, np.ndarray, int]]]:
+    """A GLB read with struct and numpy (not trimesh): its JSON and, per root node (a body), every member's
+    (vertices in mm, faces, members) expanded from the node tree, ``EXT_mesh_gpu_instancing`` TRS accessors or
+    node matrices, the root's mm -> m scale undone."""
+    from scipy.spatial.transform import Rotation
+
+    raw = path.read_bytes()
+    magic, version, total = struct.unpack_from("<4sII", raw, 0)
+    assert magic == b"glTF" and version == 2 and total == len(raw)
+    n_json, kind = struct.unpack_from("<I4s", raw, 12)
+    assert kind == b"JSON" and n_json % 4 == 0
+    doc = json.loads(raw[20:20 + n_json])
+    n_bin, kind = struct.unpack_from("<I4s", raw, 20 + n_json)
+    assert kind == b"BIN\0" and 28 + n_json + n_bin == len(raw) and doc["buffers"][0]["byteLength"] <= n_bin
+    blob = raw[28 + n_json:]
+
+    def accessor(i: int) -> np.ndarray:
+        a = doc["accessors"][i]
+        view = doc["bufferViews"][a["bufferView"]]
+        assert view["byteOffset"] % 4 == 0
+        dtype = np.dtype(_COMPONENTS[a["componentType"]])
+        arr = np.frombuffer(blob, dtype, a["count"] * _WIDTH[a["type"]], view["byteOffset"])
+        return arr.reshape(a["count"], -1) if a["type"] != "SCALAR" else arr
+
+    def transforms(node: dict) -> np.ndarray:
+        ext = node.get("extensions", {}).get("EXT_mesh_gpu_instancing")
+        if ext is None:
+            m = np.array(node.get("matrix", np.eye(4).T.ravel()), dtype=float).reshape(4, 4).T
+            return m[None]
+        att = ext["attributes"]
+        t = accessor(att["TRANSLATION"]).astype(float)
+        q = accessor(att["ROTATION"]).astype(float) if "ROTATION" in att else np.tile([0, 0, 0, 1.0], (len(t), 1))
+        s = accessor(att["SCALE"]).astype(float) if "SCALE" in att else np.ones_like(t)
+        out = np.tile(np.eye(4), (len(t), 1, 1))
+        out[:, :3, :3] = Rotation.from_quat(q).as_matrix() * s[:, None, :]
+        out[:, :3, 3] = t
+        return out
+
+    bodies = {}
+    for root in doc["scenes"][doc["scene"]]["nodes"]:
+        node = doc["nodes"][root]
+        assert node["scale"] == [GLB_SCALE] * 3
+        pieces, members = [], 0
+        for holder in [node] + [doc["nodes"][c] for c in node.get("children", [])]:
+            if "mesh" not in holder:
+                continue
+            prim = doc["meshes"][holder["mesh"]]["primitives"][0]
+            v = accessor(prim["attributes"]["POSITION"]).astype(float)
+            a = doc["accessors"][prim["attributes"]["POSITION"]]
+            assert np.allclose(a["min"], v.min(axis=0)) and np.allclose(a["max"], v.max(axis=0))
+            f = accessor(prim["indices"]).reshape(-1, 3).astype(np.int64)
+            placed = transforms(holder)
+            members += len(placed)
+            pieces.append(mesh_module.tile(v, f, placed))
+        bodies[node["name"]] = (*mesh_module.concat(pieces), members)
+    return doc, bodies
+
+
 def test_glb(ball_stack: Stack, ball_design: Path) -> None:
-    scene = trimesh.load(design_file(ball_design, ".glb"))
-    assert isinstance(scene, trimesh.Scene)
-    assert set(scene.geometry) == {"substrate", "solder_balls"}
-    assert set(scene.graph.nodes_geometry) == {"substrate", "solder_balls"}
+    doc, bodies = read_glb(design_file(ball_design, ".glb"))
+    assert list(bodies) == ["substrate", "solder_balls"]
+    assert doc["extensionsUsed"] == ["EXT_mesh_gpu_instancing"]
+    assert [m["name"] for m in doc["meshes"]] == ["substrate", "solder_balls"]
+    tiled = stack_mesh(ball_stack)
     for body in ball_stack:
-        geom = scene.geometry[body.name]
-        rgba = np.asarray(geom.visual.material.baseColorFactor, dtype=float) / 255.0
-        linear = np.append(srgb_to_linear(np.array(body.material.color[:3])), body.material.color[3])
-        assert rgba == pytest.approx(linear, abs=1 / 255)
-        transform, _ = scene.graph[body.name]
-        world = trimesh.transform_points(geom.vertices, transform)
-        assert world.min(axis=0) == pytest.approx(body.bounds()[:3] * GLB_SCALE, abs=2e-6)
+        v, f, members = bodies[body.name]
+        assert members == body.count and len(f) == len(tiled[body.name].faces)
+        np.testing.assert_allclose(np.concatenate([v.min(axis=0), v.max(axis=0)]),
+                                   np.asarray(tiled[body.name].bounds).ravel(), atol=1e-6)
+        np.testing.assert_allclose(v.min(axis=0), body.bounds()[:3], atol=2e-3)
+        assert mesh_module.signed_volume(v, f) == pytest.approx(body.volume(), rel=VOLUME_BOUND)
+
+
+def test_glb_stores_one_mesh_per_prototype_and_member_nodes_on_request(ball_stack: Stack, tmp_path: Path) -> None:
+    """Instanced: 2 meshes, 2 nodes, 9 translations; per-member nodes: the same 2 meshes, 1 + 9 child nodes, which
+    trimesh (no instancing extension) expands to the 10 tiled solids of the package."""
+    meshes = stack_meshes(ball_stack)
+    instanced = write_glb(ball_stack, tmp_path / "i.glb", meshes)
+    nodes = write_glb(ball_stack, tmp_path / "n.glb", meshes, instancing=False)
+    doc_i, _ = read_glb(instanced)
+    doc_n, bodies = read_glb(nodes)
+    assert len(doc_i["meshes"]) == len(doc_n["meshes"]) == 2
+    assert len(doc_i["nodes"]) == 2 and len(doc_n["nodes"]) == 2 + 10 and "extensionsUsed" not in doc_n
+    assert {k: m for k, (_, _, m) in bodies.items()} == {"substrate": 1, "solder_balls": 9}
+    scene = trimesh.load(nodes)
+    dumped = scene.to_mesh()
+    tiled = combined(meshes.trimeshes())
+    assert len(dumped.faces) == len(tiled.faces) and len(dumped.vertices) == len(tiled.vertices)
+    np.testing.assert_allclose(dumped.bounds, tiled.bounds * GLB_SCALE, atol=1e-9)
+    assert len(dumped.split(only_watertight=True)) == 10
+
+
+def test_trs_rebuilds_rotated_and_mirrored_placements() -> None:
+    """Random rotations, half-turns and mirrors (det -1) decompose to T R S that rebuild the placement."""
+    from scipy.spatial.transform import Rotation
+
+    from geometry.output.gltf import trs
+
+    rot = np.concatenate([Rotation.random(200, random_state=1).as_matrix(),
+                          Rotation.from_rotvec(np.pi * np.array([[1, -1, 0], [0, 1, 1], [1, 0, 0]]) /
+                                               np.linalg.norm([[1, -1, 0], [0, 1, 1], [1, 0, 0]], axis=1)[:, None]
+                                               ).as_matrix(), np.eye(3)[None]])
+    p = np.tile(np.eye(4), (len(rot), 1, 1))
+    p[:, :3, :3] = rot
+    p[::2, :3, :3] = p[::2, :3, :3] @ np.diag([1.0, -1.0, 1.0])
+    p[:, :3, 3] = np.random.default_rng(2).normal(size=(len(rot), 3))
+    t, q, s = trs(p)
+    back = np.tile(np.eye(4), (len(p), 1, 1))
+    back[:, :3, :3] = Rotation.from_quat(q).as_matrix() * s[:, None, :]
+    back[:, :3, 3] = t
+    np.testing.assert_allclose(back, p, atol=1e-12)
+    assert trs(np.array([[[1.0, 0.5, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]])) is None
+
+
+def test_stl_is_trimesh_s_bytes(ball_stack: Stack, ball_design: Path) -> None:
+    """The numpy STL writer gives the bytes trimesh's STL export gives for the tiled package mesh."""
+    assert design_file(ball_design, ".stl").read_bytes() == combined(stack_mesh(ball_stack)).export(file_type="stl")
+
+
+def _validator() -> tuple[str, str] | None:
+    """(node, folder of node_modules holding ``gltf-validator``) or None."""
+    node = shutil.which("node")
+    if node is None:
+        return None
+    for folder in [os.environ.get("NODE_PATH", ""), *os.environ.get("GLTF_VALIDATOR_PATH", "").split(os.pathsep)]:
+        if folder and (Path(folder) / "gltf-validator").is_dir():
+            return node, folder
+    found = subprocess.run([node, "-e", "require.resolve('gltf-validator')"], capture_output=True, check=False)
+    return (node, "") if found.returncode == 0 else None
+
+
+_VALIDATE = """
+const validator = require("gltf-validator");
+const data = new Uint8Array(require("fs").readFileSync(process.argv[1]));
+validator.validateBytes(data).then((r) => console.log(JSON.stringify(r.issues)))
+  .catch((e) => { console.error(String(e)); process.exit(2); });
+"""
+
+
+@pytest.mark.parametrize("instancing", [True, False])
+def test_glb_passes_the_khronos_validator(ball_stack: Stack, tmp_path: Path, instancing: bool) -> None:
+    """No error and no warning from the Khronos glTF validator (npm ``gltf-validator``). It does not check
+    ``EXT_mesh_gpu_instancing`` itself (an info, as are the instance accessors it thinks unused): the accessor
+    reader above does."""
+    found = _validator()
+    if found is None:
+        print("skipped: node or the npm package gltf-validator not found (npm install gltf-validator, then set "
+              "NODE_PATH to its node_modules)")
+        pytest.skip("node or the npm package gltf-validator not found")
+    node, folder = found
+    path = write_glb(ball_stack, tmp_path / "p.glb", stack_meshes(ball_stack), instancing=instancing)
+    env = {**os.environ, "NODE_PATH": folder} if folder else None
+    done = subprocess.run([node, "-e", _VALIDATE, str(path)], capture_output=True, text=True, env=env, check=True)
+    issues = json.loads(done.stdout)
+    assert issues["numErrors"] == 0 and issues["numWarnings"] == 0, issues["messages"]
+    codes = Counter(m["code"] for m in issues["messages"])
+    assert set(codes) <= ({"UNSUPPORTED_EXTENSION", "UNUSED_OBJECT"} if instancing else set()), codes
+
+
+def test_a_build_tessellates_each_prototype_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """STL, GLB, HTML viewer and manifest of one export share one tessellation: prototype_mesh (and the tube
+    mesher of wires) is called once per distinct prototype shape."""
+    build = api.run(load_design(small_cavity()))
+    calls: Counter = Counter()
+    real, tube = mesh_module.prototype_mesh, mesh_module._tube
+
+    def counting(shape, *args, **kwargs):
+        calls[id(shape)] += 1
+        return real(shape, *args, **kwargs)
+
+    def counting_tube(part, *args, **kwargs):
+        calls[id(part.shape)] += 1
+        return tube(part, *args, **kwargs)
+
+    monkeypatch.setattr(mesh_module, "prototype_mesh", counting)
+    monkeypatch.setattr(mesh_module, "_tube", counting_tube)
+    folder = api.export(build, api.check(build), tmp_path)
+    shapes = {id(p.shape) for body in build.stack for p in body.parts}
+    shapes |= {id(q.shape) for body in build.stack for p in body.parts if mesh_module._is_tube(p) for q in p.pieces}
+    assert set(calls) == shapes and set(calls.values()) == {1}
+    assert {p.suffix for p in folder.iterdir()} >= {".stl", ".glb", ".html", ".json"}
 
 
 # ------------------------------------------------------------------- a recipe's files with a stated tolerance
@@ -80,14 +260,17 @@ def test_package_stl_seating_plane_is_the_manifest_one(split_design) -> None:
     assert stl.vertices[:, 2].min() == float(np.float32(seat))
 
 
-def test_glb_bodies_are_volume_true(split_design) -> None:
-    build, folder = split_design
-    scene = trimesh.load(design_file(folder, ".glb"))
-    assert set(scene.geometry) == set(scene.graph.nodes_geometry) == set(build.stack.names)
+@pytest.mark.parametrize("which", ["split_design", "split_cavity"])
+def test_glb_bodies_are_volume_true(request, which: str) -> None:
+    """Every body read back through the GLB's accessors (the cavity's wires placed with rotations): one instance
+    per member and the body's volume."""
+    build, folder = request.getfixturevalue(which)
+    _, bodies = read_glb(design_file(folder, ".glb"))
+    assert list(bodies) == list(build.stack.names)
     for body in build.stack:
-        geom = scene.geometry[body.name]
-        assert geom.is_watertight, body.name
-        assert geom.volume == pytest.approx(body.volume(), rel=VOLUME_BOUND), body.name
+        v, f, members = bodies[body.name]
+        assert members == body.count, body.name
+        assert mesh_module.signed_volume(v, f) == pytest.approx(body.volume(), rel=VOLUME_BOUND), body.name
 
 
 def test_split_writes_one_step_and_one_stl_per_body(split_design) -> None:
