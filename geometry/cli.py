@@ -28,7 +28,7 @@ from .core.params import ParameterError
 from .core.text import printable
 from .core.toml import MAX_RECIPE_BYTES, read_toml
 from .output.files import OutputError
-from .output.folder import check_output_dir, check_output_file, design_folder, inside
+from .output.folder import check_free_space, check_output_dir, check_output_file, design_folder, inside
 from .output.versions import distribution_version
 
 EXIT_INPUT, EXIT_OUTPUT, EXIT_INTERRUPTED, EXIT_TERMINATED = 2, 3, 130, 143
@@ -290,6 +290,10 @@ def prepare(args: argparse.Namespace, read: dict[Path, dict]) -> None:
             check_output_dir(args.output)
             for d in args.designs:
                 design_folder(args.output, d.name)
+        if args.run == "build":
+            from .flows.budget import estimate
+
+            check_free_space(args.output, sum(estimate(d).output_bytes for d in args.designs))
     if args.run == "sweep":
         p = Path(args.spec)
         args.sweep_spec = parse_spec(read[p], str(p), p.parent)
@@ -298,6 +302,26 @@ def prepare(args: argparse.Namespace, read: dict[Path, dict]) -> None:
         for sub in ("cache", "designs"):
             inside(out, sub)
         args.sweep_out = out
+
+
+def schema(args: argparse.Namespace) -> int:
+    """``pkgcad schema FLOW``: the flow's recipe JSON Schema (``--markdown``: its reference), printed or written to
+    ``-o``. It comes from the flow's pydantic design model alone, so it answers without loading OpenCascade."""
+    from .flows.schema import recipe_schema
+    from .output.files import write_text
+    from .output.recipe_reference import schema_json, schema_markdown
+
+    s = recipe_schema(args.flow)
+    text = schema_markdown(s) if args.markdown else schema_json(s)
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        print(f"wrote {write_text(check_output_file(args.output), text)}")
+    return 0
+
+
+LIGHT = {"schema": schema}
+"""Commands run here, without :mod:`geometry.commands` (which loads the kernel)."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -312,6 +336,8 @@ def main(argv: list[str] | None = None) -> int:
         previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         prepare(args, read_inputs(args))
+        if args.run in LIGHT:
+            return LIGHT[args.run](args)
         from . import commands
 
         home = importlib.import_module(f".{args.module}", __package__) if getattr(args, "module", None) else commands

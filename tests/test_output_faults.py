@@ -79,6 +79,47 @@ def test_a_sweep_refuses_a_designs_folder_linked_out_as_build_does(tmp_path, cap
     assert list(elsewhere.iterdir()) == [] and sorted(p.name for p in out.iterdir()) == ["designs"]
 
 
+class _Statvfs:
+    """What ``os.statvfs`` says of a nearly full file system: ``blocks`` free blocks of 4,096 bytes."""
+
+    def __init__(self, blocks: int) -> None:
+        self.f_bavail, self.f_frsize = blocks, 4096
+
+
+@pytest.mark.parametrize("output", ["{tmp}/out", "{tmp}/new/deeper"], ids=["existing-parent", "missing-folders"])
+def test_a_disk_too_full_for_the_estimated_output_is_refused_before_the_build(tmp_path, capsys, recipe,
+                                                                              monkeypatch, output):
+    from geometry.flows.budget import estimate
+    from geometry.recipes import load
+
+    need = estimate(load(recipe)).output_bytes
+    seen: list[Path] = []
+
+    def statvfs(path):
+        seen.append(Path(path))
+        return _Statvfs(need // 4096 - 1)
+
+    monkeypatch.setattr("geometry.output.folder.os.statvfs", statvfs)
+    monkeypatch.setattr("geometry.api.run", lambda d: pytest.fail("built before the free space was checked"))
+    out = Path(output.format(tmp=tmp_path))
+    assert main(["build", str(recipe), "-o", str(out)]) == 3
+    err = _one_error_line(capsys)
+    free = (need // 4096 - 1) * 4096
+    assert err == (f"error: cannot write {out}: the output needs an estimated {need / 1e6:,.1f} MB and the file "
+                   f"system of {tmp_path} has {free / 1e6:,.1f} MB free (free some space or give another -o)")
+    assert seen == [tmp_path] and not (tmp_path / "out").exists() and not (tmp_path / "new").exists()
+
+
+def test_a_disk_with_room_for_the_estimate_builds(tmp_path, capsys, recipe, monkeypatch):
+    from geometry.flows.budget import estimate
+    from geometry.recipes import load
+
+    need = estimate(load(recipe)).output_bytes
+    monkeypatch.setattr("geometry.output.folder.os.statvfs", lambda path: _Statvfs(need // 4096 + 1))
+    assert main(["build", str(recipe), "-o", str(tmp_path / "out"), "-q"]) == 0
+    assert (tmp_path / "out" / "small" / "small.step").is_file()
+
+
 def test_section_into_a_missing_folder_creates_it_as_build_does(tmp_path, capsys, recipe):
     out = tmp_path / "new" / "deeper" / "row.svg"
     assert main(["section", str(recipe), "-o", str(out)]) == 0
