@@ -17,6 +17,7 @@ and every refused input answer in a fraction of a second, without loading the ke
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import signal
 import sys
@@ -218,6 +219,29 @@ def _terminate(signum: int, frame: object) -> None:
     raise Terminated()
 
 
+@contextlib.contextmanager
+def signals_held():
+    """Hold Ctrl-C and SIGTERM while the kernel loads, and act on them once it has: an exception raised inside
+    OpenCascade's module initialisation leaves it half made (``ImportError: initialization failed``, or a crash at
+    exit), so a signal then would give a traceback or a segfault instead of exit 130 or 143. Off the main thread
+    (where no signal handler runs) it does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    got: list[int] = []
+    old = {s: signal.signal(s, lambda signum, frame: got.append(signum)) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
+    if signal.SIGTERM in got:
+        _TERMINATED.set()
+        raise Terminated()
+    if got:
+        raise KeyboardInterrupt()
+
+
 def _output_fault(args: argparse.Namespace) -> OutputError | None:
     """The fault of the command's output folder or file (``-o``), found before OpenCascade is even loaded; the
     command checks the design folders inside it again once it knows their names."""
@@ -338,9 +362,11 @@ def main(argv: list[str] | None = None) -> int:
         prepare(args, read_inputs(args))
         if args.run in LIGHT:
             return LIGHT[args.run](args)
-        from . import commands
+        with signals_held():
+            from . import commands
 
-        home = importlib.import_module(f".{args.module}", __package__) if getattr(args, "module", None) else commands
+            home = (importlib.import_module(f".{args.module}", __package__) if getattr(args, "module", None)
+                    else commands)
         status = getattr(home, args.run)(args)
         return EXIT_TERMINATED if status == EXIT_INTERRUPTED and _TERMINATED.is_set() else status
     except ParameterError as e:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from geometry.cli import main
+from geometry.cli import Terminated, main, signals_held
 from geometry.core.params import ParameterError
 from geometry.output import files
 from geometry.output.step import reproducible_timestamp
@@ -167,6 +167,39 @@ def test_sigterm_removes_the_work_folder_like_ctrl_c(tmp_path):
     assert proc.returncode == 143, err[-2000:]
     assert err.strip().splitlines()[-1] == "interrupted (SIGTERM)"
     assert list(out.iterdir()) == []
+
+
+SIGNAL_IN_THE_KERNEL_IMPORT = """
+import os, signal, sys
+class SignalOnImport:
+    def find_spec(self, name, path=None, target=None):
+        if name == "OCP.OCP":
+            os.kill(os.getpid(), signal.{sig})
+        return None
+sys.meta_path.insert(0, SignalOnImport())
+from geometry.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+"""A child that sends itself ``sig`` just as OpenCascade's extension module starts to load."""
+
+
+@pytest.mark.parametrize("sig, status, message", [("SIGTERM", 143, "interrupted (SIGTERM)"),
+                                                  ("SIGINT", 130, "interrupted")])
+def test_a_signal_while_the_kernel_loads_is_a_clean_stop(tmp_path, recipe, sig, status, message):
+    out = tmp_path / "out"
+    p = subprocess.run([sys.executable, "-c", SIGNAL_IN_THE_KERNEL_IMPORT.format(sig=sig), "build", str(recipe),
+                        "-o", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    assert p.returncode == status, p.stderr[-2000:]
+    assert p.stderr.strip() == message and not out.exists()
+
+
+def test_signals_held_acts_on_the_signal_after_the_block():
+    with pytest.raises(KeyboardInterrupt) as e, signals_held():
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.05)
+        reached = True
+    assert reached and isinstance(e.value, Terminated)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 @pytest.mark.slow
