@@ -4,9 +4,10 @@ Exit status: 0 all good, 1 a design rule failed, a claim named by ``--require-cl
 could not be made (nothing written) or, for a sweep, a variant ended in an error or a timeout, 2 bad input (a
 recipe or sweep spec refused by validation, an unreadable file, a bad argument), 3 the output cannot be written
 (checked before any build: an output path that is a file or lies below one, a read-only, forbidden or full
-folder, a symbolic link leading out of the output folder; or a write that failed: nothing partial is left and a
-previous output stays), 130 stopped by Ctrl-C and 143 by SIGTERM (a work folder is removed; a sweep keeps its
-finished rows).
+folder, a file system with less free space than a build's estimated output, a symbolic link leading out of the
+output folder; or a write that failed: nothing partial is left and a previous output stays), 130 stopped by Ctrl-C
+and 143 by SIGTERM (a work folder is removed; a sweep keeps its finished rows; a signal while OpenCascade loads is
+acted on once it has loaded).
 
 This module parses the arguments, reads and validates the inputs (:func:`prepare`: recipes, the resource budget,
 sweep specs, output folders), all without OpenCascade; :mod:`geometry.commands` does the work. It is loaded once
