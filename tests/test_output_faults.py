@@ -82,8 +82,8 @@ def test_a_sweep_refuses_a_designs_folder_linked_out_as_build_does(tmp_path, cap
 class _Statvfs:
     """What ``os.statvfs`` says of a nearly full file system: ``blocks`` free blocks of 4,096 bytes."""
 
-    def __init__(self, blocks: int) -> None:
-        self.f_bavail, self.f_frsize = blocks, 4096
+    def __init__(self, blocks: int, size: int = 1_000_000) -> None:
+        self.f_bavail, self.f_frsize, self.f_blocks = blocks, 4096, size
 
 
 @pytest.mark.parametrize("output", ["{tmp}/out", "{tmp}/new/deeper"], ids=["existing-parent", "missing-folders"])
@@ -110,12 +110,15 @@ def test_a_disk_too_full_for_the_estimated_output_is_refused_before_the_build(tm
     assert seen == [tmp_path] and not (tmp_path / "out").exists() and not (tmp_path / "new").exists()
 
 
-def test_a_disk_with_room_for_the_estimate_builds(tmp_path, capsys, recipe, monkeypatch):
+@pytest.mark.parametrize("blocks, size", [(None, 1_000_000), (0, 0)], ids=["room", "size-unknown"])
+def test_a_disk_with_room_for_the_estimate_or_that_does_not_say_builds(tmp_path, capsys, recipe, monkeypatch,
+                                                                       blocks, size):
     from geometry.flows.budget import estimate
     from geometry.recipes import load
 
     need = estimate(load(recipe)).output_bytes
-    monkeypatch.setattr("geometry.output.folder.os.statvfs", lambda path: _Statvfs(need // 4096 + 1))
+    free = need // 4096 + 1 if blocks is None else blocks
+    monkeypatch.setattr("geometry.output.folder.os.statvfs", lambda path: _Statvfs(free, size))
     assert main(["build", str(recipe), "-o", str(tmp_path / "out"), "-q"]) == 0
     assert (tmp_path / "out" / "small" / "small.step").is_file()
 

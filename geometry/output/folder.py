@@ -169,7 +169,8 @@ def check_output_file(path: Path | str) -> Path:
 
 def free_bytes(path: Path | str) -> tuple[Path, int] | None:
     """(the nearest existing folder of ``path``, the bytes an unprivileged writer may still put on its file system,
-    ``f_bavail * f_frsize`` of ``os.statvfs``), or None where the file system does not say."""
+    ``f_bavail * f_frsize`` of ``os.statvfs``), or None where the file system does not say (no statvfs, or a size
+    of 0 blocks, as some virtual and network file systems report)."""
     existing = Path(path)
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
@@ -177,7 +178,7 @@ def free_bytes(path: Path | str) -> tuple[Path, int] | None:
         st = os.statvfs(existing)
     except (OSError, AttributeError):
         return None
-    return existing, st.f_bavail * st.f_frsize
+    return None if st.f_blocks == 0 else (existing, st.f_bavail * st.f_frsize)
 
 
 def check_free_space(path: Path | str, need: int) -> None:
