@@ -29,8 +29,9 @@ from .core.expr import precheck_spec
 from .core.params import ParameterError
 from .core.text import printable
 from .core.toml import MAX_RECIPE_BYTES, read_toml
-from .output.files import OutputError
+from .output.files import OutputError, write_text
 from .output.folder import check_free_space, check_output_dir, check_output_file, design_folder, inside
+from .output.recipe_reference import schema_json, schema_markdown
 from .output.versions import distribution_version
 
 EXIT_INPUT, EXIT_OUTPUT, EXIT_INTERRUPTED, EXIT_TERMINATED = 2, 3, 130, 143
@@ -300,7 +301,7 @@ def prepare(args: argparse.Namespace, read: dict[Path, dict]) -> None:
     into ``args.sweep_out``; the suffix of an output picture. Raises :class:`ParameterError` (exit 2) or
     :class:`OutputError` (exit 3). The design models (pydantic, scipy: some 0.3 s) are imported here, not with the
     module, so ``pkgcad --help`` and argument errors stay at some 0.2 s."""
-    from .recipes import load_all
+    from .recipes import load_all, output_bytes
     from .sweep.spec import parse_spec
 
     args.read = read
@@ -316,9 +317,7 @@ def prepare(args: argparse.Namespace, read: dict[Path, dict]) -> None:
             for d in args.designs:
                 design_folder(args.output, d.name)
         if args.run == "build":
-            from .flows.budget import estimate
-
-            check_free_space(args.output, sum(estimate(d).output_bytes for d in args.designs))
+            check_free_space(args.output, output_bytes(args.designs))
     if args.run == "sweep":
         p = Path(args.spec)
         args.sweep_spec = parse_spec(read[p], str(p), p.parent)
@@ -332,11 +331,9 @@ def prepare(args: argparse.Namespace, read: dict[Path, dict]) -> None:
 def schema(args: argparse.Namespace) -> int:
     """``pkgcad schema FLOW``: the flow's recipe JSON Schema (``--markdown``: its reference), printed or written to
     ``-o``. It comes from the flow's pydantic design model alone, so it answers without loading OpenCascade."""
-    from .flows.schema import recipe_schema
-    from .output.files import write_text
-    from .output.recipe_reference import schema_json, schema_markdown
+    from .recipes import schema_of
 
-    s = recipe_schema(args.flow)
+    s = schema_of(args.flow)
     text = schema_markdown(s) if args.markdown else schema_json(s)
     if args.output is None:
         sys.stdout.write(text)
