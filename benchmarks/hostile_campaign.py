@@ -125,7 +125,7 @@ os.open = _read_only
 
 FULL_BEFORE = """import os
 class _Full:
-    f_bavail, f_frsize = 256, 4096
+    f_bavail, f_frsize, f_blocks = 256, 4096, 1_000_000
 os.statvfs = lambda path: _Full()
 """
 """A file system with 1 MB free, as ``os.statvfs`` reports it."""
