@@ -4,9 +4,10 @@ Exit status: 0 all good, 1 a design rule failed, a claim named by ``--require-cl
 could not be made (nothing written) or, for a sweep, a variant ended in an error or a timeout, 2 bad input (a
 recipe or sweep spec refused by validation, an unreadable file, a bad argument), 3 the output cannot be written
 (checked before any build: an output path that is a file or lies below one, a read-only, forbidden or full
-folder, a symbolic link leading out of the output folder; or a write that failed: nothing partial is left and a
-previous output stays), 130 stopped by Ctrl-C and 143 by SIGTERM (a work folder is removed; a sweep keeps its
-finished rows).
+folder, a file system with less free space than a build's estimated output, a symbolic link leading out of the
+output folder; or a write that failed: nothing partial is left and a previous output stays), 130 stopped by Ctrl-C
+and 143 by SIGTERM (a work folder is removed; a sweep keeps its finished rows; a signal while OpenCascade loads is
+acted on once it has loaded).
 
 This module parses the arguments, reads and validates the inputs (:func:`prepare`: recipes, the resource budget,
 sweep specs, output folders), all without OpenCascade; :mod:`geometry.commands` does the work. It is loaded once
@@ -17,6 +18,7 @@ and every refused input answer in a fraction of a second, without loading the ke
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import signal
 import sys
@@ -27,8 +29,9 @@ from .core.expr import precheck_spec
 from .core.params import ParameterError
 from .core.text import printable
 from .core.toml import MAX_RECIPE_BYTES, read_toml
-from .output.files import OutputError
-from .output.folder import check_output_dir, check_output_file, design_folder, inside
+from .output.files import OutputError, write_text
+from .output.folder import check_free_space, check_output_dir, check_output_file, design_folder, inside
+from .output.recipe_reference import schema_json, schema_markdown
 from .output.versions import distribution_version
 
 EXIT_INPUT, EXIT_OUTPUT, EXIT_INTERRUPTED, EXIT_TERMINATED = 2, 3, 130, 143
@@ -218,6 +221,29 @@ def _terminate(signum: int, frame: object) -> None:
     raise Terminated()
 
 
+@contextlib.contextmanager
+def signals_held():
+    """Hold Ctrl-C and SIGTERM while the kernel loads, and act on them once it has: an exception raised inside
+    OpenCascade's module initialisation leaves it half made (``ImportError: initialization failed``, or a crash at
+    exit), so a signal then would give a traceback or a segfault instead of exit 130 or 143. Off the main thread
+    (where no signal handler runs) it does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    got: list[int] = []
+    old = {s: signal.signal(s, lambda signum, frame: got.append(signum)) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
+    if signal.SIGTERM in got:
+        _TERMINATED.set()
+        raise Terminated()
+    if got:
+        raise KeyboardInterrupt()
+
+
 def _output_fault(args: argparse.Namespace) -> OutputError | None:
     """The fault of the command's output folder or file (``-o``), found before OpenCascade is even loaded; the
     command checks the design folders inside it again once it knows their names."""
@@ -275,7 +301,7 @@ def prepare(args: argparse.Namespace, read: dict[Path, dict]) -> None:
     into ``args.sweep_out``; the suffix of an output picture. Raises :class:`ParameterError` (exit 2) or
     :class:`OutputError` (exit 3). The design models (pydantic, scipy: some 0.3 s) are imported here, not with the
     module, so ``pkgcad --help`` and argument errors stay at some 0.2 s."""
-    from .recipes import load_all
+    from .recipes import load_all, output_bytes
     from .sweep.spec import parse_spec
 
     args.read = read
@@ -290,6 +316,8 @@ def prepare(args: argparse.Namespace, read: dict[Path, dict]) -> None:
             check_output_dir(args.output)
             for d in args.designs:
                 design_folder(args.output, d.name)
+        if args.run == "build":
+            check_free_space(args.output, output_bytes(args.designs))
     if args.run == "sweep":
         p = Path(args.spec)
         args.sweep_spec = parse_spec(read[p], str(p), p.parent)
@@ -298,6 +326,24 @@ def prepare(args: argparse.Namespace, read: dict[Path, dict]) -> None:
         for sub in ("cache", "designs"):
             inside(out, sub)
         args.sweep_out = out
+
+
+def schema(args: argparse.Namespace) -> int:
+    """``pkgcad schema FLOW``: the flow's recipe JSON Schema (``--markdown``: its reference), printed or written to
+    ``-o``. It comes from the flow's pydantic design model alone, so it answers without loading OpenCascade."""
+    from .recipes import schema_of
+
+    s = schema_of(args.flow)
+    text = schema_markdown(s) if args.markdown else schema_json(s)
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        print(f"wrote {write_text(check_output_file(args.output), text)}")
+    return 0
+
+
+LIGHT = {"schema": schema}
+"""Commands run here, without :mod:`geometry.commands` (which loads the kernel)."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -312,9 +358,13 @@ def main(argv: list[str] | None = None) -> int:
         previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         prepare(args, read_inputs(args))
-        from . import commands
+        if args.run in LIGHT:
+            return LIGHT[args.run](args)
+        with signals_held():
+            from . import commands
 
-        home = importlib.import_module(f".{args.module}", __package__) if getattr(args, "module", None) else commands
+            home = (importlib.import_module(f".{args.module}", __package__) if getattr(args, "module", None)
+                    else commands)
         status = getattr(home, args.run)(args)
         return EXIT_TERMINATED if status == EXIT_INTERRUPTED and _TERMINATED.is_set() else status
     except ParameterError as e:

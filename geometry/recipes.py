@@ -17,7 +17,8 @@ from pydantic import BaseModel
 from .core.params import ParameterError, submodel
 from .core.toml import loads, read_toml
 from .flows import load_design
-from .flows.budget import check_budget
+from .flows.budget import check_budget, estimate
+from .flows.schema import recipe_schema
 
 
 def parse(text: str, source: str = "<recipe>") -> Any:
@@ -79,6 +80,18 @@ def load_all(items: list[str], budget: float | None = None, read: dict[Path, dic
     if dup:
         raise ParameterError(f"name {dup[0]!r} is used by more than one recipe; design names must be unique")
     return designs
+
+
+def output_bytes(designs: list) -> int:
+    """Bytes the STEP, STL and GLB of ``designs`` are estimated to take (:func:`~geometry.flows.budget.estimate`),
+    which ``pkgcad build`` wants free on its output's file system before it builds."""
+    return sum(estimate(d).output_bytes for d in designs)
+
+
+def schema_of(flow_name: str) -> dict[str, Any]:
+    """The JSON Schema of a ``flow_name`` recipe (:func:`geometry.flows.schema.recipe_schema`), from its design
+    model alone: ``pkgcad schema`` answers without OpenCascade."""
+    return recipe_schema(flow_name)
 
 
 MAX_SITES_BYTES = 4_000_000

@@ -87,6 +87,8 @@ def _recipe_text() -> str:
     ("in [bumps]", _recipe_text().replace("[bumps]\n", "[bumps]\npitch" + ".a" * 200_000 + " = 1\n"),
      "more than 32 parts"),
     ("oversized", _recipe_text() + "\n" + "# padding\n" * 120_000, "larger than 1,000,000 bytes"),
+    ("900 KB name", _recipe_text().replace('name = "fc-basic"', f'name = "{"n" * 900_000}"'),
+     "(900,000 characters)"),
 ])
 def test_large_hostile_text_is_refused_fast(tmp_path, capsys, label, text, needle):
     p = tmp_path / "r.toml"

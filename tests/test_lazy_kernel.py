@@ -62,8 +62,11 @@ def test_the_kernel_loads_when_a_flow_runs() -> None:
     (["check", str(SMALL), "--budget", "0.01"], 2, "raise the budget with --budget"),
     (["sweep", "tests/hostile/sweep/filter-power-of-powers.toml", "-o", "{tmp}/s"], 2, "filter"),
     (["build", str(SMALL), "--budget", "0.01", "-o", "{tmp}/b"], 2, "over the resource budget"),
-], ids=["help", "check-invalid", "check-budget", "sweep-spec", "build-budget"])
-def test_cli_refusals_load_no_kernel(argv, status, message, tmp_path) -> None:
+    (["schema", "flip-chip"], 0, ""),
+    (["schema", "cavity", "--markdown", "-o", "{tmp}/cavity.md"], 0, ""),
+], ids=["help", "check-invalid", "check-budget", "sweep-spec", "build-budget", "schema", "schema-markdown"])
+def test_cli_refusals_and_schema_load_no_kernel(argv, status, message, tmp_path) -> None:
+    """Refusals, and ``pkgcad schema`` (from the pydantic models), answer without OpenCascade."""
     args = [a.replace("{tmp}", str(tmp_path)) for a in argv]
     loaded, err = _kernel_loaded(
         "from geometry.cli import main\n"
@@ -75,6 +78,8 @@ def test_cli_refusals_load_no_kernel(argv, status, message, tmp_path) -> None:
     assert loaded == []
     assert message in err
     assert not (tmp_path / "b").exists() and not (tmp_path / "s").exists()
+    if "-o" in argv and argv[0] == "schema":
+        assert (tmp_path / "cavity.md").read_text() == (ROOT / "docs" / "recipes" / "cavity.md").read_text()
 
 
 def test_api_run_applies_the_budget() -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from geometry.cli import main
+from geometry.cli import Terminated, main, signals_held
 from geometry.core.params import ParameterError
 from geometry.output import files
 from geometry.output.step import reproducible_timestamp
@@ -79,6 +79,50 @@ def test_a_sweep_refuses_a_designs_folder_linked_out_as_build_does(tmp_path, cap
     assert list(elsewhere.iterdir()) == [] and sorted(p.name for p in out.iterdir()) == ["designs"]
 
 
+class _Statvfs:
+    """What ``os.statvfs`` says of a nearly full file system: ``blocks`` free blocks of 4,096 bytes."""
+
+    def __init__(self, blocks: int, size: int = 1_000_000) -> None:
+        self.f_bavail, self.f_frsize, self.f_blocks = blocks, 4096, size
+
+
+@pytest.mark.parametrize("output", ["{tmp}/out", "{tmp}/new/deeper"], ids=["existing-parent", "missing-folders"])
+def test_a_disk_too_full_for_the_estimated_output_is_refused_before_the_build(tmp_path, capsys, recipe,
+                                                                              monkeypatch, output):
+    from geometry.flows.budget import estimate
+    from geometry.recipes import load
+
+    need = estimate(load(recipe)).output_bytes
+    seen: list[Path] = []
+
+    def statvfs(path):
+        seen.append(Path(path))
+        return _Statvfs(need // 4096 - 1)
+
+    monkeypatch.setattr("geometry.output.folder.os.statvfs", statvfs)
+    monkeypatch.setattr("geometry.api.run", lambda d: pytest.fail("built before the free space was checked"))
+    out = Path(output.format(tmp=tmp_path))
+    assert main(["build", str(recipe), "-o", str(out)]) == 3
+    err = _one_error_line(capsys)
+    free = (need // 4096 - 1) * 4096
+    assert err == (f"error: cannot write {out}: the output needs an estimated {need / 1e6:,.1f} MB and the file "
+                   f"system of {tmp_path} has {free / 1e6:,.1f} MB free (free some space or give another -o)")
+    assert seen == [tmp_path] and not (tmp_path / "out").exists() and not (tmp_path / "new").exists()
+
+
+@pytest.mark.parametrize("blocks, size", [(None, 1_000_000), (0, 0)], ids=["room", "size-unknown"])
+def test_a_disk_with_room_for_the_estimate_or_that_does_not_say_builds(tmp_path, capsys, recipe, monkeypatch,
+                                                                       blocks, size):
+    from geometry.flows.budget import estimate
+    from geometry.recipes import load
+
+    need = estimate(load(recipe)).output_bytes
+    free = need // 4096 + 1 if blocks is None else blocks
+    monkeypatch.setattr("geometry.output.folder.os.statvfs", lambda path: _Statvfs(free, size))
+    assert main(["build", str(recipe), "-o", str(tmp_path / "out"), "-q"]) == 0
+    assert (tmp_path / "out" / "small" / "small.step").is_file()
+
+
 def test_section_into_a_missing_folder_creates_it_as_build_does(tmp_path, capsys, recipe):
     out = tmp_path / "new" / "deeper" / "row.svg"
     assert main(["section", str(recipe), "-o", str(out)]) == 0
@@ -126,6 +170,40 @@ def test_sigterm_removes_the_work_folder_like_ctrl_c(tmp_path):
     assert proc.returncode == 143, err[-2000:]
     assert err.strip().splitlines()[-1] == "interrupted (SIGTERM)"
     assert list(out.iterdir()) == []
+
+
+SIGNAL_IN_THE_KERNEL_IMPORT = """
+import os, signal, sys
+class SignalOnImport:
+    def find_spec(self, name, path=None, target=None):
+        if name == "OCP.OCP":
+            os.kill(os.getpid(), signal.{sig})
+        return None
+sys.meta_path.insert(0, SignalOnImport())
+from geometry.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+"""A child that sends itself ``sig`` just as OpenCascade's extension module starts to load."""
+
+
+@pytest.mark.parametrize("sig, status, message", [("SIGTERM", 143, "interrupted (SIGTERM)"),
+                                                  ("SIGINT", 130, "interrupted")])
+def test_a_signal_while_the_kernel_loads_is_a_clean_stop(tmp_path, recipe, sig, status, message):
+    out = tmp_path / "out"
+    p = subprocess.run([sys.executable, "-c", SIGNAL_IN_THE_KERNEL_IMPORT.format(sig=sig), "build", str(recipe),
+                        "-o", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    assert p.returncode == status, p.stderr[-2000:]
+    assert p.stderr.strip() == message and not out.exists()
+
+
+def test_signals_held_acts_on_the_signal_after_the_block():
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    with pytest.raises(KeyboardInterrupt) as e, signals_held():
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.05)
+        reached = True
+    assert reached and isinstance(e.value, Terminated)
+    assert {s: signal.getsignal(s) for s in before} == before
 
 
 @pytest.mark.slow

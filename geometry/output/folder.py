@@ -167,6 +167,31 @@ def check_output_file(path: Path | str) -> Path:
     return path
 
 
+def free_bytes(path: Path | str) -> tuple[Path, int] | None:
+    """(the nearest existing folder of ``path``, the bytes an unprivileged writer may still put on its file system,
+    ``f_bavail * f_frsize`` of ``os.statvfs``), or None where the file system does not say (no statvfs, or a size
+    of 0 blocks, as some virtual and network file systems report)."""
+    existing = Path(path)
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    try:
+        st = os.statvfs(existing)
+    except (OSError, AttributeError):
+        return None
+    return None if st.f_blocks == 0 else (existing, st.f_bavail * st.f_frsize)
+
+
+def check_free_space(path: Path | str, need: int) -> None:
+    """Refuse, before any build, an output folder ``path`` whose file system has less free space than ``need``
+    bytes (the estimated output of :func:`geometry.flows.budget.estimate`): :class:`OutputError` (exit 3) naming
+    the path, the need and the free space, so a full disk is found before the build, not when its write fails
+    (which is still caught: :func:`~geometry.output.files.atomic`)."""
+    free = free_bytes(path)
+    if free is not None and need > free[1]:
+        raise OutputError(path, f"the output needs an estimated {need / 1e6:,.1f} MB and the file system of "
+                                f"{free[0]} has {free[1] / 1e6:,.1f} MB free (free some space or give another -o)")
+
+
 def _dir_fault(folder: Path, named: Path) -> str | None:
     """Why ``folder`` cannot be made or written, said of the output path ``named`` (the folder or a file in it)."""
     existing = folder
