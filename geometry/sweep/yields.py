@@ -43,17 +43,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ..core.params import ParameterError, format_error
 from ..flows import load_design
-from ..flows.cavity import tolerance as cavity_tl
-from ..flows.flip_chip import tolerance as flip_chip_tl
 from ..measure.stats import lower_bound
 from ..output.files import write_figure, write_text
 from ..output.folder import check_output_dir
 from ..recipes import read_toml, with_site_files
+from .montecarlo import FAST_PATHS
 
 TOLERANCE = "tolerances."
 """Prefix of a key that sets a tolerance sigma (mm) instead of a recipe value."""
-FAST_PATHS = {"flip-chip": flip_chip_tl, "cavity": cavity_tl}
-"""The fast path (its tolerance module) of each flow that has one."""
 MAX_STEPS = 60
 """Bisection steps at most per value (a resolution finer than range / 2**60 stops there)."""
 

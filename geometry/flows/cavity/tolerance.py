@@ -136,6 +136,12 @@ def evaluate(nom: Nominal, dr: Draws) -> Margins:
     return Margins({k: v * UM for k, v in values.items()}, passed, (seat > nom.coplanarity_limit).sum(axis=0))
 
 
+def margin_limits(nom: Nominal) -> dict[str, tuple[float | None, float | None]]:
+    """Each margin's (lower, upper) limit (um) for Cpk."""
+    return {"slug_standoff": (0.0, None), "slug_thinner": (0.0, None), "coplanarity": (None, nom.coplanarity_limit * UM),
+            "ball_gap": (0.0, None), "pad_gap": (0.0, None)}
+
+
 @dataclass(frozen=True, eq=False)
 class Study:
     """A Monte Carlo study: ``n`` draws in chunks, per draw margins and passes, per ball failure counts."""
@@ -154,9 +160,7 @@ class Study:
     def summary(self, confidence: float = 0.95, method: str = "wilson") -> dict:
         """Per check and for all checks: the yield with its interval; defects per million balls (beyond
         coplanarity); each margin's distribution and Cpk against its limit (um). One denominator: every draw."""
-        lim = {"slug_standoff": (0.0, None), "slug_thinner": (0.0, None),
-               "coplanarity": (None, self.nominal.coplanarity_limit * UM), "ball_gap": (0.0, None),
-               "pad_gap": (0.0, None)}
+        lim = margin_limits(self.nominal)
         return {
             "draws": self.n, "seed": self.seed, "tolerances_mm": vars(self.tolerances),
             "yield": {k: yield_ci(int(v.sum()), self.n, confidence, method).as_dict() for k, v in self.passed.items()},

@@ -248,6 +248,12 @@ def evaluate(nom: Nominal, dr: Draws) -> Margins:
                    missed_all.sum(axis=0), (seat > nom.coplanarity_limit).sum(axis=0), nom.coplanarity_limit * UM)
 
 
+def margin_limits(nom: Nominal) -> dict[str, tuple[float | None, float | None]]:
+    """Each margin's (lower, upper) limit (um) for Cpk."""
+    return {"exposure": (None, Z_TOL * UM), "pad_landing": (0.0, None), "coplanarity": (None, nom.coplanarity_limit * UM),
+            "ball_gap": (0.0, None), "bump_gap": (0.0, None), "pad_gap": (0.0, None), "ball_pad_gap": (0.0, None)}
+
+
 @dataclass(frozen=True, eq=False)
 class Study:
     """A Monte Carlo study: ``n`` draws in chunks, per draw margins and passes, per member failure counts."""
@@ -270,9 +276,7 @@ class Study:
         covered, pads not landed, balls beyond coplanarity); each margin's distribution and Cpk against its
         limit (um). One denominator: every draw."""
         n, nb, nballs = self.n, self.nominal.bump_count, len(self.nominal.ball_xy)
-        limits = {"exposure": (None, Z_TOL * UM), "pad_landing": (0.0, None),
-                  "coplanarity": (None, self.nominal.coplanarity_limit * UM), "ball_gap": (0.0, None),
-                  "bump_gap": (0.0, None), "pad_gap": (0.0, None), "ball_pad_gap": (0.0, None)}
+        limits = margin_limits(self.nominal)
         return {
             "draws": n, "seed": self.seed, "tolerances_mm": vars(self.tolerances),
             "yield": {k: yield_ci(int(v.sum()), n, confidence, method).as_dict() for k, v in self.passed.items()},
