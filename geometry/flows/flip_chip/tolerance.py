@@ -231,9 +231,7 @@ def evaluate(nom: Nominal, dr: Draws) -> Margins:
     if dr.warpage is not None:
         apex = apex + dr.warpage[:, None] * nom.bow
     seat = np.stack([seating_heights(np.column_stack([nom.ball_xy, a])) for a in apex])
-    r = dr.diameters / 2
-    gap = (nom.pair_distance - r[:, nom.pairs[:, 0]] - r[:, nom.pairs[:, 1]]).min(axis=1) if len(nom.pairs) else \
-        np.full(dr.n, np.inf)
+    gap = least_web(dr.diameters / 2, nom.pairs, nom.pair_distance, len(nom.ball_xy))
     cop = seat.max(axis=1)
     exposed = depth_worst <= Z_TOL
     if area_bad:
