@@ -5,8 +5,8 @@ resumes with the chunks still missing.
 Chunk ``i`` of a job draws from ``numpy.random.default_rng([seed, i])``: the merged result depends on the seed and
 the chunk size only, never on the runner, the number of workers or the order chunks finish. A chunk's row holds,
 per check, the draws passing; per margin, its values (um); and the defect counts and opportunities behind the
-defects per million. Cached rows are keyed by the sha256 of the recipe, tolerances, seed, chunk size, chunk index
-and the geometry code fingerprint (:func:`geometry.sweep.cache.code_fingerprint`): other code recomputes.
+defects per million. Cached rows are keyed by the sha256 of the recipe, tolerances, seed, chunk size, chunk index,
+its draws and the geometry code fingerprint (:func:`geometry.sweep.cache.code_fingerprint`): other code recomputes.
 """
 
 from __future__ import annotations
@@ -60,10 +60,12 @@ def chunk_job(recipe: dict[str, Any], tolerances: dict[str, float], seed: int, i
             "defects": {k: list(v) for k, v in defects.items()}}
 
 
-def chunk_key(recipe: dict[str, Any], tolerances: dict[str, float], seed: int, chunk: int, index: int) -> str:
-    """The cache key (sha256 hex) of one chunk of a job."""
+def chunk_key(recipe: dict[str, Any], tolerances: dict[str, float], seed: int, chunk: int, index: int,
+              count: int) -> str:
+    """The cache key (sha256 hex) of chunk ``index`` (``count`` draws) of a job in chunks of ``chunk``."""
     text = json.dumps({"format": CHUNK_FORMAT, "recipe": recipe, "tolerances": tolerances, "seed": seed,
-                       "chunk": chunk, "index": index, "code": code_fingerprint()}, sort_keys=True, default=str)
+                       "chunk": chunk, "index": index, "count": count, "code": code_fingerprint()}, sort_keys=True,
+                      default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -88,7 +90,7 @@ def run(recipe: dict[str, Any], tolerances: dict[str, float], n: int, *, seed: i
     Cpk against its limit;
     ``chunks``, ``cached`` (how many came from the cache) and ``draws``."""
     counts = [min(chunk, n - s) for s in range(0, n, chunk)]
-    keys = [chunk_key(recipe, tolerances, seed, chunk, i) for i in range(len(counts))]
+    keys = [chunk_key(recipe, tolerances, seed, chunk, i, c) for i, c in enumerate(counts)]
     folder = Path(cache) if cache is not None else None
     rows: dict[int, dict] = {}
     for i, k in enumerate(keys):

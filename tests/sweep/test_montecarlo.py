@@ -1,5 +1,5 @@
-"""Chunked Monte Carlo jobs (geometry.sweep.montecarlo): the merged result independent of the runner, chunks
-cached as they finish, an interrupted job resumed from the cache with the same answer."""
+"""Chunked Monte Carlo jobs (geometry.sweep.montecarlo): the merged result independent of the runner (serial,
+local pool, Dask), chunks cached as they finish, an interrupted job resumed from the cache with the same answer."""
 
 from __future__ import annotations
 
@@ -59,3 +59,15 @@ def test_local_pool_gives_the_serial_answer_for_both_flows(tmp_path):
         pooled = mc.run(recipe, tol, 1200, seed=3, chunk=400, runner="local", workers=2, cache=tmp_path)
         assert pooled["yield"] == serial["yield"] and pooled["margins"] == serial["margins"]
         assert pooled["dpm"] == serial["dpm"] and pooled["chunks"] == 3
+
+
+def test_dask_gives_the_serial_answer_and_resumes_from_the_same_cache(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    serial = mc.run(RECIPE, TOL, 900, seed=5, chunk=300)
+    half = mc.run(RECIPE, TOL, 600, seed=5, chunk=300, cache=tmp_path)  # the first two chunks, cached
+    short = mc.run(RECIPE, TOL, 500, seed=5, chunk=300, cache=tmp_path)  # a shorter last chunk is another key
+    assert half["chunks"] == 2 and short["cached"] == 1
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as c:
+        out = mc.run(RECIPE, TOL, 900, seed=5, chunk=300, runner="dask", scheduler=c.scheduler_address,
+                     cache=tmp_path)
+    assert out["cached"] == 2 and out["yield"] == serial["yield"] and out["margins"] == serial["margins"]
