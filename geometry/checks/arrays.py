@@ -1,5 +1,5 @@
 """Checks of arrays: flat ends coplanar and exposed, pads on ends, members seated on what carries them, pads bare
-from below, ball coplanarity (mm, mm2)."""
+from below, ball coplanarity, the web between round neighbours (mm, mm2)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from scipy.spatial import cKDTree
 
 from ..core import occ
 from ..core.results import Z_TOL, CheckResult
-from ..core.stack import Stack
+from ..core.stack import Body, Stack
 from ..measure.broad import box_pairs
 from ..measure.contacts import CONTACT_D
 from ..measure.faces import covering_top, flat_ends
@@ -217,3 +217,45 @@ def pads_exposed(stack: Stack, name: str, pads: str, design_area: float, d: floa
                        f"{int((frac > area_rtol).sum())} of {len(centre)} pads covered from below (worst "
                        f"{frac.max():.4g} of the designed {design_area:.6g} mm2, {n_ops} booleans); bottom face "
                        f"area {area.min():.6g}..{area.max():.6g} mm2")
+
+
+def round_members(body: Body) -> tuple[np.ndarray, np.ndarray]:
+    """Plan centres (N, 2) and radii (N,) of the round members of ``body`` (spheres, discs, cylinders, possibly
+    turned about z), mm: each prototype's tight bounds, its plan centre placed, its radius half its smaller plan
+    extent."""
+    xy, radius = [], []
+    for p in body.parts:
+        b = p.local_bounds
+        c = np.append((b[:3] + b[3:]) / 2, 1.0)
+        xy.append((p.placements @ c)[:, :2])
+        radius.append(np.full(p.count, min(b[3] - b[0], b[4] - b[1]) / 2))
+    return np.concatenate(xy), np.concatenate(radius)
+
+
+def min_web(xy: np.ndarray, radius: np.ndarray) -> tuple[float, int, int]:
+    """The least web (mm) between round members, centre distance less both radii, and its pair (i, j); inf and
+    (-1, -1) for fewer than two members. Exact: every pair closer than the nearest-neighbour bound is measured."""
+    if len(xy) < 2:
+        return math.inf, -1, -1
+    tree = cKDTree(xy)
+    dist, nn = tree.query(xy, k=2)
+    bound = float((dist[:, 1] - radius - radius[nn[:, 1]]).min())
+    pairs = tree.query_pairs(bound + 2 * float(radius.max()) + 1e-9, output_type="ndarray")
+    web = np.linalg.norm(xy[pairs[:, 0]] - xy[pairs[:, 1]], axis=1) - radius[pairs[:, 0]] - radius[pairs[:, 1]]
+    k = int(np.argmin(web))
+    return float(web[k]), int(pairs[k, 0]), int(pairs[k, 1])
+
+
+def member_gap(stack: Stack, name: str, members: str, limit: float = 0.0, claim: str = "") -> CheckResult:
+    """The least web (mm) between neighbouring round members of array ``members`` (balls, bumps, pads): plan
+    centre distance less both radii (:func:`round_members`, from the B-rep bounds). A design rule: neighbours
+    closer than ``limit`` (default 0: touching) bridge or short; passes when the web exceeds ``limit`` by more than
+    Z_TOL (mm)."""
+    body = stack[members]
+    xy, radius = round_members(body)
+    value, i, j = min_web(xy, radius)
+    ok = value > limit + Z_TOL
+    where = "" if ok else (f"{member_label(body, i, xy[i])} and "
+                           f"{member_label(body, j, xy[j])}")
+    return CheckResult(name, claim, value, limit, "mm", ok, where,
+                       f"{len(xy)} members, radius {radius.min():.6g}..{radius.max():.6g} mm")

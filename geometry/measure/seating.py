@@ -13,7 +13,7 @@ def seating_heights(apexes: np.ndarray) -> np.ndarray:
     """Height (mm) of each apex (N, 3) above the seating plane; coplanarity is the largest.
 
     The seating plane is the plane the package rests on: the facet of the apexes' lower convex hull that lies
-    under their centroid. Apexes all on one plane (or fewer than three) give zeros; a single row of balls is
+    under their centroid (the worst of several tied facets, see :func:`_lower_hull_heights`). Apexes all on one plane (or fewer than three) give zeros; a single row of balls is
     seated on its lower hull in the row's vertical plane.
     """
     p = np.asarray(apexes, dtype=float)
@@ -33,34 +33,40 @@ def seating_heights(apexes: np.ndarray) -> np.ndarray:
     return _lower_hull_heights(q, np.zeros(2))
 
 
+TIE = 1e-9
+"""Facets whose (barycentric) distance from the centroid lies within this of the nearest are tied."""
+
+
 def _lower_hull_heights(pts: np.ndarray, centre: np.ndarray) -> np.ndarray:
-    """Heights above the lower hull facet under ``centre`` (horizontal coordinates); pts: (N, d), last = z."""
+    """Heights above the lower hull facet under ``centre`` (horizontal coordinates); pts: (N, d), last = z.
+
+    When the centre lies on an edge or vertex shared by several lower facets (within :data:`TIE`), the package
+    can rest on any of them: the one giving the largest coplanarity is taken (the worst seating), so the result
+    does not depend on Qhull's facet order or on 1e-17 mm of noise."""
     try:
         hull = ConvexHull(pts)
     except QhullError:
         return np.zeros(len(pts))
     d = pts.shape[1]
-    best, best_gap = None, np.inf
-    for simplex, eq in zip(hull.simplices, hull.equations, strict=True):
-        if eq[d - 1] >= -1e-12:
-            continue
-        v = pts[simplex, : d - 1]
-        if d == 2:
-            gap = max(min(v[:, 0]) - centre[0], centre[0] - max(v[:, 0]), 0.0)
-        else:
-            t = np.column_stack([v[1] - v[0], v[2] - v[0]])
-            if abs(np.linalg.det(t)) < 1e-18:
-                continue
-            w = np.linalg.solve(t, centre - v[0])
-            gap = max(-w[0], -w[1], w[0] + w[1] - 1, 0.0)
-        if gap < best_gap:
-            best, best_gap = eq, gap
-            if gap == 0.0:
-                break
-    if best is None:
+    eq, simplices = hull.equations, hull.simplices
+    lower = eq[:, d - 1] < -1e-12
+    eq, simplices = eq[lower], simplices[lower]
+    v = pts[simplices, : d - 1]  # (F, d, d - 1) facet vertices in plan
+    if d == 2:
+        lo, hi = v[:, :, 0].min(axis=1), v[:, :, 0].max(axis=1)
+        span = np.maximum(hi - lo, 1e-300)
+        gap = np.maximum(np.maximum(lo - centre[0], centre[0] - hi), 0.0) / span
+    else:
+        t = np.stack([v[:, 1] - v[:, 0], v[:, 2] - v[:, 0]], axis=2)  # (F, 2, 2)
+        ok = np.abs(np.linalg.det(t)) >= 1e-18
+        eq, t, v = eq[ok], t[ok], v[ok]
+        w = np.linalg.solve(t, (centre - v[:, 0])[:, :, None])[:, :, 0]
+        gap = np.maximum.reduce([-w[:, 0], -w[:, 1], w[:, 0] + w[:, 1] - 1, np.zeros(len(w))])
+    if not len(eq):
         return np.zeros(len(pts))
-    h = -(pts @ best[:d] + best[d])
-    return np.maximum(h, 0.0)
+    tied = eq[gap <= gap.min() + TIE]
+    h = -(pts @ tied[:, :d].T + tied[:, d])  # (N, tied)
+    return np.maximum(h[:, int(np.argmax(h.max(axis=0)))], 0.0)
 
 
 def coplanarity_limit(pitch: float) -> float:

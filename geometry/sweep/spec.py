@@ -228,12 +228,13 @@ class Keep(SpecModel):
 class Plot(SpecModel):
     """One PNG: ``map`` (share passing ``check`` over parameters ``x`` and ``y``), ``metric`` (column ``y``, e.g.
     ``check.solder_balls_coplanarity.margin``, against parameter ``x``) or ``yield`` (share passing ``check``
-    against ``x``). ``check = "all"`` means every check."""
+    against ``x``; ``group``: one line per value of that parameter). ``check = "all"`` means every check."""
 
     kind: Literal["map", "metric", "yield"]
     x: str
     y: str | None = None
     check: str = "all"
+    group: str | None = None
 
     @model_validator(mode="after")
     def _y(self) -> Plot:
@@ -241,6 +242,8 @@ class Plot(SpecModel):
             raise ValueError(f"y is required for kind = \"{self.kind}\"")
         if self.kind == "yield" and self.y:
             raise ValueError("y is not used by kind = \"yield\" (the share passing `check` is plotted)")
+        if self.group and self.kind != "yield":
+            raise ValueError(f"group is only read by kind = \"yield\", not \"{self.kind}\"")
         return self
 
 

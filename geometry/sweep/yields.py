@@ -1,16 +1,20 @@
-"""Yield answers (issue 16): for each value of one axis, the limit of another at which the flip-chip fast path's
-all-checks yield reaches a target with stated confidence, found by bisection.
+"""Yield answers (issue 16): for each value of one axis, the limit of another at which a fast path's yield (all
+checks, or one ``check``) reaches a target with stated confidence, found by bisection. The fast path is the base
+recipe's flow's: :mod:`geometry.flows.flip_chip.tolerance` or :mod:`geometry.flows.cavity.tolerance`.
 
 A yield spec is TOML beside the sweep specs::
 
     name = "polish-plane-for-spread"            # builds/sweeps/yields/, not run as a sweep
-    base = "../../flip-chip/fc-polished.toml"  # a flip-chip recipe, relative to the spec
-    target = 0.99                              # all-checks yield to reach (fraction)
+    base = "../../flip-chip/fc-polished.toml"  # a flip-chip or cavity recipe, relative to the spec
+    target = 0.99                              # yield to reach (fraction)
+    check = "all"                              # all checks, or one of the fast path's checks
     confidence = 0.95                          # one-sided Clopper-Pearson lower bound >= target
     draws = 2000                               # draws per evaluated point
     seed = 0
-    [tolerances]                               # sigmas (mm) of the draws, geometry.flows.flip_chip.tolerance
+    [tolerances]                               # sigmas (mm) of the draws, geometry.flows.<flow>.tolerance
     polish_plane = 0.001
+    [recipe]                                   # recipe keys set on the base for every point (optional)
+    "solder_balls.diameter" = 0.6
     [per]                                      # the axis answered for each value
     key = "tolerances.bump_height"
     values = [0.001, 0.002, 0.003]
@@ -39,11 +43,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ..core.params import ParameterError, format_error
 from ..flows import load_design
-from ..flows.flip_chip import tolerance as tl
 from ..measure.stats import lower_bound
 from ..output.files import write_figure, write_text
 from ..output.folder import check_output_dir
 from ..recipes import read_toml, with_site_files
+from .montecarlo import FAST_PATHS
 
 TOLERANCE = "tolerances."
 """Prefix of a key that sets a tolerance sigma (mm) instead of a recipe value."""
@@ -82,18 +86,25 @@ class YieldSpec(_Strict):
     confidence: float = Field(0.95, gt=0, lt=1)
     draws: int = Field(2000, ge=10, le=1_000_000)
     seed: int = 0
+    check: str = Field("all", description="The yield targeted: all checks, or one check of the fast path.")
     tolerances: dict[str, float] = {}
+    recipe: dict[str, int | float] = Field({}, description="Recipe keys (dotted) set on the base for every point.")
     per: PerAxis
     find: FindAxis
 
     @model_validator(mode="after")
     def _known_tolerances(self) -> YieldSpec:
-        fields = set(tl.Tolerances.__dataclass_fields__)
-        for k in [*self.tolerances, *(a.key[len(TOLERANCE):] for a in (self.per, self.find)
-                                      if a.key.startswith(TOLERANCE))]:
-            if k not in fields:
-                raise ValueError(f"tolerance {k!r} is not one of {', '.join(sorted(fields))}")
+        known = set().union(*(m.Tolerances.__dataclass_fields__ for m in FAST_PATHS.values()))
+        for k in self.tolerance_keys:
+            if k not in known:
+                raise ValueError(f"tolerance {k!r} is not one of {', '.join(sorted(known))}")
         return self
+
+    @property
+    def tolerance_keys(self) -> list[str]:
+        """The tolerance fields the spec names (its table and its axes)."""
+        return [*self.tolerances, *(a.key[len(TOLERANCE):] for a in (self.per, self.find)
+                                    if a.key.startswith(TOLERANCE))]
 
 
 def load_spec(path: str | Path) -> tuple[YieldSpec, dict[str, Any]]:
@@ -105,9 +116,19 @@ def load_spec(path: str | Path) -> tuple[YieldSpec, dict[str, Any]]:
         raise ParameterError(f"{path}: {format_error(e, YieldSpec, data)}") from None
     base = Path(path).parent / spec.base
     recipe = with_site_files(read_toml(base), base.parent)
-    if recipe.get("flow") != "flip-chip":
-        raise ParameterError(f"{path}: base {spec.base!r} is a {recipe.get('flow')!r} recipe; the fast path is the "
-                             "flip-chip flow's")
+    fast = FAST_PATHS.get(recipe.get("flow"))
+    if fast is None:
+        raise ParameterError(f"{path}: base {spec.base!r} is a {recipe.get('flow')!r} recipe; fast paths exist for "
+                             f"the {' and '.join(FAST_PATHS)} flows")
+    fields = fast.Tolerances.__dataclass_fields__
+    for k in spec.tolerance_keys:
+        if k not in fields:
+            raise ParameterError(f"{path}: tolerance {k!r} is not one of the {recipe['flow']} fast path's: "
+                                 f"{', '.join(sorted(fields))}")
+    if spec.check != "all" and spec.check not in fast.CHECKS:
+        raise ParameterError(f"{path}: check {spec.check!r} is not 'all' or one of {', '.join(fast.CHECKS)}")
+    for k, v in spec.recipe.items():
+        _set(recipe, k, v)
     return spec, recipe
 
 
@@ -135,8 +156,9 @@ def evaluate(spec: YieldSpec, recipe: dict[str, Any], values: dict[str, float]) 
         d = load_design(r)
     except ParameterError as e:
         return {**point, "refused": str(e), "reaches": False}
-    s = tl.study(d, tl.Tolerances.of(d, **tol), spec.draws, seed=spec.seed).summary(spec.confidence)
-    y = s["yield"]["all"]
+    fast = FAST_PATHS[d.flow]
+    s = fast.study(d, fast.Tolerances.of(d, **tol), spec.draws, seed=spec.seed).summary(spec.confidence)
+    y = s["yield"][spec.check]
     lb = lower_bound(y["passed"], y["draws"], spec.confidence)
     return {**point, "yield": y["yield"], "ci_low": y["ci_low"], "ci_high": y["ci_high"], "lower_bound": lb,
             "draws": y["draws"], "dpm": s["dpm"], "reaches": lb >= spec.target}
@@ -174,14 +196,20 @@ def run(spec: YieldSpec, recipe: dict[str, Any]) -> dict[str, Any]:
     """Every value of ``spec.per`` answered: the summary that ``summary.json`` holds."""
     rows = [find_limit(spec, recipe, v) for v in spec.per.values]
     return {"name": spec.name, "description": spec.description, "target": spec.target,
-            "confidence": spec.confidence, "rule": "one-sided Clopper-Pearson lower bound of the all-checks yield "
-            ">= target; every draw counts, a refused design reaches nothing", "per": spec.per.key,
+            "confidence": spec.confidence, "check": spec.check, "rule": "one-sided Clopper-Pearson lower bound of the "
+            f"{_what(spec.check)} yield >= target; every draw counts, a refused design reaches nothing",
+            "per": spec.per.key,
             "find": spec.find.key, "direction": spec.find.direction, "rows": rows}
+
+
+def _what(check: str) -> str:
+    return "all-checks" if check == "all" else f"{check!r}"
 
 
 def table(summary: dict[str, Any]) -> str:
     """The answer as a text table: per value, the limit and the yield there with its interval."""
-    head = (f"{summary['find']} ({summary['direction']}) with yield >= {summary['target']:.4g} at "
+    head = (f"{summary['find']} ({summary['direction']}) with {_what(summary.get('check', 'all'))} yield >= "
+            f"{summary['target']:.4g} at "
             f"{summary['confidence']:.0%} confidence, per {summary['per']}")
     lines = [head, f"{summary['per']:>28} {'limit':>12} {'yield':>8} {'95 % CI':>19} {'lower':>8} {'draws':>7}"]
     for r in summary["rows"]:
@@ -224,7 +252,7 @@ def plot(summary: dict[str, Any], path: str | Path) -> Path:
     b.plot(x, [r["at_limit"]["lower_bound"] for r in rows], "v", label="one-sided lower bound")
     b.axhline(summary["target"], color="k", lw=0.8, ls="--", label="target")
     b.set_xlabel(summary["per"] + _unit(summary["per"]))
-    b.set_ylabel("all-checks yield at the limit (fraction of every draw)")
+    b.set_ylabel(f"{_what(summary.get('check', 'all'))} yield at the limit (fraction of every draw)")
     b.legend(fontsize=8, loc="lower left")
     for ax in (a, b):
         ax.set_xticks(x, [f"{v:g}" for v in x])

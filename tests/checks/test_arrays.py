@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from geometry import flows
 from geometry.checks import arrays
-from geometry.core.stack import Body, Instances
+from geometry.core import parts
+from geometry.core.stack import Body, Instances, Stack
 from geometry.flows import load_design
 from geometry.flows.flip_chip import names as n
 from tests.conftest import small_recipe
@@ -53,3 +55,20 @@ def test_pad_above_bump_end_fails(small):
 def test_ball_pitch_measured_when_not_given(small):
     r = arrays.ball_coplanarity(flows.run(small).stack, n.SOLDER_BALLS_COPLANARITY, "solder_balls")
     assert r.limit == 0.15 and "pitch 1 mm" in r.detail
+
+
+def test_member_gap_is_the_least_web_and_fails_touching_members():
+    """Three balls 0.6 mm across (one turned about z) at x = 0, 1.0, 1.7 mm: webs 0.4 and 0.1 mm; moved to 1.6 mm
+    the last two touch (web 0): the check fails, naming both."""
+    ball = parts.solder_ball(0.6, 0.5)
+    turn = np.eye(4)
+    turn[:2, :2] = [[0.0, -1.0], [1.0, 0.0]]
+    place = np.stack([np.eye(4)] * 3)
+    place[1] = turn
+    place[:, 0, 3] = [0.0, 1.0, 1.7]
+    stack = Stack((Body("balls", "SAC305", (Instances(ball, place),)),))
+    r = arrays.member_gap(stack, n.SOLDER_BALLS_GAP, "balls")
+    assert r.passed and r.value == pytest.approx(0.1, abs=1e-7) and r.unit == "mm"
+    place[2, 0, 3] = 1.6
+    r = arrays.member_gap(Stack((Body("balls", "SAC305", (Instances(ball, place),)),)), n.SOLDER_BALLS_GAP, "balls")
+    assert not r.passed and r.value == pytest.approx(0.0, abs=1e-7) and "balls[1]" in r.where and "balls[2]" in r.where

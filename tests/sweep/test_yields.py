@@ -73,12 +73,22 @@ def test_shipped_spec_answers_and_writes_summary(tmp_path):
     assert "0.002" in y.table(summary) and not list(tmp_path.glob("out/.*"))
 
 
-def test_load_spec_refuses_a_cavity_base(tmp_path):
+def test_load_spec_checks_the_flow_tolerances_and_check(tmp_path):
     (tmp_path / "c.toml").write_text('name = "c"\nflow = "cavity"\n')
-    (tmp_path / "s.toml").write_text('name = "s"\nbase = "c.toml"\ntarget = 0.9\n[per]\nkey = "a"\nvalues = [1.0]\n'
-                                     '[find]\nkey = "b"\nlow = 0.0\nhigh = 1.0\nresolution = 0.1\n')
-    with pytest.raises(ParameterError, match="flip-chip"):
-        y.load_spec(tmp_path / "s.toml")
+    (tmp_path / "t.toml").write_text('name = "t"\nflow = "toy"\n')
+    body = '[per]\nkey = "a"\nvalues = [1.0]\n[find]\nkey = "b"\nlow = 0.0\nhigh = 1.0\nresolution = 0.1\n'
+    head = 'name = "s"\ntarget = 0.9\n'
+    cases = [('base = "t.toml"\n', "fast paths exist for the flip-chip and cavity flows"),
+             ('base = "c.toml"\n[tolerances]\npolish_plane = 0.001\n', "not one of the cavity fast path's"),
+             ('base = "c.toml"\ncheck = "exposure"\n', "check 'exposure' is not 'all' or one of slug")]
+    for extra, message in cases:
+        (tmp_path / "s.toml").write_text(head + extra + body)
+        with pytest.raises(ParameterError, match=message.replace("(", r"\(")):
+            y.load_spec(tmp_path / "s.toml")
+    (tmp_path / "s.toml").write_text(head + 'base = "c.toml"\ncheck = "slug"\n[recipe]\n"metal_slice.thickness" = '
+                                     '0.2\n' + body)
+    s, recipe = y.load_spec(tmp_path / "s.toml")
+    assert s.check == "slug" and recipe["metal_slice"] == {"thickness": 0.2}
 
 
 def test_cli_yield_writes_the_summary_and_refuses_a_bad_spec(tmp_path, capsys):
@@ -97,3 +107,29 @@ def test_cli_yield_writes_the_summary_and_refuses_a_bad_spec(tmp_path, capsys):
     spec_path.write_text('name = "s"\nbase = "x.toml"\ntarget = 2.0\n')
     assert cli.main(["yield", str(spec_path), "-o", str(tmp_path / "out2")]) == 2
     assert "target" in capsys.readouterr().err and not (tmp_path / "out2").exists()
+
+
+SHIPPED = sorted((ROOT / "builds/sweeps/yields").glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_every_shipped_spec_answers_with_small_draws(path, tmp_path):
+    """Each shipped spec loads and answers its first value with 200 draws and a coarse resolution; the answer lies
+    inside the searched range and reaches a relaxed target."""
+    s, recipe = y.load_spec(path)
+    f = s.find
+    s = s.model_copy(update={"draws": 200, "target": 0.9, "per": y.PerAxis(key=s.per.key, values=s.per.values[:1]),
+                             "find": f.model_copy(update={"resolution": (f.high - f.low) / 8})})
+    summary = y.run(s, recipe)
+    row = summary["rows"][0]
+    assert row["limit"] is not None and f.low <= row["limit"] <= f.high
+    assert row["at_limit"]["lower_bound"] >= 0.9 and row["at_limit"]["draws"] == 200
+    assert summary["check"] == s.check and y.write(summary, tmp_path).exists()
+
+
+def test_coplanarity_spec_allows_more_spread_at_a_coarser_pitch():
+    """The JEDEC limit grows with the pitch (0.08, 0.12, 0.15 mm): so does the ball diameter spread allowed."""
+    s, recipe = y.load_spec(ROOT / "builds/sweeps/yields/ball-coplanarity-for-pitch.toml")
+    s = s.model_copy(update={"draws": 300, "find": s.find.model_copy(update={"resolution": 0.002})})
+    limits = [r["limit"] for r in y.run(s, recipe)["rows"]]
+    assert limits[0] < limits[1] < limits[2]

@@ -174,6 +174,14 @@ def ball_coplanarity(build: Build) -> list[CheckResult]:
                                     build.design.solder_balls.pitch, claim="claim 2")]
 
 
+def gaps(build: Build) -> list[CheckResult]:
+    """Design rules: the least web (mm) between neighbouring bottom pads and between solder balls, > 0 (touching
+    neighbours bridge or short)."""
+    s = build.stack
+    return [arrays.member_gap(s, n.BOTTOM_PADS_GAP, n.BOTTOM_PADS, claim="claim 1"),
+            arrays.member_gap(s, n.SOLDER_BALLS_GAP, n.SOLDER_BALLS, claim="claim 2")]
+
+
 def slug_below_balls(build: Build) -> list[CheckResult]:
     """Claim 3: the slug thinner than each ball is tall, clear of the seating plane."""
     return [fills.slug_below_balls(build.stack, n.SLUG_BELOW_BALLS, n.HEAT_SLUG, n.SOLDER_BALLS, claim="claim 3")]
@@ -213,5 +221,5 @@ def claim_limitations(build: Build) -> list[CheckResult]:
 
 CHECKS = (no_interference, wires_clear, embedded_in_mold, die_covered, mold_on_substrate, wire_cover, wires_connect,
           wire_clearance, wires_clear_of_die_edges, slice_in_place, die_attached, gap, thermal_path, pads_exposed,
-          ball_coplanarity, slug_below_balls, valid_solids, claim_limitations)
+          ball_coplanarity, gaps, slug_below_balls, valid_solids, claim_limitations)
 """The flow's checks, in report order."""

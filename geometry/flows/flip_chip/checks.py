@@ -108,6 +108,20 @@ def ball_coplanarity(build: Build) -> list[CheckResult]:
                                     build.design.solder_balls.pitch, claim="claim 1, step 6)")]
 
 
+def gaps(build: Build) -> list[CheckResult]:
+    """Design rules: the least web (mm) between neighbouring elements (per site), substrate pads (per site, when
+    present), ball pads and solder balls, > 0 (touching neighbours bridge or short)."""
+    s = build.stack
+    out = []
+    for site in build.design.sites():
+        out.append(_on(site, arrays.member_gap(s, n.BUMPS_GAP, site.body(n.BUMPS), claim="claim 1, step 2)")))
+        if site.body(n.SUBSTRATE_PADS) in s:
+            out.append(_on(site, arrays.member_gap(s, n.SUBSTRATE_PADS_GAP, site.body(n.SUBSTRATE_PADS),
+                                                   claim="claim 5")))
+    return [*out, arrays.member_gap(s, n.BALL_PADS_GAP, n.BALL_PADS, claim="claim 1, step 6)"),
+            arrays.member_gap(s, n.SOLDER_BALLS_GAP, n.SOLDER_BALLS, claim="claim 1, step 6)")]
+
+
 def valid_solids(build: Build) -> list[CheckResult]:
     """Every body: valid, closed solids."""
     return [solids.valid_solids(build.stack, n.VALID_SOLIDS, claim="claim 1")]
@@ -174,5 +188,5 @@ def claim_limitations(build: Build) -> list[CheckResult]:
 
 
 CHECKS = (bump_end_coplanarity, bump_ends_exposed, chip_pads_on_bump_ends, no_interference, chip_back, heat_sink,
-          ball_coplanarity, valid_solids, claim_limitations)
+          ball_coplanarity, gaps, valid_solids, claim_limitations)
 """The flow's checks, in report order."""

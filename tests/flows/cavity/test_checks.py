@@ -69,7 +69,8 @@ def results(smaller, equal, over):
 COMMON = {"no_interference", "bond_wires_clear", "embedded_in_mold_compound", "die_encapsulated", "mold_on_substrate",
           "bond_wires_cover", "bond_wires_connect", "bond_wires_clearance", "ball_bond_clearance",
           "wires_clear_of_die_edges", "slice_covers", "slice_attached", "die_attached", "thermal_path",
-          "bottom_pads_exposed", "solder_balls_coplanarity", "heat_slug_below_solder_balls", "valid_solids",
+          "bottom_pads_exposed", "solder_balls_coplanarity", "bottom_pads_gap", "solder_balls_gap",
+          "heat_slug_below_solder_balls", "valid_solids",
           "substrate_opening", "bottom_pads_seated", "slice_etched", "solder_balls_seated", "slice_material",
           "slug_material"}
 
