@@ -342,7 +342,16 @@ def schema(args: argparse.Namespace) -> int:
     return 0
 
 
-LIGHT = {"schema": schema}
+def list_flows(args: argparse.Namespace) -> int:
+    """``pkgcad list``: flows, their steps and the recipes found (:func:`geometry.recipes.listing`), without
+    loading OpenCascade."""
+    from .recipes import listing
+
+    print("\n".join(listing(args.builds)))
+    return 0
+
+
+LIGHT = {"schema": schema, "list_flows": list_flows}
 """Commands run here, without :mod:`geometry.commands` (which loads the kernel)."""
 
 

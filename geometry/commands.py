@@ -14,20 +14,16 @@ from .core.occ import KernelError
 from .core.params import ParameterError
 from .core.process import ProcessError
 from .core.results import rules_pass
-from .core.text import echo
 from .flows import FLOWS
-from .flows.schema import recipe_schema
 from .output.ballmap import write_ball_map
 from .output.design import write_html
 from .output.drawing import section_figure
 from .output.files import write_bytes, write_text
-from .output.folder import check_output_file
 from .output.footprint import bga_footprint, design_footprint
 from .output.picture import picture_png
-from .output.recipe_reference import schema_json, schema_markdown
 from .output.tables import format_checks
 from .output.volume_mesh import MeshError, MeshOptions, write_volume_mesh
-from .recipes import Default, defaults_taken, load, recipe_paths
+from .recipes import Default, defaults_taken, recipe_paths
 from .sweep import run_sweep
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -152,23 +148,6 @@ def report(args) -> int:
     return EXIT_OK if ok and len(done) == len(designs) else EXIT_FAILED
 
 
-def list_flows(args) -> int:
-    for name, flow in FLOWS.items():
-        print(f"flow {name} ({flow.claims_file})")
-        for s in flow.all_steps:
-            print(f"  {s.key:<26} {s.reference:<18} {s.title}")
-    paths = recipe_paths(args.builds)
-    if paths:
-        print("recipes:")
-    for p in paths:
-        try:
-            d = load(p)
-            print(f"  {p!s:<44} {d.name:<20} {d.flow:<10} {echo(d.description)}")
-        except ParameterError as e:
-            print(f"  {p!s:<44} INVALID: {str(e).splitlines()[0]}")
-    return EXIT_OK
-
-
 def _toml(v) -> str:
     """A value as a recipe would write it; None (an optional key or section left unset) as ``not set``."""
     if v is None:
@@ -189,19 +168,6 @@ def explain_defaults(path: Path, taken: list[Default]) -> str:
     for t in taken:
         lines.append(f"  [{t.path}] left out: {_toml(t.value)}" if t.section else f"  {t.path} = {_toml(t.value)}")
     return "\n".join(lines)
-
-
-def schema(args) -> int:
-    """``pkgcad schema FLOW``: the flow's recipe JSON Schema (``--markdown``: its reference), printed or written to
-    ``-o``."""
-    s = recipe_schema(args.flow)
-    text = schema_markdown(s) if args.markdown else schema_json(s)
-    if args.output is None:
-        sys.stdout.write(text)
-        return EXIT_OK
-    out = check_output_file(args.output)
-    print(f"wrote {write_text(out, text)}")
-    return EXIT_OK
 
 
 def footprint(args) -> int:

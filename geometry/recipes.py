@@ -15,8 +15,9 @@ from typing import Any, NamedTuple
 from pydantic import BaseModel
 
 from .core.params import ParameterError, submodel
+from .core.text import echo
 from .core.toml import loads, read_toml
-from .flows import load_design
+from .flows import FLOWS, load_design
 from .flows.budget import check_budget, estimate
 from .flows.schema import recipe_schema
 
@@ -86,6 +87,26 @@ def output_bytes(designs: list) -> int:
     """Bytes the STEP, STL and GLB of ``designs`` are estimated to take (:func:`~geometry.flows.budget.estimate`),
     which ``pkgcad build`` wants free on its output's file system before it builds."""
     return sum(estimate(d).output_bytes for d in designs)
+
+
+def listing(items: list[str]) -> list[str]:
+    """``pkgcad list``: each flow with its steps (key, claim reference, title), then each recipe found under
+    ``items`` with its name, flow and description, or the first line of why it is invalid. From the flows'
+    step texts and design models alone: no OpenCascade."""
+    lines = []
+    for name, flow in FLOWS.items():
+        lines.append(f"flow {name} ({flow.claims_file})")
+        lines += [f"  {s.key:<26} {s.reference:<18} {s.title}" for s in flow.step_texts]
+    paths = recipe_paths(items)
+    if paths:
+        lines.append("recipes:")
+    for p in paths:
+        try:
+            d = load(p)
+            lines.append(f"  {p!s:<44} {d.name:<20} {d.flow:<10} {echo(d.description)}")
+        except ParameterError as e:
+            lines.append(f"  {p!s:<44} INVALID: {str(e).splitlines()[0]}")
+    return lines
 
 
 def schema_of(flow_name: str) -> dict[str, Any]:

@@ -56,6 +56,16 @@ def test_the_kernel_loads_when_a_flow_runs() -> None:
     assert set(loaded) == set(KERNEL)
 
 
+def test_step_texts_are_the_steps_the_kernel_runs() -> None:
+    """``pkgcad list`` reads each flow's step texts; they are exactly the kernel's steps, in order."""
+    from geometry.flows import FLOWS
+
+    for flow in FLOWS.values():
+        kernel = [(s.key, s.title, s.claim, s.clause) for s in flow.all_steps]
+        assert [(t.key, t.title, t.claim, t.clause) for t in flow.step_texts] == kernel
+        assert len(kernel) >= 7
+
+
 @pytest.mark.parametrize("argv, status, message", [
     (["--help"], 0, ""),
     (["check", "tests/hostile/messages/count-as-float.toml"], 2, "bumps.count_x 20.0"),
@@ -64,9 +74,11 @@ def test_the_kernel_loads_when_a_flow_runs() -> None:
     (["build", str(SMALL), "--budget", "0.01", "-o", "{tmp}/b"], 2, "over the resource budget"),
     (["schema", "flip-chip"], 0, ""),
     (["schema", "cavity", "--markdown", "-o", "{tmp}/cavity.md"], 0, ""),
-], ids=["help", "check-invalid", "check-budget", "sweep-spec", "build-budget", "schema", "schema-markdown"])
+    (["list", "builds"], 0, ""),
+], ids=["help", "check-invalid", "check-budget", "sweep-spec", "build-budget", "schema", "schema-markdown", "list"])
 def test_cli_refusals_and_schema_load_no_kernel(argv, status, message, tmp_path) -> None:
-    """Refusals, and ``pkgcad schema`` (from the pydantic models), answer without OpenCascade."""
+    """Refusals, ``pkgcad schema`` (from the pydantic models) and ``pkgcad list`` (step texts) answer without
+    OpenCascade."""
     args = [a.replace("{tmp}", str(tmp_path)) for a in argv]
     loaded, err = _kernel_loaded(
         "from geometry.cli import main\n"

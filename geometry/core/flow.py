@@ -24,18 +24,30 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class Step:
-    """One process step. ``claim`` and ``clause`` cite the claim text (e.g. claim "1", clause "3)")."""
+class StepText:
+    """What a process step is, without its geometry: ``key``, ``title``, and the claim text it realises
+    (``claim`` e.g. "1", ``clause`` e.g. "3)"). A flow's names module lists them, so ``pkgcad list`` needs no
+    OpenCascade."""
 
     key: str
     title: str
     claim: str
     clause: str
-    apply: Callable[[Stack, Any], Stack]
 
     @property
     def reference(self) -> str:
         return f"claim {self.claim}" + (f", step {self.clause}" if self.clause else "")
+
+
+@dataclass(frozen=True)
+class Step(StepText):
+    """One process step: its :class:`StepText` and ``apply``, a pure function (stack, design) -> stack."""
+
+    apply: Callable[[Stack, Any], Stack]
+
+    @classmethod
+    def of(cls, text: StepText, apply: Callable[[Stack, Any], Stack]) -> Step:
+        return cls(text.key, text.title, text.claim, text.clause, apply)
 
 
 @dataclass(frozen=True)
@@ -86,10 +98,11 @@ class Kernel:
 @dataclass(frozen=True)
 class Flow:
     """A claimed process. ``model`` validates its recipes, ``claims`` is its claim table and ``claim_checks``
-    names the checks that are claim limitations only (every other check is a design rule): all that validating a
-    design and estimating its budget need, with no OpenCascade. ``load`` imports the flow's steps, checks, thermal
+    names the checks that are claim limitations only (every other check is a design rule), ``step_texts`` lists
+    every step's :class:`StepText` in process order: all that validating a design, estimating its budget and
+    ``pkgcad list`` need, with no OpenCascade. ``load`` imports the flow's steps, checks, thermal
     network and views (the modules that import the kernel) and returns them as a :class:`Kernel`; it runs once, on
-    the first use of :attr:`plan`, :attr:`checks`, :attr:`views`... (a build, a check, ``pkgcad list``)."""
+    the first use of :attr:`plan`, :attr:`checks`, :attr:`views`... (a build, a check)."""
 
     name: str
     claims_file: str
@@ -97,6 +110,7 @@ class Flow:
     claims: tuple[Claim, ...]
     load: Callable[[], Kernel] = field(repr=False, compare=False)
     claim_checks: frozenset[str] = field(default_factory=frozenset)
+    step_texts: tuple[StepText, ...] = ()
 
     @cached_property
     def kernel(self) -> Kernel:

@@ -25,6 +25,7 @@ CAVITY = Flow(
     claims=claims.CLAIMS,
     load=_kernel,
     claim_checks=names.CLAIM_LIMITATIONS,
+    step_texts=names.STEP_TEXTS,
 )
 
 __all__ = ["CAVITY", "CavityDesign"]

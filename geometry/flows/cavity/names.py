@@ -1,6 +1,8 @@
 """Names of the cavity flow's bodies, steps and checks: the STEP component names, manifest keys and claim-table
 entries, each written once here so a failing check name can be found with grep."""
 
+from ...core.flow import StepText
+
 # bodies
 SUBSTRATE = "substrate"
 BOND_FINGERS = "bond_fingers"
@@ -24,6 +26,20 @@ FORM_BOND_WIRES = "form_bond_wires"
 FORM_MOLD = "form_mold"
 ETCH_SLICE = "etch_slice"
 FORM_SOLDER_BALLS = "form_solder_balls"
+
+STEP_TEXTS = (
+    StepText(PROVIDE_SUBSTRATE, "Provide a substrate with an opening and bottom bond pads", "1", "providing"),
+    StepText(DISPOSE_SLICE, "Dispose the metal slice with adhesive under the substrate", "1; 4; 9",
+             "disposing a metal slice"),
+    StepText(DISPOSE_DIE, "Dispose the die in or over the opening", "1; 5, 6 or 7-8", "disposing a die"),
+    StepText(FORM_BOND_WIRES, "Form bond wires from the die to the substrate top", "1", "forming bond wires"),
+    StepText(FORM_MOLD, "Form the mold compound over die, wires and part of the substrate", "1",
+             "forming an encapsulating mold compound"),
+    StepText(ETCH_SLICE, "Etch the slice into a heat slug, exposing the bottom pads", "1; 10; 11",
+             "removing a part of the metal slice"),
+    StepText(FORM_SOLDER_BALLS, "Form solder balls flush with each other on the bottom pads", "2; 3", ""),
+)
+"""Every step of the flow in process order, with the claim text it realises."""
 
 # checks
 NO_INTERFERENCE = "no_interference"

@@ -170,25 +170,18 @@ def form_solder_balls(stack: Stack, d: CavityDesign) -> Stack:
     return process.place_balls(stack, n.SOLDER_BALLS, d.solder_balls, -d.bottom_pads.thickness, d.seed)
 
 
-STEPS = {
-    s.key: s
-    for s in (
-        Step(n.PROVIDE_SUBSTRATE, "Provide a substrate with an opening and bottom bond pads", "1", "providing",
-             provide_substrate),
-        Step(n.DISPOSE_SLICE, "Dispose the metal slice with adhesive under the substrate", "1; 4; 9",
-             "disposing a metal slice", dispose_slice),
-        Step(n.DISPOSE_DIE, "Dispose the die in or over the opening", "1; 5, 6 or 7-8", "disposing a die",
-             dispose_die),
-        Step(n.FORM_BOND_WIRES, "Form bond wires from the die to the substrate top", "1", "forming bond wires",
-             form_bond_wires),
-        Step(n.FORM_MOLD, "Form the mold compound over die, wires and part of the substrate", "1",
-             "forming an encapsulating mold compound", form_mold),
-        Step(n.ETCH_SLICE, "Etch the slice into a heat slug, exposing the bottom pads", "1; 10; 11",
-             "removing a part of the metal slice", etch_slice),
-        Step(n.FORM_SOLDER_BALLS, "Form solder balls flush with each other on the bottom pads", "2; 3", "",
-             form_solder_balls),
-    )
+APPLY = {
+    n.PROVIDE_SUBSTRATE: provide_substrate,
+    n.DISPOSE_SLICE: dispose_slice,
+    n.DISPOSE_DIE: dispose_die,
+    n.FORM_BOND_WIRES: form_bond_wires,
+    n.FORM_MOLD: form_mold,
+    n.ETCH_SLICE: etch_slice,
+    n.FORM_SOLDER_BALLS: form_solder_balls,
 }
+"""Each step's geometry, by key."""
+
+STEPS = {t.key: Step.of(t, APPLY[t.key]) for t in n.STEP_TEXTS}
 
 
 def plan(d: CavityDesign) -> tuple[Step, ...]:

@@ -25,6 +25,7 @@ FLIP_CHIP = Flow(
     claims=claims.CLAIMS,
     load=_kernel,
     claim_checks=names.CLAIM_LIMITATIONS,
+    step_texts=names.STEP_TEXTS,
 )
 
 __all__ = ["FLIP_CHIP", "FlipChipDesign"]

@@ -1,6 +1,8 @@
 """Names of the flip-chip flow's bodies, steps and checks: the STEP component names, manifest keys and claim-table
 entries, each written once here so a failing check name can be found with grep."""
 
+from ...core.flow import StepText
+
 # bodies
 SUBSTRATE = "substrate"
 SUBSTRATE_PADS = "substrate_pads"
@@ -23,6 +25,18 @@ MOUNT_CHIP = "mount_chip"
 ATTACH_HEAT_SINK = "attach_heat_sink"
 FORM_SECOND_ENCAPSULANT = "form_second_encapsulant"
 IMPLANT_SOLDER_BALLS = "implant_solder_balls"
+
+STEP_TEXTS = (
+    StepText(PREPARE_SUBSTRATE, "Prepare the substrate with a chip-mounting area", "1", "1)"),
+    StepText(DISPOSE_BUMPS, "Dispose conductive bumps with flat ends on the chip-mounting area", "1", "2)"),
+    StepText(FORM_FIRST_ENCAPSULANT, "Form the first encapsulant, top coplanar with the bump ends", "1", "3)"),
+    StepText(POLISH, "Polish the first encapsulant and the bumps", "4", ""),
+    StepText(MOUNT_CHIP, "Mount the chip face-down, bond pads on the bump ends", "1", "4)"),
+    StepText(ATTACH_HEAT_SINK, "Attach a heat sink to the first surface", "8", ""),
+    StepText(FORM_SECOND_ENCAPSULANT, "Form the second encapsulant over the chip", "1", "5)"),
+    StepText(IMPLANT_SOLDER_BALLS, "Implant solder balls on the second surface", "1", "6)"),
+)
+"""Every step of the flow in process order, with the claim text it realises."""
 
 # checks
 BUMPS_END_COPLANARITY = "bumps_end_coplanarity"

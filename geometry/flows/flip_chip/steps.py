@@ -127,22 +127,19 @@ def implant_solder_balls(stack: Stack, d: FlipChipDesign) -> Stack:
     return process.place_balls(stack, n.SOLDER_BALLS, d.solder_balls, -d.ball_pads.thickness, d.seed)
 
 
-STEPS = {
-    s.key: s
-    for s in (
-        Step(n.PREPARE_SUBSTRATE, "Prepare the substrate with a chip-mounting area", "1", "1)", prepare_substrate),
-        Step(n.DISPOSE_BUMPS, "Dispose conductive bumps with flat ends on the chip-mounting area", "1", "2)",
-             dispose_bumps),
-        Step(n.FORM_FIRST_ENCAPSULANT, "Form the first encapsulant, top coplanar with the bump ends", "1", "3)",
-             form_first_encapsulant),
-        Step(n.POLISH, "Polish the first encapsulant and the bumps", "4", "", polish_first_encapsulant),
-        Step(n.MOUNT_CHIP, "Mount the chip face-down, bond pads on the bump ends", "1", "4)", mount_chip),
-        Step(n.ATTACH_HEAT_SINK, "Attach a heat sink to the first surface", "8", "", attach_heat_sink),
-        Step(n.FORM_SECOND_ENCAPSULANT, "Form the second encapsulant over the chip", "1", "5)",
-             form_second_encapsulant),
-        Step(n.IMPLANT_SOLDER_BALLS, "Implant solder balls on the second surface", "1", "6)", implant_solder_balls),
-    )
+APPLY = {
+    n.PREPARE_SUBSTRATE: prepare_substrate,
+    n.DISPOSE_BUMPS: dispose_bumps,
+    n.FORM_FIRST_ENCAPSULANT: form_first_encapsulant,
+    n.POLISH: polish_first_encapsulant,
+    n.MOUNT_CHIP: mount_chip,
+    n.ATTACH_HEAT_SINK: attach_heat_sink,
+    n.FORM_SECOND_ENCAPSULANT: form_second_encapsulant,
+    n.IMPLANT_SOLDER_BALLS: implant_solder_balls,
 }
+"""Each step's geometry, by key."""
+
+STEPS = {t.key: Step.of(t, APPLY[t.key]) for t in n.STEP_TEXTS}
 """Every step of the flow, by key, in process order."""
 
 
