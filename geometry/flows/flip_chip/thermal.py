@@ -13,10 +13,13 @@ shared.
 
 from __future__ import annotations
 
+import math
+
 from ...core import occ
 from ...core.flow import Build
 from ...core.stack import Stack
 from ...thermal.network import Element, Thermal, array, footprint, parallel, series, slab
+from ...thermal.package import AIR_K, PackageModel, array_layer, body_box, columns, junction_box, rect_of
 from . import names as n
 from .sites import Site
 
@@ -81,3 +84,53 @@ def network(stack: Stack, sites: tuple[Site, ...] | None = None) -> Thermal:
     board_r = (boards[0] if len(boards) == 1 else parallel(*boards)) + series(shared_board)
     ordered = [e for e in elements if e.path == "top"] + shared_top + [e for e in elements if e.path == "board"]
     return Thermal(tuple(ordered + shared_board), top_r, board_r)
+
+
+def box_model(build: Build, power: float = 1.0) -> PackageModel:
+    """The finished flip-chip package as boxes for the 3D solve (rules: :mod:`geometry.thermal.package`), in
+    override order: still air under the substrate (the ball layer's fill), the second encapsulant and the
+    substrate (bounding boxes; the substrate plain laminate), the first encapsulant, per site the substrate pads,
+    bumps or pillars and chip pads (each one homogenised layer in the first encapsulant), the chip with its
+    junction layer at the face-down active face (``power`` W shared by chip area), the heat-sink plate (the
+    sink's footprint, its thickness over the chip; the legs are left out), then each ball pad and ball as a
+    square column of the ball pad's equal-area side."""
+    stack, design = build.stack, build.design
+    sites = design.sites()
+    mold, sub = stack[n.SECOND_ENCAPSULANT], stack[n.SUBSTRATE]
+    first = stack.get(n.FIRST_ENCAPSULANT)
+    fill = first or mold
+    sb, mb = sub.bounds(), mold.bounds()
+    seat = float(stack[n.SOLDER_BALLS].bounds()[2])
+    outline = rect_of(sub)
+    boxes = [body_box("ball_layer_air", sub, k=AIR_K, z=(seat, float(sb[2])), material="air"),
+             body_box(n.SECOND_ENCAPSULANT, mold), body_box(n.SUBSTRATE, sub)]
+    if first is not None:
+        boxes.append(body_box(n.FIRST_ENCAPSULANT, first))
+    notes = [f"substrate {sub.material_name} laminate as one box (no planes or vias); the ball layer's fill is "
+             "still air"]
+    chips = [stack[s.body(n.CHIP)] for s in sites]
+    area = sum(footprint(c) for c in chips)
+    for site, chip in zip(sites, chips, strict=True):
+        for base in (n.SUBSTRATE_PADS, n.BUMPS, n.PILLARS, n.CHIP_PADS):
+            name = site.body(base)
+            if name in stack:
+                layer, f = array_layer(name, stack[name], fill.material.conductivity, fill.material_name)
+                boxes.append(layer)
+                notes.append(f"{name}: {stack[name].count} members, area fraction {f:.3f}, homogenised "
+                             f"(kx = ky = {layer.kxyz[0]:.3g}, kz = {layer.kxyz[2]:.3g} W/(m.K))")
+        boxes += [body_box(chip.name, chip), junction_box(chip, "bottom", power * footprint(chip) / area)]
+    sink = stack.get(n.HEAT_SINK)
+    if sink is not None:
+        hb, cb = sink.bounds(), chips[0].bounds()
+        column_box = occ.box(cb[0], cb[1], cb[5], cb[3], cb[4], hb[5])
+        plate = occ.common_volume(occ.compound(sink.placed()), [column_box]) / footprint(chips[0])
+        boxes.append(body_box(n.HEAT_SINK, sink, z=(float(hb[5]) - plate, float(hb[5]))))
+        notes.append(f"heat sink: a {plate:.4g} mm plate over its footprint; legs left out")
+    side = float(design.ball_pads.diameter) * math.sqrt(math.pi) / 2
+    pads, balls = stack[n.BALL_PADS], stack[n.SOLDER_BALLS]
+    boxes += columns(n.BALL_PADS, pads, side) + columns(n.SOLDER_BALLS, balls, side)
+    mb_b = balls.member_bounds()
+    notes.append(f"{balls.count} balls and pads as square columns of side {side:.4g} mm (vertical conductance "
+                 "kept); bond pads and chips' pads as homogenised layers")
+    return PackageModel(design.name, tuple(boxes), "junction", outline, seat, float(mb[5]),
+                        (mb_b[:, :2] + mb_b[:, 3:5]) / 2, side, power, tuple(notes))
