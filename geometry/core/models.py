@@ -55,6 +55,19 @@ class Substrate(Model):
     material: MaterialName = Field("BT", description="Laminate material, a material name.")
 
 
+class ThermalChoices(Model):
+    """Choices of the thermal analysis (issue 17: the 3D solve and the first-order network); no geometry depends
+    on them."""
+
+    substrate_planes: int = Field(2, ge=0, le=20, strict=True, description="Solid copper planes inside the "
+                                  "substrate laminate, a count (0: plain laminate): they raise its in-plane "
+                                  "conductivity by the parallel rule and its through-plane one by the series rule.")
+    plane_thickness: Length = Field(0.018, description="Thickness of each substrate copper plane, mm (0.018: "
+                                    "half-ounce copper); all planes together stay under the substrate thickness.")
+    power: float = Field(1.0, gt=0, le=1000, allow_inf_nan=False, description="Power dissipated in the junction "
+                         "layer, W (0 excluded; the resistances do not depend on it).")
+
+
 class BallPads(Model):
     """Copper pads on the substrate's ball side (z = 0), one under each solder ball, on the ball layout (mm)."""
 

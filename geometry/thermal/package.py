@@ -130,3 +130,16 @@ def junction_box(chip: Body, face: str, power: float, name: str = "junction") ->
     z0, z1 = (float(b[2]), float(b[2]) + depth) if face == "bottom" else (float(b[5]) - depth, float(b[5]))
     return Box(name, chip.material_name, (float(b[0]), float(b[1]), z0), (float(b[3]), float(b[4]), z1),
                chip.material.conductivity, power=power)
+
+
+def laminate_k(k_laminate: float, thickness: float, planes: int, plane_thickness: float,
+               k_copper: float) -> tuple[float, float, float]:
+    """(kx, ky, kz) W/(m.K) of a laminate ``thickness`` mm holding ``planes`` solid copper planes of
+    ``plane_thickness`` mm: parallel (thickness-weighted) in-plane, series through the thickness (exact for
+    solid planes; vias and plane openings are left out)."""
+    tc = planes * plane_thickness
+    if tc >= thickness:
+        raise ValueError(f"{planes} copper planes of {plane_thickness} mm do not fit a {thickness} mm substrate")
+    kxy = (tc * k_copper + (thickness - tc) * k_laminate) / thickness
+    kz = thickness / (tc / k_copper + (thickness - tc) / k_laminate)
+    return (kxy, kxy, kz)

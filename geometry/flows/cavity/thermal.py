@@ -16,6 +16,8 @@ from dataclasses import replace
 
 import numpy as np
 
+from ...core.flow import Build
+from ...core.materials import material
 from ...core.stack import Stack
 from ...measure.contacts import contact
 from ...thermal.network import (
@@ -28,6 +30,16 @@ from ...thermal.network import (
     parallel,
     series,
     slab,
+)
+from ...thermal.package import (
+    AIR_K,
+    PASTE_K,
+    PackageModel,
+    body_box,
+    columns,
+    junction_box,
+    laminate_k,
+    rect_of,
 )
 from . import names as n
 
@@ -69,3 +81,62 @@ def network(stack: Stack) -> Thermal:
              (adhesive, radial, array("board", stack[n.BOTTOM_PADS]), array("board", stack[n.SOLDER_BALLS]))]
     branches = parallel(gap.r, series(balls))
     return Thermal(tuple(top + board + [gap] + balls), series(top), series(board) + branches)
+
+
+STANDOFF = {"air": ("air", AIR_K), "paste": ("thermal paste", PASTE_K)}
+"""Standoff fills other than solder: (material, W/(m.K)); solder takes the balls' material."""
+
+
+def substrate_k(stack: Stack, design) -> tuple[float, float, float]:
+    """The substrate laminate with the recipe's copper planes (:func:`geometry.thermal.package.laminate_k`)."""
+    sub, th = stack[n.SUBSTRATE], design.thermal
+    b = sub.bounds()
+    return laminate_k(sub.material.conductivity, float(b[5] - b[2]), th.substrate_planes, th.plane_thickness,
+                      material("Cu").conductivity)
+
+
+def box_model(build: Build, plain: bool = False) -> PackageModel:
+    """The finished cavity package as boxes for the 3D solve (rules: :mod:`geometry.thermal.package`), in
+    override order: still air under the substrate, the mold and the substrate (bounding boxes; the substrate
+    laminate with the recipe's copper planes), the slice adhesive, the opening (square corners) filled with
+    mold compound, the gap fill, die adhesive and die (bounding boxes) with the junction layer at the die's top
+    (wire-bonded) face, the heat slug, the standoff under it (``thermal.standoff``: air, paste or solder), then
+    each bottom pad and ball as a square column of the pad's equal-area side. Bond fingers, die pads and wires
+    are left out. ``plain``: the slug's copper replaced by the substrate laminate (a plain substrate of the same
+    size, for comparison)."""
+    stack, design = build.stack, build.design
+    th = design.thermal
+    sub, mold, slug = stack[n.SUBSTRATE], stack[n.MOLD_COMPOUND], stack[n.HEAT_SLUG]
+    sb, gb = sub.bounds(), slug.bounds()
+    balls = stack[n.SOLDER_BALLS]
+    seat = float(balls.bounds()[2])
+    k_sub = substrate_k(stack, design)
+    boxes = [body_box("ball_layer_air", sub, k=AIR_K, z=(seat, float(sb[2])), material="air"),
+             body_box(n.MOLD_COMPOUND, mold), body_box(n.SUBSTRATE, sub, k=k_sub),
+             body_box(n.SLICE_ADHESIVE, stack[n.SLICE_ADHESIVE])]
+    ox, oy = design.opening_centre
+    w, ln = design.opening.width, design.opening.length
+    boxes.append(body_box("opening", mold, rect=(ox - w / 2, oy - ln / 2, ox + w / 2, oy + ln / 2),
+                          z=(design.z_floor, design.z_top)))
+    for name in (n.GAP_FILL, n.DIE_ADHESIVE, n.DIE):
+        if name in stack:
+            boxes.append(body_box(name, stack[name]))
+    boxes.append(junction_box(stack[n.DIE], "top", th.power))
+    if plain:
+        boxes.append(body_box(n.HEAT_SLUG, slug, k=k_sub, material=sub.material_name))
+    else:
+        boxes.append(body_box(n.HEAT_SLUG, slug))
+    fill, k_fill = STANDOFF.get(th.standoff, (balls.material_name, balls.material.conductivity))
+    boxes.append(body_box("standoff", slug, k=k_fill, z=(seat, float(gb[2])), material=fill))
+    side = float(design.bottom_pads.diameter) * math.sqrt(math.pi) / 2
+    boxes += columns(n.BOTTOM_PADS, stack[n.BOTTOM_PADS], side) + columns(n.SOLDER_BALLS, balls, side)
+    mb = balls.member_bounds()
+    notes = (f"substrate {sub.material_name} with {th.substrate_planes} copper planes of {th.plane_thickness} mm: "
+             f"kx = ky = {k_sub[0]:.3g}, kz = {k_sub[2]:.3g} W/(m.K) (no vias)",
+             f"heat slug {'replaced by laminate (plain substrate)' if plain else slug.material_name}; standoff "
+             f"under it: {fill} ({k_fill:g} W/(m.K))",
+             f"{balls.count} balls and pads as square columns of side {side:.4g} mm (vertical conductance kept); "
+             "bond fingers, die pads and wires left out; bodies as their bounding boxes, the opening's corners "
+             "square")
+    return PackageModel(design.name, tuple(boxes), "junction", rect_of(sub), seat, float(mold.bounds()[5]),
+                        (mb[:, :2] + mb[:, 3:5]) / 2, side, th.power, notes)

@@ -17,9 +17,19 @@ import math
 
 from ...core import occ
 from ...core.flow import Build
+from ...core.materials import material
 from ...core.stack import Stack
 from ...thermal.network import Element, Thermal, array, footprint, parallel, series, slab
-from ...thermal.package import AIR_K, PackageModel, array_layer, body_box, columns, junction_box, rect_of
+from ...thermal.package import (
+    AIR_K,
+    PackageModel,
+    array_layer,
+    body_box,
+    columns,
+    junction_box,
+    laminate_k,
+    rect_of,
+)
 from . import names as n
 from .sites import Site
 
@@ -86,12 +96,12 @@ def network(stack: Stack, sites: tuple[Site, ...] | None = None) -> Thermal:
     return Thermal(tuple(ordered + shared_board), top_r, board_r)
 
 
-def box_model(build: Build, power: float = 1.0) -> PackageModel:
+def box_model(build: Build) -> PackageModel:
     """The finished flip-chip package as boxes for the 3D solve (rules: :mod:`geometry.thermal.package`), in
     override order: still air under the substrate (the ball layer's fill), the second encapsulant and the
-    substrate (bounding boxes; the substrate plain laminate), the first encapsulant, per site the substrate pads,
+    substrate (bounding boxes; the laminate with the recipe's copper planes), the first encapsulant, per site the substrate pads,
     bumps or pillars and chip pads (each one homogenised layer in the first encapsulant), the chip with its
-    junction layer at the face-down active face (``power`` W shared by chip area), the heat-sink plate (the
+    junction layer at the face-down active face (``thermal.power`` W shared by chip area), the heat-sink plate (the
     sink's footprint, its thickness over the chip; the legs are left out), then each ball pad and ball as a
     square column of the ball pad's equal-area side."""
     stack, design = build.stack, build.design
@@ -102,12 +112,15 @@ def box_model(build: Build, power: float = 1.0) -> PackageModel:
     sb, mb = sub.bounds(), mold.bounds()
     seat = float(stack[n.SOLDER_BALLS].bounds()[2])
     outline = rect_of(sub)
+    th = design.thermal
+    k_sub = laminate_k(sub.material.conductivity, float(sb[5] - sb[2]), th.substrate_planes, th.plane_thickness,
+                       material("Cu").conductivity)
     boxes = [body_box("ball_layer_air", sub, k=AIR_K, z=(seat, float(sb[2])), material="air"),
-             body_box(n.SECOND_ENCAPSULANT, mold), body_box(n.SUBSTRATE, sub)]
+             body_box(n.SECOND_ENCAPSULANT, mold), body_box(n.SUBSTRATE, sub, k=k_sub)]
     if first is not None:
         boxes.append(body_box(n.FIRST_ENCAPSULANT, first))
-    notes = [f"substrate {sub.material_name} laminate as one box (no planes or vias); the ball layer's fill is "
-             "still air"]
+    notes = [f"substrate {sub.material_name} with {th.substrate_planes} copper planes of {th.plane_thickness} mm: "
+             f"kx = ky = {k_sub[0]:.3g}, kz = {k_sub[2]:.3g} W/(m.K) (no vias); the ball layer's fill is still air"]
     chips = [stack[s.body(n.CHIP)] for s in sites]
     area = sum(footprint(c) for c in chips)
     for site, chip in zip(sites, chips, strict=True):
@@ -118,7 +131,7 @@ def box_model(build: Build, power: float = 1.0) -> PackageModel:
                 boxes.append(layer)
                 notes.append(f"{name}: {stack[name].count} members, area fraction {f:.3f}, homogenised "
                              f"(kx = ky = {layer.kxyz[0]:.3g}, kz = {layer.kxyz[2]:.3g} W/(m.K))")
-        boxes += [body_box(chip.name, chip), junction_box(chip, "bottom", power * footprint(chip) / area)]
+        boxes += [body_box(chip.name, chip), junction_box(chip, "bottom", th.power * footprint(chip) / area)]
     sink = stack.get(n.HEAT_SINK)
     if sink is not None:
         hb, cb = sink.bounds(), chips[0].bounds()
@@ -133,4 +146,4 @@ def box_model(build: Build, power: float = 1.0) -> PackageModel:
     notes.append(f"{balls.count} balls and pads as square columns of side {side:.4g} mm (vertical conductance "
                  "kept); bond pads and chips' pads as homogenised layers")
     return PackageModel(design.name, tuple(boxes), "junction", outline, seat, float(mb[5]),
-                        (mb_b[:, :2] + mb_b[:, 3:5]) / 2, side, power, tuple(notes))
+                        (mb_b[:, :2] + mb_b[:, 3:5]) / 2, side, th.power, tuple(notes))
