@@ -35,7 +35,7 @@ def box_model(build: Build) -> PackageModel:
     return model(build)
 
 
-def analyse(build: Build, settings: Settings = Settings()) -> tuple[PackageModel, Figures, dict[str, Any]]:
+def analyse(build: Build, settings: Settings | None = None) -> tuple[PackageModel, Figures, dict[str, Any]]:
     """Model, figures and the ``thermal.json`` summary (with CPU and wall seconds) of a finished build."""
     cpu, wall = time.process_time(), time.perf_counter()
     model = box_model(build)

@@ -45,6 +45,10 @@ BOARD_MESH = 5.0
 """Largest element edge on the board far from the package, mm."""
 
 
+JESD51_9_BOARD = Board2s2p()
+"""The 2s2p board of JESD51-7/-9 with its published figures."""
+
+
 @dataclass(frozen=True)
 class Settings:
     """Mesh and boundary conditions: ``mesh`` mm (element edge cap in the package), ``refine`` (every interval
@@ -54,7 +58,7 @@ class Settings:
     refine: int = 1
     h: float = STILL_AIR_H
     ring_gap: float = RING_GAP
-    board: Board2s2p = Board2s2p()
+    board: Board2s2p = JESD51_9_BOARD
 
     def __post_init__(self) -> None:
         if self.mesh <= 0 or self.refine < 1 or self.h <= 0 or self.ring_gap <= 0:
@@ -137,28 +141,52 @@ def point_temperature(solution: Solution, x: float, y: float, z: float) -> float
     return float(plane.temperature[i, j])
 
 
-def figures(model: PackageModel, s: Settings = Settings()) -> Figures:
-    """theta_jc, theta_jb, theta_ja and psi_jt of ``model`` (module doc)."""
+def centred(model: PackageModel, s: Settings) -> PackageModel:
+    """``model`` centred on the origin, seated on the board's top face, meshed at ``s.mesh``."""
     cx, cy = model.centre
-    pkg = model.moved(-cx, -cy, s.board.thickness - model.z_seat).with_mesh(s.mesh)
-    p = model.power
-    max_size = BOARD_MESH
+    return model.moved(-cx, -cy, s.board.thickness - model.z_seat).with_mesh(s.mesh)
+
+
+def case_solve(model: PackageModel, s: Settings) -> tuple[float, Solution]:
+    """theta_jc (K/W) and its solution: the package alone, the top isothermal (module doc)."""
+    pkg = centred(model, s)
     alone = solve(pkg.boxes, [Isothermal("case", top(pkg.outline, at=pkg.z_top))], max_size=s.mesh,
                   refine=s.refine)
-    theta_jc = alone.theta(pkg.junction, "case")
-    boxes = on_board(pkg, s)
+    return alone.theta(pkg.junction, "case"), alone
+
+
+def board_solve(model: PackageModel, s: Settings) -> tuple[float, float, Solution]:
+    """theta_jb to T_B and to the ring cold plate (K/W), and the solution (module doc)."""
+    pkg = centred(model, s)
     x0, y0, x1, y1 = pkg.outline
     g = s.ring_gap
     inner = (x0 - g, y0 - g, x1 + g, y1 + g)
     edge = s.board.outline
     ring = [Isothermal("ring_top", board_ring(edge, inner, s.board.thickness, 1)),
             Isothermal("ring_bottom", board_ring(edge, inner, 0.0, -1))]
-    jb = solve(boxes, ring, max_size=max_size, refine=s.refine)
+    jb = solve(on_board(pkg, s), ring, max_size=BOARD_MESH, refine=s.refine)
     tj = jb.junction(pkg.junction).t_max
     tb = point_temperature(jb, x0 - BOARD_POINT, 0.0, s.board.thickness)
-    ja = solve(boxes, [Convection("board", every_face(), s.h), Convection("package", above(s.board.thickness), s.h)],
-               max_size=max_size, refine=s.refine)
-    tj_a = ja.junction(pkg.junction).t_max
+    return (tj - tb) / model.power, jb.theta(pkg.junction, "ring_top"), jb
+
+
+def air_solve(model: PackageModel, s: Settings) -> tuple[float, float, float, Solution]:
+    """theta_ja, psi_jt (K/W), the package's share of the heat and the solution (module doc)."""
+    pkg = centred(model, s)
+    ja = solve(on_board(pkg, s), [Convection("board", every_face(), s.h),
+                                  Convection("package", above(s.board.thickness), s.h)],
+               max_size=BOARD_MESH, refine=s.refine)
+    tj = ja.junction(pkg.junction).t_max
     t_top = point_temperature(ja, 0.0, 0.0, pkg.z_top)
-    return Figures(theta_jc, (tj - tb) / p, jb.theta(pkg.junction, "ring_top"), ja.theta(pkg.junction, "board"),
-                   (tj_a - t_top) / p, ja.heat_out["package"] / p, {"jc": alone, "jb": jb, "ja": ja}, s)
+    p = model.power
+    return ja.theta(pkg.junction, "board"), (tj - t_top) / p, ja.heat_out["package"] / p, ja
+
+
+def figures(model: PackageModel, s: Settings | None = None) -> Figures:
+    """theta_jc, theta_jb, theta_ja and psi_jt of ``model`` (module doc) under ``s`` (default
+    :class:`Settings`)."""
+    s = s or Settings()
+    theta_jc, jc = case_solve(model, s)
+    theta_jb, theta_ring, jb = board_solve(model, s)
+    theta_ja, psi_jt, share, ja = air_solve(model, s)
+    return Figures(theta_jc, theta_jb, theta_ring, theta_ja, psi_jt, share, {"jc": jc, "jb": jb, "ja": ja}, s)

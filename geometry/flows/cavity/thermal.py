@@ -131,12 +131,12 @@ def box_model(build: Build, plain: bool = False) -> PackageModel:
     side = float(design.bottom_pads.diameter) * math.sqrt(math.pi) / 2
     boxes += columns(n.BOTTOM_PADS, stack[n.BOTTOM_PADS], side) + columns(n.SOLDER_BALLS, balls, side)
     mb = balls.member_bounds()
-    notes = (f"substrate {sub.material_name} with {th.substrate_planes} copper planes of {th.plane_thickness} mm: "
-             f"kx = ky = {k_sub[0]:.3g}, kz = {k_sub[2]:.3g} W/(m.K) (no vias)",
-             f"heat slug {'replaced by laminate (plain substrate)' if plain else slug.material_name}; standoff "
-             f"under it: {fill} ({k_fill:g} W/(m.K))",
-             f"{balls.count} balls and pads as square columns of side {side:.4g} mm (vertical conductance kept); "
-             "bond fingers, die pads and wires left out; bodies as their bounding boxes, the opening's corners "
-             "square")
+    notes = ((f"substrate {sub.material_name} with {th.substrate_planes} copper planes of {th.plane_thickness} mm: "
+              f"kx = ky = {k_sub[0]:.3g}, kz = {k_sub[2]:.3g} W/(m.K) (no vias)"),
+             (f"heat slug {'replaced by laminate (plain substrate)' if plain else slug.material_name}; standoff "
+              f"under it: {fill} ({k_fill:g} W/(m.K))"),
+             (f"{balls.count} balls and pads as square columns of side {side:.4g} mm (vertical conductance kept); "
+              "bond fingers, die pads and wires left out; bodies as their bounding boxes, the opening's corners "
+              "square"))
     return PackageModel(design.name, tuple(boxes), "junction", rect_of(sub), seat, float(mold.bounds()[5]),
                         (mb[:, :2] + mb[:, 3:5]) / 2, side, th.power, notes)

@@ -119,8 +119,9 @@ def box_model(build: Build) -> PackageModel:
              body_box(n.SECOND_ENCAPSULANT, mold), body_box(n.SUBSTRATE, sub, k=k_sub)]
     if first is not None:
         boxes.append(body_box(n.FIRST_ENCAPSULANT, first))
-    notes = [f"substrate {sub.material_name} with {th.substrate_planes} copper planes of {th.plane_thickness} mm: "
-             f"kx = ky = {k_sub[0]:.3g}, kz = {k_sub[2]:.3g} W/(m.K) (no vias); the ball layer's fill is still air"]
+    notes = [(f"substrate {sub.material_name} with {th.substrate_planes} copper planes of {th.plane_thickness} mm: "
+              f"kx = ky = {k_sub[0]:.3g}, kz = {k_sub[2]:.3g} W/(m.K) (no vias); the ball layer's fill is still "
+              "air")]
     chips = [stack[s.body(n.CHIP)] for s in sites]
     area = sum(footprint(c) for c in chips)
     for site, chip in zip(sites, chips, strict=True):
