@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.interpolate import RegularGridInterpolator
 
 from .board import Board2s2p, board_boxes, land_pattern
 from .fem import Solution, solve
@@ -40,6 +41,9 @@ the fixture)."""
 
 BOARD_POINT = 1.0
 """mm outside the package edge at which T_B is read on the board's top surface (JESD51-8)."""
+
+BOARD_LEVELS = 8
+"""The board is cut into this many equal slices through its thickness near the package (mesh lines only)."""
 
 BOARD_MESH = 5.0
 """Largest element edge on the board far from the package, mm."""
@@ -122,23 +126,31 @@ def above(z: float) -> FaceSelector:
 
 
 def on_board(model: PackageModel, s: Settings) -> list[Box]:
-    """The board (with a finer band around the package), its land pads and the package centred on it."""
+    """The board, its land pads and the package centred on it. Around the package the board is meshed more
+    finely (:func:`near_board`)."""
+    boxes = board_boxes(s.board)
+    lands = land_pattern(model.lands, model.land_side * 2 / np.sqrt(np.pi), s.board)
+    return [boxes[0], *near_board(model, s), *boxes[1:], *lands, *model.boxes]
+
+
+def near_board(model: PackageModel, s: Settings) -> list[Box]:
+    """FR-4 boxes (the board's own material, so they change nothing but the mesh) over the package and the
+    ring gap: element edges of at most ``max(2 mesh, 1)`` mm in x-y and a :data:`BOARD_LEVELS`-th of the
+    board's thickness in z (so that every dielectric has elements through it), a grid line at the T_B point."""
     b = s.board
     x0, y0, x1, y1 = model.outline
-    margin = max(x1 - x0, y1 - y0) / 2 + s.ring_gap
-    near = Box("board", "FR-4", (-margin, -margin, 0.0), (margin, margin, b.thickness), b.fr4_k,
-               mesh_size=max(s.mesh * 2, 1.0))
-    boxes = board_boxes(b)
-    return [boxes[0], near, *boxes[1:], *land_pattern(model.lands, model.land_side * 2 / np.sqrt(np.pi), b),
-            *model.boxes]
+    m = max(x1 - x0, y1 - y0) / 2 + s.ring_gap
+    size = max(s.mesh * 2, 1.0)
+    out = [Box("board", "FR-4", (-m, -m, 0.0), (m, m, b.thickness), b.fr4_k,
+               mesh_size=(size, size, b.thickness / BOARD_LEVELS))]
+    out.append(Box("board", "FR-4", (x0 - BOARD_POINT, -m, 0.0), (x0, m, b.thickness), b.fr4_k))
+    return out
 
 
 def point_temperature(solution: Solution, x: float, y: float, z: float) -> float:
-    """Temperature (degC) at the grid node nearest (x, y) on the plane z (mm)."""
+    """Temperature (degC) at (x, y) on the plane z (mm), bilinear between grid nodes."""
     plane = solution.section("z", z)
-    i = int(np.argmin(np.abs(plane.u - x)))
-    j = int(np.argmin(np.abs(plane.v - y)))
-    return float(plane.temperature[i, j])
+    return float(RegularGridInterpolator((plane.u, plane.v), plane.temperature)((x, y)))
 
 
 def centred(model: PackageModel, s: Settings) -> PackageModel:

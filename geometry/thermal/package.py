@@ -31,6 +31,9 @@ from .model import Box, Conductivity, Rect, homogenised_layer
 JUNCTION_DEPTH = 0.01
 """Thickness (mm) of the chip layer at its active face that dissipates the power (the junction of JESD51-1)."""
 
+Z_PARTS = 3
+"""Elements at least through the thickness of every box of a package (thin layers conduct laterally)."""
+
 AIR_K = 0.026
 """Still air at 300 K, W/(m.K): CRC Handbook of Chemistry and Physics."""
 
@@ -72,8 +75,10 @@ class PackageModel:
                        z_top=self.z_top + dz, lands=self.lands + np.array([dx, dy]))
 
     def with_mesh(self, size: float) -> PackageModel:
-        """Every box capped to element edges of ``size`` mm."""
-        return replace(self, boxes=tuple(replace(b, mesh_size=size) for b in self.boxes))
+        """Every box capped to element edges of ``size`` mm in x-y and to :data:`Z_PARTS` elements through its
+        thickness (at most ``size``)."""
+        return replace(self, boxes=tuple(replace(b, mesh_size=(size, size, min(size, (b.hi[2] - b.lo[2]) / Z_PARTS)))
+                                         for b in self.boxes))
 
 
 def rect_of(body: Body) -> Rect:
