@@ -64,8 +64,6 @@ class ThermalChoices(Model):
                                   "conductivity by the parallel rule and its through-plane one by the series rule.")
     plane_thickness: Length = Field(0.018, description="Thickness of each substrate copper plane, mm (0.018: "
                                     "half-ounce copper); all planes together stay under the substrate thickness.")
-    power: float = Field(1.0, gt=0, le=1000, allow_inf_nan=False, description="Power dissipated in the junction "
-                         "layer, W (0 excluded; the resistances do not depend on it).")
 
 
 class BallPads(Model):

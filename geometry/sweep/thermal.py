@@ -19,20 +19,26 @@ import numpy as np
 
 from ..api import run as build_design
 from ..core.flow import Build
+from ..core.params import ParameterError
+from ..flows.cavity import thermal as cavity_thermal
+from ..flows.flip_chip import thermal as fc_thermal
 from ..output.files import write_figure, write_text
 from ..output.folder import check_output_dir, design_folder
 from ..thermal.fem import Solution
 from ..thermal.jedec import Figures, Settings, figures
 from ..thermal.package import PackageModel
 
+BOX_MODELS: dict[str, Callable[[Build], PackageModel]] = {"flip-chip": fc_thermal.box_model,
+                                                           "cavity": cavity_thermal.box_model}
+"""Each flow's box model for the 3D solve."""
+
 
 def box_model(build: Build) -> PackageModel:
     """The box model of ``build`` by its flow."""
-    if build.design.flow == "cavity":
-        from ..flows.cavity.thermal import box_model as model
-    else:
-        from ..flows.flip_chip.thermal import box_model as model
-    return model(build)
+    try:
+        return BOX_MODELS[build.design.flow](build)
+    except KeyError:
+        raise ParameterError(f"{build.design.name}: the {build.design.flow!r} flow has no thermal box model") from None
 
 
 def analyse(build: Build, settings: Settings | None = None) -> tuple[PackageModel, Figures, dict[str, Any]]:

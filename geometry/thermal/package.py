@@ -34,6 +34,9 @@ JUNCTION_DEPTH = 0.01
 Z_PARTS = 3
 """Elements at least through the thickness of every box of a package (thin layers conduct laterally)."""
 
+POWER = 1.0
+"""W dissipated in the junction layer (the problem is linear: the resistances do not depend on it)."""
+
 AIR_K = 0.026
 """Still air at 300 K, W/(m.K): CRC Handbook of Chemistry and Physics."""
 

@@ -34,6 +34,7 @@ from ...thermal.network import (
 from ...thermal.package import (
     AIR_K,
     PASTE_K,
+    POWER,
     PackageModel,
     body_box,
     columns,
@@ -121,7 +122,7 @@ def box_model(build: Build, plain: bool = False) -> PackageModel:
     for name in (n.GAP_FILL, n.DIE_ADHESIVE, n.DIE):
         if name in stack:
             boxes.append(body_box(name, stack[name]))
-    boxes.append(junction_box(stack[n.DIE], "top", th.power))
+    boxes.append(junction_box(stack[n.DIE], "top", POWER))
     if plain:
         boxes.append(body_box(n.HEAT_SLUG, slug, k=k_sub, material=sub.material_name))
     else:
@@ -139,4 +140,4 @@ def box_model(build: Build, plain: bool = False) -> PackageModel:
               "bond fingers, die pads and wires left out; bodies as their bounding boxes, the opening's corners "
               "square"))
     return PackageModel(design.name, tuple(boxes), "junction", rect_of(sub), seat, float(mold.bounds()[5]),
-                        (mb[:, :2] + mb[:, 3:5]) / 2, side, th.power, notes)
+                        (mb[:, :2] + mb[:, 3:5]) / 2, side, POWER, notes)

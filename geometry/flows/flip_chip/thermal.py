@@ -22,6 +22,7 @@ from ...core.stack import Stack
 from ...thermal.network import Element, Thermal, array, footprint, parallel, series, slab
 from ...thermal.package import (
     AIR_K,
+    POWER,
     PackageModel,
     array_layer,
     body_box,
@@ -101,7 +102,7 @@ def box_model(build: Build) -> PackageModel:
     override order: still air under the substrate (the ball layer's fill), the second encapsulant and the
     substrate (bounding boxes; the laminate with the recipe's copper planes), the first encapsulant, per site the substrate pads,
     bumps or pillars and chip pads (each one homogenised layer in the first encapsulant), the chip with its
-    junction layer at the face-down active face (``thermal.power`` W shared by chip area), the heat-sink plate (the
+    junction layer at the face-down active face (``POWER`` W shared by chip area), the heat-sink plate (the
     sink's footprint, its thickness over the chip; the legs are left out), then each ball pad and ball as a
     square column of the ball pad's equal-area side."""
     stack, design = build.stack, build.design
@@ -132,7 +133,7 @@ def box_model(build: Build) -> PackageModel:
                 boxes.append(layer)
                 notes.append(f"{name}: {stack[name].count} members, area fraction {f:.3f}, homogenised "
                              f"(kx = ky = {layer.kxyz[0]:.3g}, kz = {layer.kxyz[2]:.3g} W/(m.K))")
-        boxes += [body_box(chip.name, chip), junction_box(chip, "bottom", th.power * footprint(chip) / area)]
+        boxes += [body_box(chip.name, chip), junction_box(chip, "bottom", POWER * footprint(chip) / area)]
     sink = stack.get(n.HEAT_SINK)
     if sink is not None:
         hb, cb = sink.bounds(), chips[0].bounds()
@@ -147,4 +148,4 @@ def box_model(build: Build) -> PackageModel:
     notes.append(f"{balls.count} balls and pads as square columns of side {side:.4g} mm (vertical conductance "
                  "kept); bond pads and chips' pads as homogenised layers")
     return PackageModel(design.name, tuple(boxes), "junction", outline, seat, float(mb[5]),
-                        (mb_b[:, :2] + mb_b[:, 3:5]) / 2, side, th.power, tuple(notes))
+                        (mb_b[:, :2] + mb_b[:, 3:5]) / 2, side, POWER, tuple(notes))
