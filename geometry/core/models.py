@@ -64,6 +64,9 @@ class ThermalChoices(Model):
                                   "conductivity by the parallel rule and its through-plane one by the series rule.")
     plane_thickness: Length = Field(0.018, description="Thickness of each substrate copper plane, mm (0.018: "
                                     "half-ounce copper); all planes together stay under the substrate thickness.")
+    solve: bool = Field(False, strict=True, description="Whether the design report and sweeps run the 3D solve "
+                        "(theta_jc_KW, theta_jb_KW, theta_ja_KW, psi_jt_KW; some 10 s to minutes per design), no "
+                        "unit; `pkgcad thermal` always does.")
 
 
 class BallPads(Model):

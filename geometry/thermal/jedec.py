@@ -202,3 +202,29 @@ def figures(model: PackageModel, s: Settings | None = None) -> Figures:
     theta_jb, theta_ring, jb = board_solve(model, s)
     theta_ja, psi_jt, share, ja = air_solve(model, s)
     return Figures(theta_jc, theta_jb, theta_ring, theta_ja, psi_jt, share, {"jc": jc, "jb": jb, "ja": ja}, s)
+
+
+METRICS = ("theta_jc_KW", "theta_jb_KW", "theta_ja_KW", "psi_jt_KW", "heat_top_share")
+"""The report and sweep metrics of the 3D solve (``heat_top_share``: the package faces' share of the heat in
+still air; the first-order network reports no split)."""
+
+
+def solved_metrics(thermal: Any) -> dict[str, float | None]:
+    """The 3D figures of a first-order network object that carries them (``thermal.solved``), None each when
+    the recipe did not ask for the solve (``thermal.solve = false``)."""
+    solved = getattr(thermal, "solved", None) or {}
+    return {k: solved.get(k) for k in METRICS}
+
+
+def solved_table(thermal: Any) -> tuple[str, str, list[str], list[list[str]]] | None:
+    """The report table of the 3D figures (heading, intro, header, rows), None without them."""
+    s = getattr(thermal, "solved", None)
+    if not s:
+        return None
+    rows = [[k, f"{s[k]:.4g}"] for k in METRICS]
+    rows += [[f"condition {k}", v] for k, v in s["conditions"].items()]
+    rows += [[f"mesh {k}", f"{v['nodes']} nodes, {v['method']}, {v['seconds']} s"] for k, v in s["solves"].items()]
+    rows += [["model", note] for note in s["model"]]
+    return ("3D thermal resistances (JEDEC-style)", ("JEDEC-style figures from a 3D steady conduction solve of the built "
+            "package on the JESD51-7/-9 2s2p board (geometry.thermal.jedec states every assumption), 1 W in the "
+            "junction layer."), ["figure", "value (K/W, or as stated)"], rows)

@@ -64,12 +64,14 @@ def slab(path: str, name: str, mat: str, t_mm: float, area_mm2: float, count: in
 
 @dataclass(frozen=True)
 class Thermal:
-    """The network's elements per path and the two resistances (K/W)."""
+    """The network's elements per path and the two resistances (K/W); with ``solved``, the 3D figures."""
 
     elements: tuple[Element, ...]
     theta_jtop: float
     theta_jboard: float
     assumptions: str = ASSUMPTIONS
+    solved: dict | None = None
+    """The 3D solve's summary (:meth:`geometry.thermal.jedec.Figures.summary`) when the recipe asks for it."""
 
     @property
     def theta_j(self) -> float:

@@ -17,11 +17,11 @@ from dataclasses import replace
 import numpy as np
 
 from ...core.flow import Build
-from ...core.materials import material
+from ...core.materials import MATERIALS, material
 from ...core.stack import Stack
 from ...measure.contacts import contact
+from ...thermal.jedec import figures
 from ...thermal.network import (
-    AIR_CONDUCTIVITY,
     Element,
     Thermal,
     array,
@@ -44,9 +44,24 @@ from ...thermal.package import (
 )
 from . import names as n
 
+STANDOFF = {"air": ("air", AIR_K), "paste": ("thermal paste", PASTE_K)}
+"""Standoff fills other than solder: (material, W/(m.K)); solder takes the balls' material."""
 
-def network(stack: Stack) -> Thermal:
-    """The cavity network (module doc) of the finished ``stack``: junction at the die's top face."""
+
+def of_build(build: Build) -> Thermal:
+    """The cavity network of a finished build (the standoff as the recipe chooses); with ``thermal.solve`` the
+    3D figures (:func:`box_model`, :func:`geometry.thermal.jedec.figures`) in ``solved``."""
+    th = network(build.stack, build.design.thermal.standoff, substrate_k(build.stack, build.design))
+    if not build.design.thermal.solve:
+        return th
+    model = box_model(build)
+    return replace(th, solved=figures(model).summary(model))
+
+
+def network(stack: Stack, standoff: str = "air", k_sub: tuple[float, float, float] | None = None) -> Thermal:
+    """The cavity network (module doc) of the finished ``stack``: junction at the die's top face; ``standoff``
+    the fill under the slug (air, paste or solder), ``k_sub`` the laminate's (kx, ky, kz) with its copper planes
+    (default: the plain laminate), whose in-plane value carries the radial term."""
     die, mold, slug, sub = stack[n.DIE], stack[n.MOLD_COMPOUND], stack[n.HEAT_SLUG], stack[n.SUBSTRATE]
     db, mb, gb, sb = die.bounds(), mold.bounds(), slug.bounds(), sub.bounds()
     a_die = footprint(die)
@@ -63,8 +78,10 @@ def network(stack: Stack) -> Thermal:
     board.append(slab("board", "heat_slug", slug.material_name, t_slug, a_slug,
                       note="isothermal slug: full footprint (volume / thickness)"))
     seat = float(stack[n.SOLDER_BALLS].bounds()[2])
-    gap = slab("board", "standoff gap under slug (air)", "air", float(gb[2] - seat), a_slug, k=AIR_CONDUCTIVITY,
-               note="branch A: slug bottom to the seating plane")
+    balls_body = stack[n.SOLDER_BALLS]
+    fill, k_fill = STANDOFF.get(standoff, (balls_body.material_name, balls_body.material.conductivity))
+    gap = slab("board", f"standoff under slug ({fill})", fill if fill in MATERIALS else "air", float(gb[2] - seat),
+               a_slug, k=k_fill, note=f"branch A: slug bottom to the seating plane, {fill} {k_fill:g} W/(m.K)")
     adhesive = column("board", stack[n.SLICE_ADHESIVE])
     pads = stack[n.BOTTOM_PADS].member_bounds()
     pc = (pads[:, :2] + pads[:, 3:5]) / 2
@@ -73,19 +90,15 @@ def network(stack: Stack) -> Thermal:
     r1 = math.sqrt(footprint(slug) / math.pi)
     r2 = r1 + float(np.hypot(dx, dy).min())
     t_sub = float(sb[5] - sb[2])
-    k_sub = sub.material.conductivity
+    k_sub = sub.material.conductivity if k_sub is None else k_sub[0]
     radial = Element("board", "substrate, radially slug to pads", sub.material_name, k_sub, t_sub, 0.0, 1,
                      1000.0 * math.log(r2 / r1) / (2 * math.pi * k_sub * t_sub) if r2 > r1 else 0.0,
-                     f"ln(r2/r1) / (2 pi k t): r1 = {r1:.4g} mm (slug footprint as a disc), r2 = {r2:.4g} mm "
-                     "(to the nearest pad centre)")
+                     f"ln(r2/r1) / (2 pi k t), k in-plane with the copper planes: r1 = {r1:.4g} mm (slug "
+                     f"footprint as a disc), r2 = {r2:.4g} mm (to the nearest pad centre)")
     balls = [replace(e, note="branch B: " + e.note) for e in
              (adhesive, radial, array("board", stack[n.BOTTOM_PADS]), array("board", stack[n.SOLDER_BALLS]))]
     branches = parallel(gap.r, series(balls))
     return Thermal(tuple(top + board + [gap] + balls), series(top), series(board) + branches)
-
-
-STANDOFF = {"air": ("air", AIR_K), "paste": ("thermal paste", PASTE_K)}
-"""Standoff fills other than solder: (material, W/(m.K)); solder takes the balls' material."""
 
 
 def substrate_k(stack: Stack, design) -> tuple[float, float, float]:

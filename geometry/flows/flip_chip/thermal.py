@@ -14,11 +14,13 @@ shared.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from ...core import occ
 from ...core.flow import Build
 from ...core.materials import material
 from ...core.stack import Stack
+from ...thermal.jedec import figures
 from ...thermal.network import Element, Thermal, array, footprint, parallel, series, slab
 from ...thermal.package import (
     AIR_K,
@@ -41,13 +43,35 @@ def _labelled(e: Element, site: Site) -> Element:
 
 
 def of_build(build: Build) -> Thermal:
-    """The flip-chip network of a finished build, over its chip sites."""
-    return network(build.stack, build.design.sites())
+    """The flip-chip network of a finished build, over its chip sites; with ``thermal.solve`` the 3D figures
+    (:func:`box_model`, :func:`geometry.thermal.jedec.figures`) in ``solved``."""
+    th = network(build.stack, build.design.sites(), laminate(build))
+    if not build.design.thermal.solve:
+        return th
+    model = box_model(build)
+    return replace(th, solved=figures(model).summary(model))
 
 
-def network(stack: Stack, sites: tuple[Site, ...] | None = None) -> Thermal:
+def laminate(build: Build) -> tuple[float, float, float]:
+    """The substrate's (kx, ky, kz) W/(m.K) with the recipe's copper planes."""
+    sub, th = build.stack[n.SUBSTRATE], build.design.thermal
+    b = sub.bounds()
+    return laminate_k(sub.material.conductivity, float(b[5] - b[2]), th.substrate_planes, th.plane_thickness,
+                      material("Cu").conductivity)
+
+
+def spread_area(a: float, b: float, t: float, k: tuple[float, float, float], limit: float) -> float:
+    """Area (mm2) a heat source ``a`` x ``b`` mm spreads to through ``t`` mm of an orthotropic layer ``k``: the
+    45 degree rule in the coordinates that make the layer isotropic (half-angle atan(sqrt(kxy / kz))), at most
+    ``limit``."""
+    grow = 2 * t * math.sqrt(k[0] / k[2])
+    return min(limit, (a + grow) * (b + grow))
+
+
+def network(stack: Stack, sites: tuple[Site, ...] | None = None,
+            k_sub: tuple[float, float, float] | None = None) -> Thermal:
     """The flip-chip network (module doc) of the finished ``stack``; ``sites`` default to one site of plain body
-    names."""
+    names; ``k_sub`` the laminate's (kx, ky, kz) with its copper planes (default: the plain laminate)."""
     mold, sub = stack[n.SECOND_ENCAPSULANT], stack[n.SUBSTRATE]
     mb, sb = mold.bounds(), sub.bounds()
     names = [s.body(n.CHIP) for s in sites] if sites else [n.CHIP]
@@ -76,8 +100,10 @@ def network(stack: Stack, sites: tuple[Site, ...] | None = None) -> Thermal:
         board += [array("board", stack[body(x)]) for x in (n.BUMPS, n.PILLARS) if body(x) in stack]
         if body(n.SUBSTRATE_PADS) in stack:
             board.append(array("board", stack[body(n.SUBSTRATE_PADS)]))
-        board.append(slab("board", "substrate", sub.material_name, sb[5] - sb[2], a_chip,
-                          note="through its thickness over the chip footprint"))
+        k = k_sub or (sub.material.conductivity,) * 3
+        a_sub = spread_area(cb[3] - cb[0], cb[4] - cb[1], sb[5] - sb[2], k, footprint(sub))
+        board.append(slab("board", "substrate", sub.material_name, sb[5] - sb[2], a_sub, k=k[2],
+                          note="through its thickness, spread at atan(sqrt(kxy / kz)) from the chip footprint"))
         if site is not None:
             top, board = [_labelled(e, site) for e in top], [_labelled(e, site) for e in board]
         tops.append(series(top))
