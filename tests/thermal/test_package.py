@@ -13,6 +13,9 @@ from geometry.cli import main
 from geometry.flows import load_design
 from geometry.flows.cavity import thermal as cavity_thermal
 from geometry.flows.flip_chip import thermal as fc_thermal
+from geometry.output.report import content
+from geometry.output.tables import report_tables
+from geometry.sweep.worker import run_variant
 from geometry.thermal.fem import solve
 from geometry.thermal.jedec import Settings, board_solve, case_solve
 from geometry.thermal.model import Box, Isothermal, bottom, top
@@ -143,3 +146,21 @@ def test_thermal_command_refuses_bad_options(tmp_path, option) -> None:
 def test_bad_thermal_key_is_refused_on_load() -> None:
     with pytest.raises(Exception, match="standoff"):
         load_design(small_cavity(thermal={"standoff": "water"}))
+
+
+def test_sweep_row_and_report_carry_the_3d_figures_when_asked() -> None:
+    """thermal.solve = true: the sweep row's metrics and the report table hold theta_jc/jb/ja and psi_jt
+    (:mod:`geometry.thermal.jedec`); without it the metrics are None and the network states no split."""
+    m = run_variant(small_cavity(thermal={"solve": True}))["metrics"]
+    for key in ("theta_jc_KW", "theta_jb_KW", "theta_ja_KW", "psi_jt_KW"):
+        assert m[key] is not None and m[key] > 0
+    assert 0 < m["heat_top_share"] < 1
+    assert m["theta_jb_KW"] < m["theta_ja_KW"]
+    plain = run_variant(small_cavity())["metrics"]
+    assert plain["theta_jc_KW"] is None and plain["heat_top_share"] is None
+    b = api.run(load_design(small_cavity(thermal={"solve": True})))
+    c = content(b, with_pictures=False)
+    tables = {t[0]: t for t in report_tables(c)}
+    rows = dict(tuple(r) for r in tables["3D thermal resistances (JEDEC-style)"][3] if r[0].endswith("_KW"))
+    assert float(rows["theta_jc_KW"]) == pytest.approx(c["metrics"]["theta_jc_KW"], rel=1e-3)
+    assert "dominates" not in tables["Thermal estimate (first-order)"][1]
