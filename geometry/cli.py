@@ -1,4 +1,4 @@
-"""Command line: ``pkgcad build | check | sweep | yield | section | picture | report | list | schema``.
+"""Command line: ``pkgcad build | check | sweep | yield | thermal | section | picture | report | list | schema``.
 
 Exit status: 0 all good, 1 a design rule failed, a claim named by ``--require-claims`` is not embodied or a build
 could not be made (nothing written) or, for a sweep, a variant ended in an error or a timeout, 2 bad input (a
@@ -204,6 +204,18 @@ def parser() -> argparse.ArgumentParser:
                     "builds/sweeps/yields/polish-plane-for-spread.toml")
     yi.add_argument("-o", "--output", default=None, help="output folder (default: exports/yields/<spec name>)")
     yi.set_defaults(run="yield_study", module="sweep.yields", writes="dir")
+    th = sub.add_parser("thermal", help="theta_jc, theta_jb, theta_ja and psi_jt per design from a 3D conduction "
+                        "solve on the JESD51-7 2s2p board: DIR/<design>/thermal.json and temperature pictures")
+    th.add_argument("recipes", nargs="+", help="recipe files or folders of recipes")
+    th.add_argument("-o", "--output", default="exports/thermal", help="output folder (default: exports/thermal)")
+    th.add_argument("--mesh", type=_positive_float, default=0.5, metavar="MM",
+                    help="largest element edge in the package (mm, default 0.5)")
+    th.add_argument("--refine", type=int, choices=range(1, 5), default=1, metavar="N",
+                    help="cut every mesh interval N times more finely (1-4, default 1)")
+    th.add_argument("--h", type=_positive_float, default=10.0, metavar="W/M2K",
+                    help="still-air coefficient for theta_ja, W/(m2.K) (default 10)")
+    _budget_argument(th)
+    th.set_defaults(run="thermal", module="sweep.thermal", writes="dir")
     return ap
 
 

@@ -55,6 +55,20 @@ class Substrate(Model):
     material: MaterialName = Field("BT", description="Laminate material, a material name.")
 
 
+class ThermalChoices(Model):
+    """Choices of the thermal analysis (issue 17: the 3D solve and the first-order network); no geometry depends
+    on them."""
+
+    substrate_planes: int = Field(2, ge=0, le=20, strict=True, description="Solid copper planes inside the "
+                                  "substrate laminate, a count (0: plain laminate): they raise its in-plane "
+                                  "conductivity by the parallel rule and its through-plane one by the series rule.")
+    plane_thickness: Length = Field(0.018, description="Thickness of each substrate copper plane, mm (0.018: "
+                                    "half-ounce copper); all planes together stay under the substrate thickness.")
+    solve: bool = Field(False, strict=True, description="Whether the design report and sweeps run the 3D solve "
+                        "(theta_jc_KW, theta_jb_KW, theta_ja_KW, psi_jt_KW; some 10 s to minutes per design), no "
+                        "unit; `pkgcad thermal` always does.")
+
+
 class BallPads(Model):
     """Copper pads on the substrate's ball side (z = 0), one under each solder ball, on the ball layout (mm)."""
 

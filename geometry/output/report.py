@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from ..core.claims import ClaimResult, embodied, evaluate
 from ..core.results import CheckResult, rules_pass
 from ..core.text import printable
+from ..thermal.jedec import solved_metrics
 from ..thermal.network import Thermal
 from .drawing import build_figure
 from .picture import picture_png
@@ -44,7 +45,8 @@ def bill_of_materials(stack) -> list[dict]:
 def metrics(rows: Sequence[ClaimResult], th: Thermal, bom: Sequence[dict]) -> dict[str, object]:
     """Flat report metrics for sweeps: ``claim_<n>_intended`` (the design is that claim's variant),
     ``claim_<n>_embodied``, ``claims_embodied`` (every intended claim embodied), ``theta_jtop_KW``,
-    ``theta_jboard_KW``, ``theta_j_KW``, ``heat_top_share``, ``mass_total_mg`` and ``mass_<body>_mg``."""
+    ``theta_jboard_KW``, ``theta_j_KW``, ``mass_total_mg`` and ``mass_<body>_mg``; :func:`content` adds the 3D
+    solve's (:data:`geometry.thermal.jedec.METRICS`)."""
     out: dict[str, object] = {}
     for r in rows:
         out[f"claim_{r.number}_intended"] = r.intended
@@ -54,8 +56,7 @@ def metrics(rows: Sequence[ClaimResult], th: Thermal, bom: Sequence[dict]) -> di
     def num(x: float) -> float | None:
         return float(x) if math.isfinite(x) else None
 
-    out.update(theta_jtop_KW=num(th.theta_jtop), theta_jboard_KW=num(th.theta_jboard), theta_j_KW=num(th.theta_j),
-               heat_top_share=num(th.top_share))
+    out.update(theta_jtop_KW=num(th.theta_jtop), theta_jboard_KW=num(th.theta_jboard), theta_j_KW=num(th.theta_j))
     out["mass_total_mg"] = sum(b["mass_mg"] for b in bom)
     for b in bom:
         out[f"mass_{b['name']}_mg"] = b["mass_mg"]
@@ -75,7 +76,7 @@ def content(build, results: Sequence[CheckResult] | None = None, with_pictures: 
     return {"name": d.name, "flow": build.flow.name, "description": d.description,
             "claims_file": build.flow.claims_file, "claims": rows, "checks": checks, "bom": bom,
             "totals": {"volume_mm3": sum(b["volume_mm3"] for b in bom), "mass_mg": sum(b["mass_mg"] for b in bom)},
-            "thermal": th, "metrics": metrics(rows, th, bom),
+            "thermal": th, "metrics": metrics(rows, th, bom) | solved_metrics(th),
             "pictures": pictures(build) if with_pictures else {},
             "outline": build.flow.outline(build) if build.flow.outline else None,
             "passed": rules_pass(checks), "embodied": sorted(embodied(rows)),

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from ..core.claims import ClaimResult
 from ..core.results import CheckResult
 from ..measure.outline import Outline
+from ..thermal.jedec import solved_table
 
 
 def format_checks(name: str, results: Sequence[CheckResult], claims: Sequence[ClaimResult] = (),
@@ -80,11 +81,13 @@ def report_tables(c: dict) -> list[tuple[str, str, list[str], list[list[str]]]]:
            for e in th.elements]
     out.append(("Thermal estimate (first-order)",
                 (f"FIRST-ORDER ESTIMATE, not a sign-off analysis. theta_j-top = {_g(th.theta_jtop)} K/W, "
-                 f"theta_j-board = {_g(th.theta_jboard)} K/W; both paths together {_g(th.theta_j)} K/W. The "
-                 f"{th.dominant} path dominates: it carries {_g(100 * max(th.top_share, 1 - th.top_share))} % of "
-                 "the heat with top and board at one temperature."),
+                 f"theta_j-board = {_g(th.theta_jboard)} K/W; both paths together {_g(th.theta_j)} K/W. How the "
+                 "heat splits between top and board comes only from the 3D solve (thermal.solve, pkgcad thermal)."),
                 ["path", "element", "material", "k (W/m.K)", "t (mm)", "A (mm2)", "count", "R (K/W)", "note"],
                 net))
+    solved = solved_table(th)
+    if solved is not None:
+        out.append(solved)
     out.append(("Materials of the thermal network", "Conductivities and their public sources.",
                 ["material", "k (W/m.K)", "source"], [[n, _g(k), s] for n, k, s in th.materials()]))
     checks = [[ck.name, ck.kind, ck.claim, _g(ck.value), _g(ck.limit), ck.unit, ck.verdict, ck.where]

@@ -47,7 +47,7 @@ def axis_lines(boxes: Sequence[Box], axis: int, max_size: float, refine: int) ->
     bounds = merged_lines([b.lo[axis] for b in boxes] + [b.hi[axis] for b in boxes])
     parts = [bounds[:1]]
     for a, c in itertools.pairwise(bounds):
-        size = min([max_size] + [b.mesh_size for b in boxes if b.mesh_size is not None
+        size = min([max_size] + [b.sizes[axis] for b in boxes if b.mesh_size is not None
                                  and b.lo[axis] <= a + TOL and b.hi[axis] >= c - TOL])
         n = refine * max(1, math.ceil((c - a) / size - 1e-9))
         parts.append(np.linspace(a, c, n + 1)[1:])

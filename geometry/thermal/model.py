@@ -56,8 +56,8 @@ def homogenised_layer(k_member: float, k_fill: float, area_fraction: float) -> t
 @dataclass(frozen=True)
 class Box:
     """An axis-aligned box from ``lo`` to ``hi`` (mm) of conductivity ``k`` (W/(m.K), isotropic or
-    (kx, ky, kz)), dissipating ``power`` W uniformly over its visible volume; ``mesh_size`` (mm) caps the
-    element edge along each axis over the box's span."""
+    (kx, ky, kz)), dissipating ``power`` W uniformly over its visible volume; ``mesh_size`` (mm; one figure,
+    or (x, y, z)) caps the element edge along each axis over the box's span."""
 
     name: str
     material: str
@@ -65,7 +65,7 @@ class Box:
     hi: tuple[float, float, float]
     k: Conductivity
     power: float = 0.0
-    mesh_size: float | None = None
+    mesh_size: float | tuple[float, float, float] | None = None
 
     def __post_init__(self) -> None:
         if any(h - lo <= TOL for lo, h in zip(self.lo, self.hi, strict=True)):
@@ -74,13 +74,21 @@ class Box:
             raise ValueError(f"box {self.name!r}: conductivity must be positive")
         if self.power < 0:
             raise ValueError(f"box {self.name!r}: power must not be negative")
-        if self.mesh_size is not None and self.mesh_size <= 0:
+        if self.mesh_size is not None and min(self.sizes) <= 0:
             raise ValueError(f"box {self.name!r}: mesh size must be positive")
 
     @property
     def kxyz(self) -> tuple[float, float, float]:
         """(kx, ky, kz) in W/(m.K)."""
         return conductivity_xyz(self.k)
+
+    @property
+    def sizes(self) -> tuple[float, float, float]:
+        """The element edge cap (mm) along x, y and z (inf where none)."""
+        m = self.mesh_size
+        if m is None:
+            return (math.inf, math.inf, math.inf)
+        return (float(m), float(m), float(m)) if isinstance(m, int | float) else (float(m[0]), float(m[1]), float(m[2]))
 
     @property
     def volume(self) -> float:

@@ -23,11 +23,14 @@ from ..core.stack import Body
 ASSUMPTIONS = (
     "Assumptions: steady state, uniform heat flux over the junction face, isothermal top, board and junction; no "
     "lateral spreading in the layers except where named (the heat-sink plate and the slug are isothermal across "
-    "their footprint, the radial substrate term); array members in parallel, each with its mean cross-section "
-    "(volume over height: exact for discs and prisms, approximate for bumps and balls); the substrate is plain "
-    "laminate (no copper planes or thermal vias); the bond wires, the heat-sink legs, the first encapsulant beside "
-    "the bumps (the chip face meets it only through its pads), the gap fill beside a smaller die and convection or "
-    "radiation are left out; contact resistances are zero.")
+    "their footprint, the flip-chip substrate spreads from the chip at atan(sqrt(kxy / kz)), the radial substrate "
+    "term of the cavity); array members in parallel, each with its mean cross-section (volume over height: exact "
+    "for discs and prisms, approximate for bumps and balls); the substrate laminate holds the recipe's solid copper "
+    "planes (parallel rule in-plane, series through) and no thermal vias; the standoff under a cavity slug is the "
+    "recipe's choice (air, paste or solder); the bond wires, the heat-sink legs, the first encapsulant beside the "
+    "bumps (the chip face meets it only through its pads), the gap fill beside a smaller die and convection or "
+    "radiation are left out; contact resistances are zero. How the heat splits between top and board comes only "
+    "from the 3D solve (thermal.solve, pkgcad thermal).")
 """What every first-order network here assumes (the report prints it)."""
 
 
@@ -64,12 +67,14 @@ def slab(path: str, name: str, mat: str, t_mm: float, area_mm2: float, count: in
 
 @dataclass(frozen=True)
 class Thermal:
-    """The network's elements per path and the two resistances (K/W)."""
+    """The network's elements per path and the two resistances (K/W); with ``solved``, the 3D figures."""
 
     elements: tuple[Element, ...]
     theta_jtop: float
     theta_jboard: float
     assumptions: str = ASSUMPTIONS
+    solved: dict | None = None
+    """The 3D solve's summary (:meth:`geometry.thermal.jedec.Figures.summary`) when the recipe asks for it."""
 
     @property
     def theta_j(self) -> float:

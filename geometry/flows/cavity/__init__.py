@@ -15,7 +15,7 @@ def _kernel() -> Kernel:
     from . import checks, steps, thermal, views
 
     return Kernel(plan=steps.plan, all_steps=tuple(steps.STEPS.values()), checks=checks.CHECKS,
-                  thermal=lambda build: thermal.network(build.stack), views=views.VIEWS, outline=views.outline)
+                  thermal=thermal.of_build, views=views.VIEWS, outline=views.outline)
 
 
 CAVITY = Flow(

@@ -13,7 +13,7 @@ import numpy as np
 from pydantic import Field, ValidationError, WrapValidator, model_validator
 from pydantic_core import PydanticCustomError
 
-from ...core.models import BallPads, DesignBase, SolderBalls, Substrate
+from ...core.models import BallPads, DesignBase, SolderBalls, Substrate, ThermalChoices
 from ...core.params import DEGREES, MM, Count, Length, MaterialName, Model, Offset
 from . import rules, wires
 from .wires import WirePlan
@@ -253,6 +253,15 @@ class CavityBalls(SolderBalls):
 
 
 
+class CavityThermal(ThermalChoices):
+    """Choices of the cavity package's thermal analysis (no geometry)."""
+
+    standoff: Literal["air", "paste", "solder"] = Field("air", description='What fills the standoff between the '
+                                                        'heat slug and the board (no unit): "air" (still air, as '
+                                                        'built: claim 3 leaves it open), "paste" (thermal paste, '
+                                                        '3 W/(m.K)) or "solder" (the balls\' solder).')
+
+
 class CavityDesign(DesignBase):
     """A complete cavity design (claims 1-11 of 003_f6beeb7f75e78ceb.txt)."""
 
@@ -274,6 +283,7 @@ class CavityDesign(DesignBase):
     mold_compound: MoldCompound = Field(MoldCompound(), description="The encapsulating mold compound (claim 1).")
     heat_slug: HeatSlug = Field(HeatSlug(), description="What the etch keeps of the slice (claims 1, 10, 11).")
     solder_balls: CavityBalls = Field(CavityBalls(), description="The solder balls on the bottom pads (claims 2, 3).")
+    thermal: CavityThermal = Field(CavityThermal(), description="Choices of the thermal analysis (no geometry).")
 
     # --- the claimed die variant ---
     @property

@@ -11,7 +11,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, StrictBool, model_validator
 
-from ...core.models import BallPads, DesignBase, Rect, SolderBalls, Substrate
+from ...core.models import BallPads, DesignBase, Rect, SolderBalls, Substrate, ThermalChoices
 from ...core.params import (
     Length,
     MaterialName,
@@ -102,6 +102,7 @@ class FlipChipDesign(DesignBase):
     heat_sink: HeatSink | None = Field(None, description="A drop-in heat sink (claim 8).")
     ball_pads: BallPads = Field(BallPads(), description="Pads on the second surface under the solder balls.")
     solder_balls: SolderBalls = Field(SolderBalls(), description="The solder balls (claim 1, step 6)).")
+    thermal: ThermalChoices = Field(ThermalChoices(), description="Choices of the thermal analysis (no geometry).")
 
     # --- chip sites and derived z-levels (mm, z = 0 at the substrate's second surface) ---
     def sites(self) -> tuple[Site, ...]:

@@ -33,10 +33,17 @@ def test_cavity_small_stack_by_hand():
     assert by["heat_slug"].r == pytest.approx(series_r(0.15, THERMAL_K["Cu"], 16.0), rel=1e-9)
     seat = -0.015 - build.design.solder_balls.height
     gap = series_r(-0.03 - 0.15 - seat, AIR_CONDUCTIVITY, 16.0)
-    assert by["standoff gap under slug (air)"].r == pytest.approx(gap, rel=1e-9)
+    assert by["standoff under slug (air)"].r == pytest.approx(gap, rel=1e-9)
     branch_b = sum(e.r for e in th.elements if e.note.startswith("branch B"))
     serial = by["die"].r + by["die_adhesive"].r + by["heat_slug"].r
     assert th.theta_jboard == pytest.approx(serial + 1 / (1 / gap + 1 / branch_b), rel=1e-12)
+
+
+def test_standoff_choice_lowers_theta_jboard():
+    """The recipe's standoff under the slug: paste and solder conduct better than still air."""
+    values = [estimate(api.run(load_design(small_cavity(thermal={"standoff": f})))).theta_jboard
+              for f in ("air", "paste", "solder")]
+    assert values[0] > values[1] > values[2]
 
 
 def test_die_over_opening_connects_through_the_adhesive_fill():

@@ -20,7 +20,8 @@ def estimate(build):
 def test_flip_chip_small_stack_by_hand():
     """The small flip-chip design (tests/conftest.py) from its recipe numbers: chip 2 x 2 x 0.3, 30 bumps of
     diameter 0.12 and height 0.09 on 0.11 x 0.015 pads, chip pads 0.08 x 0.005, substrate 0.5, mold cap 0.6,
-    25 balls of diameter 0.6 and height 0.5 on 0.5 x 0.02 pads."""
+    25 balls of diameter 0.6 and height 0.5 on 0.5 x 0.02 pads; the substrate with its default two 0.018 mm copper
+    planes (parallel in-plane, series through), spread from the chip at atan(sqrt(kxy / kz)) up to its outline."""
     th = estimate(api.run(load_design(small_recipe())))
     a_chip = 2.0 * 2.0
     cover = 0.6 - (0.015 + 0.09 + 0.005 + 0.3)
@@ -29,12 +30,17 @@ def test_flip_chip_small_stack_by_hand():
     bump_area = math.pi * (rb * rb * h - ((h - h / 2) ** 3 + (h / 2) ** 3) / 3) / h
     rs, hs = 0.3, 0.5
     ball_area = math.pi * hs * hs * (3 * rs - hs) / 3 / hs
+    tc = 2 * 0.018
+    kxy = (tc * THERMAL_K["Cu"] + (0.5 - tc) * THERMAL_K["BT"]) / 0.5
+    kz = 0.5 / (tc / THERMAL_K["Cu"] + (0.5 - tc) / THERMAL_K["BT"])
+    sub = small_recipe()["substrate"]
+    spread = min(sub["width"] * sub["length"], (2.0 + 2 * 0.5 * math.sqrt(kxy / kz)) ** 2)
     board = (series_r(0.005, THERMAL_K["Al"], math.pi * 0.04**2, 30) + series_r(0.09, THERMAL_K["SnPb63"], bump_area, 30)
-             + series_r(0.015, THERMAL_K["Cu"], math.pi * 0.055**2, 30) + series_r(0.5, THERMAL_K["BT"], a_chip)
+             + series_r(0.015, THERMAL_K["Cu"], math.pi * 0.055**2, 30) + series_r(0.5, kz, spread)
              + series_r(0.02, THERMAL_K["Cu"], math.pi * 0.25**2, 25) + series_r(0.5, THERMAL_K["SAC305"], ball_area, 25))
     assert th.theta_jtop == pytest.approx(top, rel=1e-9)
     assert th.theta_jboard == pytest.approx(board, rel=1e-9)
-    assert th.dominant == "top" and th.top_share == pytest.approx(board / (top + board), rel=1e-9)
+    assert th.dominant == "board" and th.top_share == pytest.approx(board / (top + board), rel=1e-9)
 
 
 def test_exposed_back_below_encapsulated_back():

@@ -1,0 +1,111 @@
+"""``pkgcad thermal RECIPE... -o DIR`` (issue 17): per design, the JEDEC-style resistances of the built package
+from the 3D conduction solve (:mod:`geometry.thermal.jedec`) in ``DIR/<design>/thermal.json`` and its
+temperature pictures (``section.png``: a vertical section through the package centre; ``top.png``: the package
+top), from the theta_ja solve (package on the 2s2p board in still air). Each file is written atomically.
+
+The flow's box model (``geometry.flows.<flow>.thermal.box_model``) is looked up by flow name here, above the
+flows in the layers.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..api import run as build_design
+from ..core.flow import Build
+from ..core.params import ParameterError
+from ..flows.cavity import thermal as cavity_thermal
+from ..flows.flip_chip import thermal as fc_thermal
+from ..output.files import write_figure, write_text
+from ..output.folder import check_output_dir, design_folder
+from ..thermal.fem import Solution
+from ..thermal.jedec import Figures, Settings, figures
+from ..thermal.package import PackageModel
+
+BOX_MODELS: dict[str, Callable[[Build], PackageModel]] = {"flip-chip": fc_thermal.box_model,
+                                                           "cavity": cavity_thermal.box_model}
+"""Each flow's box model for the 3D solve."""
+
+
+def box_model(build: Build) -> PackageModel:
+    """The box model of ``build`` by its flow."""
+    try:
+        return BOX_MODELS[build.design.flow](build)
+    except KeyError:
+        raise ParameterError(f"{build.design.name}: the {build.design.flow!r} flow has no thermal box model") from None
+
+
+def analyse(build: Build, settings: Settings | None = None) -> tuple[PackageModel, Figures, dict[str, Any]]:
+    """Model, figures and the ``thermal.json`` summary (with CPU and wall seconds) of a finished build."""
+    cpu, wall = time.process_time(), time.perf_counter()
+    model = box_model(build)
+    result = figures(model, settings)
+    summary = result.summary(model)
+    summary["solve_cpu_s"] = round(time.process_time() - cpu, 2)
+    summary["solve_wall_s"] = round(time.perf_counter() - wall, 2)
+    return model, result, summary
+
+
+def draw(solution: Solution, model: PackageModel, board_top: float, path_section: Path, path_top: Path) -> None:
+    """The section through the package centre (x-z, y = 0) and the package top (x-y) of ``solution`` (package
+    centred on the board's origin, seating plane at ``board_top``), as PNG figures."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    x0, y0, x1, y1 = model.outline
+    hx, hy = (x1 - x0) / 2, (y1 - y0) / 2
+    top_z = board_top + model.z_top - model.z_seat
+    sec = solution.section("y", 0.0)
+    keep_u = (sec.u >= -hx - 2) & (sec.u <= hx + 2)
+    keep_v = sec.v >= board_top - 0.5
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    m = ax.pcolormesh(sec.u[keep_u], sec.v[keep_v], sec.temperature[np.ix_(keep_u, keep_v)].T, shading="gouraud",
+                      cmap="inferno")
+    fig.colorbar(m, ax=ax, label="temperature rise, K per W")
+    ax.set(xlabel="x, mm", ylabel="z, mm", title=f"{model.name}: section y = 0 (still air, 2s2p board)")
+    write_figure(fig, path_section, dpi=150)
+    plt.close(fig)
+    surf = solution.top_surface()
+    ku = (surf.u >= -hx) & (surf.u <= hx)
+    kv = (surf.v >= -hy) & (surf.v <= hy)
+    t = np.where(np.abs(surf.height - top_z) < 1e-6, surf.temperature, np.nan)[np.ix_(ku, kv)]
+    fig, ax = plt.subplots(figsize=(5, 4.3))
+    m = ax.pcolormesh(surf.u[ku], surf.v[kv], t.T, shading="gouraud", cmap="inferno")
+    fig.colorbar(m, ax=ax, label="temperature rise, K per W")
+    ax.set(xlabel="x, mm", ylabel="y, mm", title=f"{model.name}: package top", aspect="equal")
+    write_figure(fig, path_top, dpi=150)
+    plt.close(fig)
+
+
+def write(out: Path, model: PackageModel, result: Figures, summary: dict[str, Any]) -> list[Path]:
+    """``out/<design>/thermal.json``, ``section.png`` and ``top.png``, each atomically."""
+    folder = Path(out) / model.name
+    text = json.dumps(summary, indent=1, allow_nan=False, default=float) + "\n"
+    paths = [write_text(folder / "thermal.json", text), folder / "section.png", folder / "top.png"]
+    draw(result.solutions["ja"], model, result.settings.board.thickness, paths[1], paths[2])
+    return paths
+
+
+def thermal(args, solve: Callable[[Build, Settings], tuple] = analyse) -> int:
+    """``pkgcad thermal RECIPE... -o DIR``: each design built, solved and written (module doc); the figures
+    printed one line per design. 0 done."""
+    out = check_output_dir(args.output)
+    for d in args.designs:
+        design_folder(out, d.name)
+    settings = Settings(mesh=args.mesh, refine=args.refine, h=args.h)
+    for d in args.designs:
+        build = build_design(d, args.budget)
+        model, result, summary = solve(build, settings)
+        paths = write(out, model, result, summary)
+        print(f"{d.name}: theta_jc {result.theta_jc:.3g}, theta_jb {result.theta_jb:.3g}, theta_ja "
+              f"{result.theta_ja:.3g}, psi_jt {result.psi_jt:.3g} K/W; {summary['solve_cpu_s']} s CPU; wrote "
+              f"{paths[0].parent}")
+    return 0

@@ -1,0 +1,153 @@
+"""A built package as axis-aligned boxes for the 3D solve (:mod:`.fem`): the rules that turn bodies into boxes.
+
+Each flow's ``thermal.box_model`` orders the boxes (later boxes override earlier ones where they overlap) with
+these helpers; lengths in mm, conductivities in W/(m.K) from :data:`geometry.core.materials.MATERIALS`.
+
+Rules (the homogenisation of a compact thermal model, JESD15 series):
+
+* a single body (substrate, mold, chip, heat slug) is its bounding box (:func:`body_box`);
+* an array under a chip (bumps, pillars, chip and substrate pads) is ONE layer over the array's x-y bounds
+  and z span, of effective orthotropic conductivity from :func:`geometry.thermal.model.homogenised_layer` at the
+  members' area fraction ``f = V / (h A)`` (V: the members' measured volume, h: the layer's height, A: the
+  layer's area): parallel (area-weighted) in z, series (harmonic, the lower Wiener bound) in x-y
+  (:func:`array_layer`);
+* a ball array (and its pads) keeps its members, because the balls stand where the board's land pads are:
+  each member is a square column of side ``s`` (the land pad's equal-area square) whose conductivity is the
+  member material's scaled by ``A_mean / s**2`` (A_mean: the member's mean cross-section, volume over height),
+  which keeps each member's vertical conductance exactly (:func:`columns`);
+* the heat is generated uniformly in a thin junction layer (:data:`JUNCTION_DEPTH`) of the chip at its active
+  face (:func:`junction_box`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ..core.stack import Body
+from .model import Box, Conductivity, Rect, homogenised_layer
+
+JUNCTION_DEPTH = 0.01
+"""Thickness (mm) of the chip layer at its active face that dissipates the power (the junction of JESD51-1)."""
+
+Z_PARTS = 3
+"""Elements at least through the thickness of every box of a package (thin layers conduct laterally)."""
+
+POWER = 1.0
+"""W dissipated in the junction layer (the problem is linear: the resistances do not depend on it)."""
+
+AIR_K = 0.026
+"""Still air at 300 K, W/(m.K): CRC Handbook of Chemistry and Physics."""
+
+PASTE_K = 3.0
+"""Thermal paste (interface material) between slug and board, W/(m.K): silicone greases with metal-oxide filler,
+datasheets 1-5 W/(m.K) (e.g. Dow DOWSIL TC-5622: 4.3; Arctic MX-4 about 3); a mid value."""
+
+
+@dataclass(frozen=True)
+class PackageModel:
+    """A package as boxes in its own coordinates: ``boxes`` (seating plane at ``z_seat``, top at ``z_top``),
+    the junction region name ``junction``, the body ``outline`` (x0, y0, x1, y1) mm, the balls' x-y centres
+    ``lands`` (n, 2) mm and the side ``land_side`` mm of their square columns, ``power`` W, and the rules
+    applied (``notes``, one sentence each, for the report)."""
+
+    name: str
+    boxes: tuple[Box, ...]
+    junction: str
+    outline: Rect
+    z_seat: float
+    z_top: float
+    lands: np.ndarray
+    land_side: float
+    power: float
+    notes: tuple[str, ...] = ()
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        """x-y centre of the outline, mm."""
+        x0, y0, x1, y1 = self.outline
+        return ((x0 + x1) / 2, (y0 + y1) / 2)
+
+    def moved(self, dx: float, dy: float, dz: float) -> PackageModel:
+        """The model translated by (dx, dy, dz) mm."""
+        boxes = tuple(replace(b, lo=(b.lo[0] + dx, b.lo[1] + dy, b.lo[2] + dz),
+                              hi=(b.hi[0] + dx, b.hi[1] + dy, b.hi[2] + dz)) for b in self.boxes)
+        x0, y0, x1, y1 = self.outline
+        return replace(self, boxes=boxes, outline=(x0 + dx, y0 + dy, x1 + dx, y1 + dy), z_seat=self.z_seat + dz,
+                       z_top=self.z_top + dz, lands=self.lands + np.array([dx, dy]))
+
+    def with_mesh(self, size: float) -> PackageModel:
+        """Every box capped to element edges of ``size`` mm in x-y and to :data:`Z_PARTS` elements through its
+        thickness (at most ``size``)."""
+        return replace(self, boxes=tuple(replace(b, mesh_size=(size, size, min(size, (b.hi[2] - b.lo[2]) / Z_PARTS)))
+                                         for b in self.boxes))
+
+
+def rect_of(body: Body) -> Rect:
+    """x-y bounds (x0, y0, x1, y1) of ``body``, mm."""
+    b = body.bounds()
+    return (float(b[0]), float(b[1]), float(b[3]), float(b[4]))
+
+
+def rect_area(rect: Rect) -> float:
+    """Area of ``rect`` in mm2."""
+    return (rect[2] - rect[0]) * (rect[3] - rect[1])
+
+
+def body_box(name: str, body: Body, k: Conductivity | None = None, z: tuple[float, float] | None = None,
+             rect: Rect | None = None, material: str | None = None) -> Box:
+    """``body`` as its bounding box (or over ``rect`` and ``z`` if given) of its material's conductivity."""
+    b = body.bounds()
+    x0, y0, x1, y1 = rect or rect_of(body)
+    z0, z1 = z or (float(b[2]), float(b[5]))
+    return Box(name, material or body.material_name, (x0, y0, z0), (x1, y1, z1),
+               body.material.conductivity if k is None else k)
+
+
+def array_layer(name: str, body: Body, fill_k: float, fill: str) -> tuple[Box, float]:
+    """The array ``body`` as one homogenised layer over its x-y bounds and z span in a fill of ``fill_k``
+    (module rules), and the members' area fraction."""
+    b = body.bounds()
+    rect = rect_of(body)
+    h = float(b[5] - b[2])
+    f = min(1.0, body.volume() / (h * rect_area(rect)))
+    k = homogenised_layer(body.material.conductivity, fill_k, f)
+    return body_box(name, body, k=k, material=f"{body.material_name} in {fill}"), f
+
+
+def columns(name: str, body: Body, side: float, z: tuple[float, float] | None = None) -> list[Box]:
+    """Each member of ``body`` as a square column of ``side`` mm centred on the member, over ``z`` (default the
+    body's span), conductivity scaled to keep the member's vertical conductance (module rules)."""
+    b = body.bounds()
+    z0, z1 = z or (float(b[2]), float(b[5]))
+    mb = body.member_bounds()
+    centres = (mb[:, :2] + mb[:, 3:5]) / 2
+    a_mean = body.volume() / body.count / float(b[5] - b[2])
+    k = body.material.conductivity * a_mean / side**2
+    half = side / 2
+    return [Box(name, body.material_name, (x - half, y - half, z0), (x + half, y + half, z1), k)
+            for x, y in centres]
+
+
+def junction_box(chip: Body, face: str, power: float, name: str = "junction") -> Box:
+    """The chip's junction layer (:data:`JUNCTION_DEPTH` mm, or a quarter of the chip if thinner) at its
+    ``face`` ("bottom" for a flip chip, "top" for a wire-bonded die), dissipating ``power`` W."""
+    b = chip.bounds()
+    depth = min(JUNCTION_DEPTH, float(b[5] - b[2]) / 4)
+    z0, z1 = (float(b[2]), float(b[2]) + depth) if face == "bottom" else (float(b[5]) - depth, float(b[5]))
+    return Box(name, chip.material_name, (float(b[0]), float(b[1]), z0), (float(b[3]), float(b[4]), z1),
+               chip.material.conductivity, power=power)
+
+
+def laminate_k(k_laminate: float, thickness: float, planes: int, plane_thickness: float,
+               k_copper: float) -> tuple[float, float, float]:
+    """(kx, ky, kz) W/(m.K) of a laminate ``thickness`` mm holding ``planes`` solid copper planes of
+    ``plane_thickness`` mm: parallel (thickness-weighted) in-plane, series through the thickness (exact for
+    solid planes; vias and plane openings are left out)."""
+    tc = planes * plane_thickness
+    if tc >= thickness:
+        raise ValueError(f"{planes} copper planes of {plane_thickness} mm do not fit a {thickness} mm substrate")
+    kxy = (tc * k_copper + (thickness - tc) * k_laminate) / thickness
+    kz = thickness / (tc / k_copper + (thickness - tc) / k_laminate)
+    return (kxy, kxy, kz)
