@@ -38,7 +38,8 @@ def write_html(stack: Stack, name: str, path: Path | str, meshes: StackMeshes | 
 
 def write_design(out_dir: Path | str, name: str, stack: Stack, manifest: dict,
                  steps: Sequence[tuple[str, Stack]] | None = None, timestamp: str | None = None,
-                 ap242: bool = False, tolerance: float | None = None, split: bool = False) -> Path:
+                 ap242: bool = False, tolerance: float | None = None, split: bool = False,
+                 meshes: StackMeshes | None = None) -> Path:
     """Write ``out_dir/name/``: <name>.step, <name>.stl, <name>.glb, <name>.html (3D viewer), manifest.json
     and, when ``steps`` are given, ``steps/<name>-NN-<key>.step`` for each (key, stack) in order (NN from 01).
     Returns the design folder. ``ap242`` writes the STEP files as AP242 instead of AP214; ``tolerance`` is the
@@ -59,7 +60,9 @@ def write_design(out_dir: Path | str, name: str, stack: Stack, manifest: dict,
     GLB and HTML viewer all draw those meshes; the manifest gets a ``mesh`` section stating per body the
     tolerance met, triangles and volume error (:meth:`~geometry.output.instanced.StackMeshes.record`). ``split``
     also writes ``bodies/<name>-<body>.step`` (a one-body STEP, AP242 with ``ap242``) and
-    ``bodies/<name>-<body>.stl`` for every body (:func:`write_bodies`).
+    ``bodies/<name>-<body>.stl`` for every body (:func:`write_bodies`). ``meshes`` passes that tessellation
+    ready made (:func:`~geometry.output.instanced.stack_meshes` of ``stack``, to ``tolerance``), so a caller that
+    also draws the report's pictures meshes once.
     """
     target = design_folder(out_dir, name)
     root = target.parent
@@ -71,7 +74,8 @@ def write_design(out_dir: Path | str, name: str, stack: Stack, manifest: dict,
         remove_stale(root)
         tmp = make_temp_dir(root, name)
         try:
-            _write_files(tmp, name, stack, manifest, steps, timestamp, ap242, tolerance, split)
+            _write_files(tmp, name, stack, manifest, steps, timestamp, ap242,
+                         stack_meshes(stack, tolerance=tolerance) if meshes is None else meshes, split)
             swap_in(tmp, target)
         except OutputError as e:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -87,10 +91,9 @@ def write_design(out_dir: Path | str, name: str, stack: Stack, manifest: dict,
 
 
 def _write_files(tmp: Path, name: str, stack: Stack, manifest: dict, steps: list[tuple[str, Stack]],
-                 timestamp: str | None, ap242: bool, tolerance: float | None, split: bool) -> None:
+                 timestamp: str | None, ap242: bool, meshes: StackMeshes, split: bool) -> None:
     files = design_files(name)
     write_step(stack, name, tmp / files[".step"], timestamp=timestamp, ap242=ap242)
-    meshes = stack_meshes(stack, tolerance=tolerance)
     write_stl(stack, tmp / files[".stl"], meshes=meshes)
     write_glb(stack, tmp / files[".glb"], meshes=meshes)
     write_html(stack, name, tmp / files[".html"], meshes=meshes)
