@@ -20,8 +20,8 @@ from .flows.schema import recipe_schema
 from .output.ballmap import write_ball_map
 from .output.design import write_html
 from .output.drawing import section_figure
-from .output.files import OutputError, write_bytes, write_text, writing
-from .output.folder import check_output_file, design_folder, make_temp_dir, remove_tree, swap_in
+from .output.files import write_bytes, write_text
+from .output.folder import check_output_file, remove_tree
 from .output.footprint import bga_footprint, design_footprint
 from .output.picture import picture_png
 from .output.recipe_reference import schema_json, schema_markdown
@@ -90,64 +90,61 @@ def write_report(build, results, out_dir, meshes=None) -> bool:
     return c["passed"]
 
 
-def _export(b, results, args, out_dir) -> list[str]:
-    """Export one checked build into ``out_dir`` (and its report, with ``--report``: drawn from the export's
-    meshes unless ``--conformal`` exports another stack); returns the report's claims not embodied."""
+def _export(b, results, args) -> tuple[Path, list[str]]:
+    """Export one checked build into a hidden work folder in the output folder (and its report, with
+    ``--report``: drawn from the export's meshes unless ``--conformal`` exports another stack); returns the work
+    folder and the report's claims not embodied."""
     meshes = api.meshes(b, args.tolerance) if args.report and not args.conformal else None
-    api.export(b, results, out_dir, steps=args.steps, ap242=args.ap242, tolerance=args.tolerance,
-               split=args.split, conformal=args.conformal, meshes=meshes)
+    work = api.export(b, results, args.output, steps=args.steps, ap242=args.ap242, tolerance=args.tolerance,
+                      split=args.split, conformal=args.conformal, meshes=meshes, staged=True)
     if not args.report:
-        return []
-    _, c = api.report(b, results, out_dir, meshes)
-    return [str(r.number) for r in c["claims"] if r.intended and not r.embodied]
+        return work, []
+    _, c = api.report(b, results, args.output, meshes, folder=work)
+    return work, [str(r.number) for r in c["claims"] if r.intended and not r.embodied]
 
 
 def build(args) -> int:
     """``pkgcad build``: each design is built, checked, exported (and reported) in turn and dropped before the
-    next, so one built design is held at a time. Its folder goes to a hidden staging folder in the output folder;
-    only when every design was built and passed (or with ``--force``) are they all swapped into place, so a failed
-    design rule still writes nothing (exit 1)."""
+    next, so one built design is held at a time. Its folder is written hidden beside its place; only when every
+    design was built and passed (or with ``--force``) are they all swapped into place, so a failed design rule
+    still writes nothing (exit 1)."""
     designs = args.designs
     out = Path(args.output)
     existed = out.exists()
-    staging, written, ok, count = None, {}, True, 0
+    staged: dict[str, tuple[Path, list[str]]] = {}
+    ok, count = True, 0
     try:
         for b, results, passed in checked(designs, verbose=not args.quiet,
                                           require=frozenset(args.require_claims or ())):
             count += 1
             ok &= passed
             if ok or args.force:
-                if staging is None:
-                    out.mkdir(parents=True, exist_ok=True)
-                    staging = make_temp_dir(out.resolve(), "build")
-                written.pop(b.design.name, None)
-                try:
-                    written[b.design.name] = _export(b, results, args, staging)
-                except OutputError as e:  # name the design folder the user asked for, not the staging folder
-                    if not e.path.is_relative_to(staging):
-                        raise
-                    raise OutputError(out.resolve() / e.path.relative_to(staging), e.reason, e.errno) from e
+                if b.design.name in staged:  # the same name twice: the later recipe wins, as it would in place
+                    remove_tree(staged.pop(b.design.name)[0])
+                staged[b.design.name] = _export(b, results, args)
             del b, results
-        if count < len(designs):
+        if count < len(designs) or not (ok or args.force):
+            if count == len(designs):
+                print("a design rule failed or a required claim is not embodied: nothing written (use --force "
+                      "to export anyway)", file=sys.stderr)
+            for work, _ in staged.values():
+                remove_tree(work)
+            staged.clear()
+            if not existed and out.is_dir() and not any(out.iterdir()):
+                out.rmdir()
             return EXIT_FAILED
-        if not ok and not args.force:
-            print("a design rule failed or a required claim is not embodied: nothing written (use --force to "
-                  "export anyway)", file=sys.stderr)
-            return EXIT_FAILED
-        for name, missed in written.items():
-            target = design_folder(out, name)
-            with writing(target):
-                swap_in(staging / name, target)
-            print(f"wrote {target}")
+        for name in list(staged):
+            work, missed = staged[name]
+            path = api.publish(work)
+            del staged[name]
+            print(f"wrote {path}")
             if args.report:
-                print(f"wrote {target}/report.html" + (f" (claims not embodied: {', '.join(missed)})" if missed
-                                                       else ""))
+                print(f"wrote {path}/report.html" + (f" (claims not embodied: {', '.join(missed)})" if missed
+                                                     else ""))
         return EXIT_OK
     finally:
-        if staging is not None:
-            remove_tree(staging)
-        if not existed and out.is_dir() and not any(out.iterdir()):
-            out.rmdir()
+        for work, _ in staged.values():
+            remove_tree(work)
 
 
 def check(args) -> int:
