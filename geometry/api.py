@@ -26,7 +26,9 @@ from .core.stack import Stack
 from .flows import FLOWS
 from .flows.budget import check_budget
 from .output import report as reports
-from .output.design import write_design, write_report
+from .output.design import publish as publish_design
+from .output.design import write_design, write_report, write_report_files
+from .output.instanced import StackMeshes, stack_meshes
 from .output.manifest import manifest as build_manifest
 from .output.step import reproducible_timestamp
 from .recipes import load, parse
@@ -88,26 +90,50 @@ def manifest(build: Build, results: Sequence[CheckResult], stack: Stack | None =
 
 def export(build: Build, results: Sequence[CheckResult], out_dir: str | Path, steps: bool = False,
            ap242: bool = False, tolerance: float | None = None, split: bool = False,
-           conformal: bool = False, timestamp: str | None = None) -> Path:
+           conformal: bool = False, timestamp: str | None = None, meshes: StackMeshes | None = None,
+           staged: bool = False) -> Path:
     """Write ``out_dir/<name>/`` (<name>.step, .stl, .glb, .html, manifest.json; ``steps/`` when asked; STEP as
     AP242 with ``ap242``). ``tolerance``: chordal tolerance (mm) of the STL and GLB (default: the budgeted
     quality, see :func:`geometry.output.mesh.stack_mesh`); ``split``: also ``bodies/<name>-<body>.step`` (AP242
     with ``ap242``) and ``.stl`` per body. ``conformal`` writes the conformal stack (:func:`conformal`: no overlaps, gaps filled) instead of
     the finished stack, whose embedded bodies overlap their host (the manifest says by how much). ``timestamp``:
     the STEP header time (ISO 8601), by default :func:`~geometry.output.step.reproducible_timestamp`
-    (``SOURCE_DATE_EPOCH`` or a fixed epoch), so the same recipe gives byte-identical files."""
+    (``SOURCE_DATE_EPOCH`` or a fixed epoch), so the same recipe gives byte-identical files. ``meshes``
+    (:func:`meshes` of ``build`` to ``tolerance``) reuses a tessellation of the finished stack, e.g. one the report
+    draws too; ignored with ``conformal`` (a different stack). ``staged`` writes everything into a hidden work
+    folder in ``out_dir`` and returns it without putting it in place: :func:`publish` does, later."""
     history = [(r.step.key, r.stack) for r in build.history] if steps else None
     stack = _conformal(build) if conformal else None
     return write_design(Path(out_dir), build.design.name, build.stack if stack is None else stack,
                         manifest(build, results, stack), history, ap242=ap242, tolerance=tolerance, split=split,
-                        timestamp=reproducible_timestamp() if timestamp is None else timestamp)
+                        timestamp=reproducible_timestamp() if timestamp is None else timestamp,
+                        meshes=meshes if stack is None else None, staged=staged)
 
 
-def report(build: Build, results: Sequence[CheckResult] | None, out_dir: str | Path) -> tuple[Path, dict]:
+def publish(work: Path) -> Path:
+    """Put a design folder written by :func:`export` with ``staged=True`` in place (one swap); returns it."""
+    return publish_design(work)
+
+
+def meshes(build: Build, tolerance: float | None = None) -> StackMeshes:
+    """The prototype meshes of the finished stack of ``build`` (:func:`geometry.output.instanced.stack_meshes`:
+    each prototype tessellated once, to the chordal ``tolerance`` mm or the budgeted default quality): what
+    :func:`export` writes and :func:`report` draws, made once when both are handed it."""
+    return stack_meshes(build.stack, tolerance=tolerance)
+
+
+def report(build: Build, results: Sequence[CheckResult] | None, out_dir: str | Path,
+           meshes: StackMeshes | None = None, folder: Path | None = None) -> tuple[Path, dict]:
     """Write ``out_dir/<name>/report.md`` and ``report.html``; returns the design folder and the report content
-    (:func:`geometry.output.report.content`: claim rows, checks, bill of materials, thermal network, metrics)."""
-    c = reports.content(build, results)
-    return write_report(out_dir, build.design.name, reports.markdown(c), reports.html(c)), c
+    (:func:`geometry.output.report.content`: claim rows, checks, bill of materials, thermal network, metrics).
+    The pictures are drawn from ``meshes`` (:func:`meshes`, e.g. the ones :func:`export` just wrote) when given.
+    ``folder`` (a work folder :func:`export` staged) takes the two files instead of ``out_dir/<name>/``."""
+    c = reports.content(build, results, meshes=meshes)
+    md, page = reports.markdown(c), reports.html(c)
+    if folder is not None:
+        return write_report_files(Path(folder), md, page), c
+    return write_report(out_dir, build.design.name, md, page), c
 
 
-__all__ = ["check", "claims", "conformal", "export", "load", "manifest", "parse", "report", "run"]
+__all__ = ["check", "claims", "conformal", "export", "load", "manifest", "meshes", "parse", "publish", "report",
+           "run"]

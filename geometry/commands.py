@@ -6,6 +6,8 @@ output folders checked), ``read`` (the recipe tables read, by path) and, for a s
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import sys
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from .output.ballmap import write_ball_map
 from .output.design import write_html
 from .output.drawing import section_figure
 from .output.files import write_bytes, write_text
+from .output.folder import remove_tree
 from .output.footprint import bga_footprint, design_footprint
 from .output.picture import picture_png
 from .output.tables import format_checks
@@ -29,59 +32,130 @@ from .sweep import run_sweep
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
-def build_and_check(designs, verbose: bool = True, require: frozenset[int] = frozenset()):
-    """Run and check every design; returns [(build, results)] and whether every design rule passed and every claim
-    in ``require`` is embodied. A claim a design does not embody is reported, not a failure, unless required."""
-    done, ok = [], True
+def _run_and_check(d, verbose: bool, require: frozenset[int]):
+    """(build, results, passed) of design ``d``, its check table printed (unless ``verbose`` is False and it
+    passed); None when the build fails (printed)."""
+    try:
+        build = api.run(d, budget=None)  # within the --budget already (geometry.cli.prepare)
+    except (ProcessError, KernelError) as e:
+        print(f"{d.name}: the build failed: {e}", file=sys.stderr)
+        return None
+    results = api.check(build)
+    rows, _ = api.claims(build, results)
+    unknown = sorted(require - {r.number for r in rows})
+    if unknown:
+        raise ParameterError(f"--require-claims {unknown[0]} is not a claim of the {build.flow.name} flow (claims "
+                             f"{rows[0].number}-{rows[-1].number})")
+    missed = [r for r in rows if r.number in require and not r.embodied]
+    passed = rules_pass(results) and not missed
+    if verbose or not passed:
+        outline = build.flow.outline(build) if build.flow.outline else None
+        print(format_checks(d.name, results, rows, outline), file=sys.stdout if passed else sys.stderr)
+    for r in missed:
+        print(f"{d.name}: claim {r.number} is required (--require-claims) but not embodied: {r.reason}",
+              file=sys.stderr)
+    return build, results, passed
+
+
+def checked(designs, verbose: bool = True, require: frozenset[int] = frozenset()):
+    """Run and check the designs one at a time, yielding (build, results, passed) for each: ``passed`` when every
+    design rule passed and every claim in ``require`` is embodied (a claim a design does not embody is reported,
+    not a failure, unless required). Stops after a design whose build fails (printed), so then fewer come out.
+    Only the design being yielded is held here: a caller that drops it before the next holds one at a time."""
     for d in designs:
-        try:
-            build = api.run(d, budget=None)  # within the --budget already (geometry.cli.prepare)
-        except (ProcessError, KernelError) as e:
-            print(f"{d.name}: the build failed: {e}", file=sys.stderr)
-            return done, False
-        results = api.check(build)
-        rows, _ = api.claims(build, results)
-        unknown = sorted(require - {r.number for r in rows})
-        if unknown:
-            raise ParameterError(f"--require-claims {unknown[0]} is not a claim of the {build.flow.name} flow (claims "
-                                 f"{rows[0].number}-{rows[-1].number})")
-        missed = [r for r in rows if r.number in require and not r.embodied]
-        passed = rules_pass(results) and not missed
+        item = _run_and_check(d, verbose, require)
+        if item is None:
+            return
+        yield item
+        del item
+
+
+def build_and_check(designs, verbose: bool = True, require: frozenset[int] = frozenset()):
+    """Run and check every design (:func:`checked`); returns [(build, results)] and whether every design was
+    built, every design rule passed and every claim in ``require`` is embodied."""
+    done, ok = [], True
+    for b, results, passed in checked(designs, verbose, require):
+        done.append((b, results))
         ok &= passed
-        if verbose or not passed:
-            outline = build.flow.outline(build) if build.flow.outline else None
-            print(format_checks(d.name, results, rows, outline), file=sys.stdout if passed else sys.stderr)
-        for r in missed:
-            print(f"{d.name}: claim {r.number} is required (--require-claims) but not embodied: {r.reason}",
-                  file=sys.stderr)
-        done.append((build, results))
-    return done, ok
+    return done, ok and len(done) == len(designs)
 
 
-def write_report(build, results, out_dir) -> bool:
-    """Write the design report of ``build`` into ``out_dir/<name>/``; returns whether every design rule passed."""
-    path, c = api.report(build, results, out_dir)
+def write_report(build, results, out_dir, meshes=None) -> bool:
+    """Write the design report of ``build`` into ``out_dir/<name>/`` (pictures from ``meshes`` when given,
+    :func:`geometry.api.meshes`); returns whether every design rule passed."""
+    path, c = api.report(build, results, out_dir, meshes)
     missed = [str(r.number) for r in c["claims"] if r.intended and not r.embodied]
     print(f"wrote {path}/report.html" + (f" (claims not embodied: {', '.join(missed)})" if missed else ""))
     return c["passed"]
 
 
+def release_memory() -> None:
+    """Free what the design just dropped (``gc.collect``: its stacks hold reference cycles) and hand the freed heap
+    back to the system (glibc ``malloc_trim``, where present), so the next design starts from a low resident size
+    instead of on top of the last one's fragments."""
+    gc.collect()
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (AttributeError, OSError):
+        pass
+
+
+def _export(b, results, args) -> tuple[Path, list[str]]:
+    """Export one checked build into a hidden work folder in the output folder (and its report, with
+    ``--report``: drawn from the export's meshes unless ``--conformal`` exports another stack); returns the work
+    folder and the report's claims not embodied."""
+    meshes = api.meshes(b, args.tolerance) if args.report and not args.conformal else None
+    work = api.export(b, results, args.output, steps=args.steps, ap242=args.ap242, tolerance=args.tolerance,
+                      split=args.split, conformal=args.conformal, meshes=meshes, staged=True)
+    if not args.report:
+        return work, []
+    _, c = api.report(b, results, args.output, meshes, folder=work)
+    return work, [str(r.number) for r in c["claims"] if r.intended and not r.embodied]
+
+
 def build(args) -> int:
+    """``pkgcad build``: each design is built, checked, exported (and reported) in turn and dropped before the
+    next, so one built design is held at a time. Its folder is written hidden beside its place; only when every
+    design was built and passed (or with ``--force``) are they all swapped into place, so a failed design rule
+    still writes nothing (exit 1)."""
     designs = args.designs
-    done, ok = build_and_check(designs, verbose=not args.quiet, require=frozenset(args.require_claims or ()))
-    if len(done) < len(designs):
-        return EXIT_FAILED
-    if not ok and not args.force:
-        print("a design rule failed or a required claim is not embodied: nothing written (use --force to export "
-              "anyway)", file=sys.stderr)
-        return EXIT_FAILED
-    for b, results in done:
-        path = api.export(b, results, args.output, steps=args.steps, ap242=args.ap242, tolerance=args.tolerance,
-                          split=args.split, conformal=args.conformal)
-        print(f"wrote {path}")
-        if args.report:
-            write_report(b, results, args.output)
-    return EXIT_OK
+    out = Path(args.output)
+    existed = out.exists()
+    staged: dict[str, tuple[Path, list[str]]] = {}
+    ok, count = True, 0
+    try:
+        for b, results, passed in checked(designs, verbose=not args.quiet,
+                                          require=frozenset(args.require_claims or ())):
+            count += 1
+            ok &= passed
+            if ok or args.force:
+                if b.design.name in staged:  # the same name twice: the later recipe wins, as it would in place
+                    remove_tree(staged.pop(b.design.name)[0])
+                staged[b.design.name] = _export(b, results, args)
+            del b, results
+            release_memory()
+        if count < len(designs) or not (ok or args.force):
+            if count == len(designs):
+                print("a design rule failed or a required claim is not embodied: nothing written (use --force "
+                      "to export anyway)", file=sys.stderr)
+            for work, _ in staged.values():
+                remove_tree(work)
+            staged.clear()
+            if not existed and out.is_dir() and not any(out.iterdir()):
+                out.rmdir()
+            return EXIT_FAILED
+        for name in list(staged):
+            work, missed = staged[name]
+            path = api.publish(work)
+            del staged[name]
+            print(f"wrote {path}")
+            if args.report:
+                print(f"wrote {path}/report.html" + (f" (claims not embodied: {', '.join(missed)})" if missed
+                                                     else ""))
+        return EXIT_OK
+    finally:
+        for work, _ in staged.values():
+            remove_tree(work)
 
 
 def check(args) -> int:
@@ -142,10 +216,13 @@ def report(args) -> int:
     """Write ``report.md`` and ``report.html`` per design; a failing claim or check still writes the report (the
     engineer wants to see it) and exits 1."""
     designs = args.designs
-    done, ok = build_and_check(designs, verbose=False)
-    for b, results in done:
-        ok &= write_report(b, results, args.output)
-    return EXIT_OK if ok and len(done) == len(designs) else EXIT_FAILED
+    ok, count = True, 0
+    for b, results, passed in checked(designs, verbose=False):  # one built design held at a time
+        count += 1
+        ok = write_report(b, results, args.output) and passed and ok
+        del b, results
+        release_memory()
+    return EXIT_OK if ok and count == len(designs) else EXIT_FAILED
 
 
 def _toml(v) -> str:

@@ -68,6 +68,50 @@ def test_failing_check_exits_1_and_writes_nothing(tmp_path, capsys):
     assert any(not c["passed"] for c in manifest["checks"])
 
 
+def test_build_holds_one_built_design_at_a_time(tmp_path, monkeypatch, capsys):
+    """``pkgcad build`` of several recipes (``make run``) builds, checks, exports and reports each design and drops
+    it before building the next: when the second build starts, the first is no longer alive."""
+    import gc
+    import weakref
+
+    from geometry import api
+
+    recipes = [write_recipe(tmp_path / f"{n}.toml", small_recipe(name=n)) for n in ("one", "two")]
+    built, alive_at_start = [], []
+    real = api.run
+
+    def run(design, budget=1.0):
+        gc.collect()
+        alive_at_start.append(sum(r() is not None for r in built))
+        b = real(design, budget=budget)
+        built.append(weakref.ref(b))
+        return b
+
+    monkeypatch.setattr(api, "run", run)
+    out = tmp_path / "out"
+    assert main(["build", "-q", "--report", *map(str, recipes), "-o", str(out)]) == 0
+    assert alive_at_start == [0, 0]
+    assert {"one.step", "report.html"} <= {p.name for p in (out / "one").iterdir()}
+    assert {"two.step", "report.html"} <= {p.name for p in (out / "two").iterdir()}
+    assert sorted(p.name for p in out.iterdir()) == ["one", "two"]  # no staging folder left
+    assert capsys.readouterr().out.count("report.html") == 2
+
+
+def test_a_failing_later_design_writes_nothing_of_the_earlier_ones(tmp_path, capsys):
+    good = write_recipe(tmp_path / "good.toml", small_recipe(name="good"))
+    bad = write_recipe(tmp_path / "buried.toml", small_recipe(name="buried", first_encapsulant={"thickness": 0.2}))
+    out = tmp_path / "out"
+    assert main(["build", str(good), str(bad), "-o", str(out)]) == 1
+    assert "nothing written" in capsys.readouterr().err
+    assert files_under(out) == [] and not out.exists()
+    out.mkdir()
+    (out / "keep.txt").write_text("x")
+    assert main(["build", str(good), str(bad), "-o", str(out)]) == 1
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+    assert main(["build", "-q", str(good), str(bad), "-o", str(out), "--force"]) == 0
+    assert (out / "good" / "good.step").is_file() and (out / "buried" / "buried.step").is_file()
+
+
 @pytest.mark.parametrize("recipe, message", [
     (small_recipe(bumps={"pitch": 0.1}), "bumps.pitch 0.1 must be larger than the diameter 0.12"),
     (small_recipe(chip={"widht": 2.0}), "chip.widht is not a known parameter, did you mean 'width'?"),

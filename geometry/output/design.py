@@ -38,7 +38,8 @@ def write_html(stack: Stack, name: str, path: Path | str, meshes: StackMeshes | 
 
 def write_design(out_dir: Path | str, name: str, stack: Stack, manifest: dict,
                  steps: Sequence[tuple[str, Stack]] | None = None, timestamp: str | None = None,
-                 ap242: bool = False, tolerance: float | None = None, split: bool = False) -> Path:
+                 ap242: bool = False, tolerance: float | None = None, split: bool = False,
+                 meshes: StackMeshes | None = None, staged: bool = False) -> Path:
     """Write ``out_dir/name/``: <name>.step, <name>.stl, <name>.glb, <name>.html (3D viewer), manifest.json
     and, when ``steps`` are given, ``steps/<name>-NN-<key>.step`` for each (key, stack) in order (NN from 01).
     Returns the design folder. ``ap242`` writes the STEP files as AP242 instead of AP214; ``tolerance`` is the
@@ -59,7 +60,11 @@ def write_design(out_dir: Path | str, name: str, stack: Stack, manifest: dict,
     GLB and HTML viewer all draw those meshes; the manifest gets a ``mesh`` section stating per body the
     tolerance met, triangles and volume error (:meth:`~geometry.output.instanced.StackMeshes.record`). ``split``
     also writes ``bodies/<name>-<body>.step`` (a one-body STEP, AP242 with ``ap242``) and
-    ``bodies/<name>-<body>.stl`` for every body (:func:`write_bodies`).
+    ``bodies/<name>-<body>.stl`` for every body (:func:`write_bodies`). ``meshes`` passes that tessellation
+    ready made (:func:`~geometry.output.instanced.stack_meshes` of ``stack``, to ``tolerance``), so a caller that
+    also draws the report's pictures meshes once. ``staged`` leaves the written hidden work folder
+    ``out_dir/.<name>.tmp-...`` out of place and returns it, for :func:`publish` to swap in (or
+    :func:`~geometry.output.folder.remove_tree` to discard) once the caller decides.
     """
     target = design_folder(out_dir, name)
     root = target.parent
@@ -71,7 +76,10 @@ def write_design(out_dir: Path | str, name: str, stack: Stack, manifest: dict,
         remove_stale(root)
         tmp = make_temp_dir(root, name)
         try:
-            _write_files(tmp, name, stack, manifest, steps, timestamp, ap242, tolerance, split)
+            _write_files(tmp, name, stack, manifest, steps, timestamp, ap242,
+                         stack_meshes(stack, tolerance=tolerance) if meshes is None else meshes, split)
+            if staged:
+                return tmp
             swap_in(tmp, target)
         except OutputError as e:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -87,10 +95,9 @@ def write_design(out_dir: Path | str, name: str, stack: Stack, manifest: dict,
 
 
 def _write_files(tmp: Path, name: str, stack: Stack, manifest: dict, steps: list[tuple[str, Stack]],
-                 timestamp: str | None, ap242: bool, tolerance: float | None, split: bool) -> None:
+                 timestamp: str | None, ap242: bool, meshes: StackMeshes, split: bool) -> None:
     files = design_files(name)
     write_step(stack, name, tmp / files[".step"], timestamp=timestamp, ap242=ap242)
-    meshes = stack_meshes(stack, tolerance=tolerance)
     write_stl(stack, tmp / files[".stl"], meshes=meshes)
     write_glb(stack, tmp / files[".glb"], meshes=meshes)
     write_html(stack, name, tmp / files[".html"], meshes=meshes)
@@ -122,12 +129,27 @@ def write_bodies(stack: Stack, name: str, folder: Path, meshes: StackMeshes,
     return folder
 
 
+def publish(work: Path) -> Path:
+    """Swap a work folder staged by :func:`write_design` (``staged=True``) into place as its design folder, so the
+    folder holds the previous or the new design at every instant; returns the design folder."""
+    target = design_folder(work.parent, work.name[1:work.name.index(".tmp-")])
+    with writing(target):
+        swap_in(work, target)
+    return target
+
+
+def write_report_files(folder: Path, markdown: str, html: str) -> Path:
+    """Write ``folder/report.md`` and ``report.html`` (each atomically) into an existing folder (a design folder,
+    or a work folder staged by :func:`write_design`); returns the folder."""
+    write_text(folder / "report.md", markdown)
+    write_text(folder / "report.html", html)
+    return folder
+
+
 def write_report(out_dir: Path | str, name: str, markdown: str, html: str) -> Path:
     """Write ``out_dir/name/report.md`` and ``report.html`` (each atomically), creating the design folder when
     missing; other files in it stay. ``name`` must match :data:`~geometry.output.folder.NAME_RULE`. Returns the design folder."""
     target = design_folder(out_dir, name)
     with writing(target):
         target.mkdir(parents=True, exist_ok=True)
-    write_text(target / "report.md", markdown)
-    write_text(target / "report.html", html)
-    return target
+    return write_report_files(target, markdown, html)

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from .files import write_figure
-from .section import Region, section
+from .instanced import StackMeshes
+from .section import Region, prototype_index, section, section_prototypes
 
 
 def edge_colour(colour: Sequence[float]) -> tuple[float, float, float, float]:
@@ -94,15 +95,15 @@ def _auto_exaggeration(regions: Iterable[Region], window: tuple[float, float] | 
 
 def section_figure(build, out_path: str | Path, plane: str = "row", steps: bool = False,
                    exaggeration: float | None = None, window: tuple[float, float] | None = None,
-                   dpi: int = 200) -> Path:
+                   dpi: int = 200, prototypes: StackMeshes | None = None) -> Path:
     """Draw and save the section of ``build`` through the named ``plane`` (one of its flow's ``views.planes``): the
     finished stack, or with ``steps=True`` a process strip, one panel per step left to right, each titled with its
     step and claim (:func:`build_figure`). The format comes from the suffix of ``out_path`` (``.png`` or ``.svg``); the file is
-    written atomically (temporary sibling, then rename). Returns the path."""
+    written atomically (temporary sibling, then rename). ``prototypes`` as in :func:`build_figure`. Returns the path."""
     out = Path(out_path)
     if out.suffix.lower() not in (".png", ".svg"):
         raise ValueError(f"out_path {str(out)!r} must end in .png or .svg")
-    return write_figure(build_figure(build, plane, steps, exaggeration, window, dpi), out, dpi)
+    return write_figure(build_figure(build, plane, steps, exaggeration, window, dpi, prototypes), out, dpi)
 
 
 STRIP_COLUMNS = 4
@@ -110,11 +111,15 @@ STRIP_COLUMNS = 4
 
 
 def build_figure(build, plane: str = "row", steps: bool = False, exaggeration: float | None = None,
-                 window: tuple[float, float] | None = None, dpi: int = 200):
+                 window: tuple[float, float] | None = None, dpi: int = 200, prototypes: StackMeshes | None = None):
     """The matplotlib Figure (Agg canvas) that :func:`section_figure` saves: one panel of the finished stack, or
     one panel per step, :data:`STRIP_COLUMNS` to a row. ``plane`` defaults to the flow's ``row`` plane (through a
     row of bumps or die pads, so their panel is never empty). ``exaggeration`` defaults to a vertical stretch that
-    makes the finished section about a quarter as tall as it is wide (or as the ``window``)."""
+    makes the finished section about a quarter as tall as it is wide (or as the ``window``).
+
+    Every prototype is meshed once for the whole strip (steps share their prototypes) and cut once per plane
+    offset (:func:`geometry.output.section.section`); ``prototypes`` (the finished stack's
+    :func:`~geometry.output.instanced.stack_meshes`, e.g. the export's) are reused instead of meshing again."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
@@ -123,7 +128,11 @@ def build_figure(build, plane: str = "row", steps: bool = False, exaggeration: f
     point, normal = build.flow.views.plane(design, plane)
     levels = build.flow.views.levels(design)
     history = list(build.history) if steps else [build.history[-1]]
-    panels = [(r, section(r.stack, point, normal)) for r in history]
+    known = prototype_index(build.stack, prototypes) if prototypes is not None else {}
+    panels = []
+    for r in history:
+        known = section_prototypes(r.stack, point, normal, known)
+        panels.append((r, section(r.stack, point, normal, prototypes=known)))
     exag = exaggeration if exaggeration is not None else _auto_exaggeration(panels[-1][1], window)
     n = len(panels)
     cols = min(n, STRIP_COLUMNS)

@@ -1,5 +1,7 @@
 """A 3D picture of a stack as PNG bytes, rendered offscreen by VTK (imported inside the functions: an optional heavy
-import) from the tiled meshes of :func:`geometry.output.mesh.stack_mesh`. This module writes no file."""
+import) from its prototype meshes (:func:`geometry.output.instanced.stack_meshes`, e.g. the export's): each
+prototype's normals are computed once, members the cut plane crosses are clipped once per distinct (rotation,
+offset from the plane) and every placement is applied with numpy. This module writes no file."""
 
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ import numpy as np
 import trimesh
 
 from ..core.stack import Stack
-from .mesh import mesh_bounds, stack_mesh
+from .instanced import StackMeshes, stack_meshes
+from .mesh import tile
 
 #: Opacity of translucent materials (alpha < 1: the encapsulants) in the PNG picture, so the interior shows.
 PICTURE_SHELL_OPACITY = 0.25
@@ -36,38 +39,129 @@ def _render_window():
     return rw
 
 
-def _polydata(m: trimesh.Trimesh):
+def _polydata(v: np.ndarray, f: np.ndarray, normals: np.ndarray | None = None):
+    """A vtkPolyData of triangles (vertices (n, 3) mm, faces (m, 3)), with point ``normals`` (n, 3) when given."""
     from vtkmodules.util.numpy_support import numpy_to_vtk, numpy_to_vtkIdTypeArray
     from vtkmodules.vtkCommonCore import vtkPoints
     from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkPolyData
 
     pts = vtkPoints()
-    pts.SetData(numpy_to_vtk(np.ascontiguousarray(m.vertices, dtype=np.float64), deep=True))
-    f = np.asarray(m.faces, dtype=np.int64)
+    pts.SetData(numpy_to_vtk(np.ascontiguousarray(v, dtype=np.float64), deep=True))
+    f = np.asarray(f, dtype=np.int64)
     cells = vtkCellArray()
     cells.SetData(numpy_to_vtkIdTypeArray(np.arange(0, 3 * len(f) + 1, 3, dtype=np.int64), deep=True),
                   numpy_to_vtkIdTypeArray(np.ascontiguousarray(f.ravel()), deep=True))
     pd = vtkPolyData()
     pd.SetPoints(pts)
     pd.SetPolys(cells)
+    if normals is not None:
+        pd.GetPointData().SetNormals(numpy_to_vtk(np.ascontiguousarray(normals, dtype=np.float64), deep=True))
     return pd
+
+
+def _arrays(pd) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(vertices, triangles, point normals) of a triangulated vtkPolyData carrying normals."""
+    from vtkmodules.util.numpy_support import vtk_to_numpy
+
+    if not pd.GetNumberOfCells():
+        return np.zeros((0, 3)), np.zeros((0, 3), np.int64), np.zeros((0, 3))
+    v = vtk_to_numpy(pd.GetPoints().GetData()).astype(np.float64)
+    f = vtk_to_numpy(pd.GetPolys().GetConnectivityArray()).astype(np.int64).reshape(-1, 3)
+    return v, f, vtk_to_numpy(pd.GetPointData().GetNormals()).astype(np.float64)
+
+
+def _shaded(pd) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``pd`` triangulated with split point normals (feature angle 40 degrees), as arrays (:func:`_arrays`)."""
+    from vtkmodules.vtkFiltersCore import vtkPolyDataNormals, vtkTriangleFilter
+
+    tri = vtkTriangleFilter()
+    tri.SetInputData(pd)
+    normals = vtkPolyDataNormals()
+    normals.SetInputConnection(tri.GetOutputPort())
+    normals.SetFeatureAngle(40.0)
+    normals.SplittingOn()
+    normals.Update()
+    return _arrays(normals.GetOutput())
+
+
+def _clipped(v: np.ndarray, f: np.ndarray, cut_y: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The mesh (v, f) less what lies in front of (y <) ``cut_y``, its cut face closed (``vtkClipClosedSurface``),
+    shaded (:func:`_shaded`)."""
+    from vtkmodules.vtkCommonDataModel import vtkPlane, vtkPlaneCollection
+    from vtkmodules.vtkFiltersGeneral import vtkClipClosedSurface
+
+    plane = vtkPlane()
+    plane.SetOrigin(0.0, float(cut_y), 0.0)
+    plane.SetNormal(0.0, 1.0, 0.0)
+    planes = vtkPlaneCollection()
+    planes.AddItem(plane)
+    clip = vtkClipClosedSurface()
+    clip.SetInputData(_polydata(v, f))
+    clip.SetClippingPlanes(planes)
+    clip.Update()
+    return _shaded(clip.GetOutput())
+
+
+def _placed(v: np.ndarray, f: np.ndarray, nrm: np.ndarray, placements: np.ndarray):
+    """(vertices, faces, normals) of the shaded mesh copied to each (N, 4, 4) rigid placement (numpy)."""
+    verts, faces = tile(v, f, placements)
+    return verts, faces, np.einsum("nij,kj->nki", placements[:, :3, :3], nrm).reshape(-1, 3)
+
+
+def _body(pieces, cut_y: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One body's (vertices, faces, normals), mm, from its (prototype vertices, faces, (N, 4, 4) placements): each
+    prototype shaded once; with ``cut_y`` members wholly in front of the plane left out, those behind placed
+    whole, and those it crosses clipped once per distinct (linear part, y offset) and moved to the others."""
+    out = []
+    for v, f, pl in pieces:
+        if not len(pl) or not len(f):
+            continue
+        shaded = None
+        linear, inverse = np.unique(np.round(pl[:, :3, :3], 12).reshape(len(pl), 9), axis=0, return_inverse=True)
+        inverse = inverse.ravel()
+        for k, a in enumerate(linear):
+            group = pl[inverse == k]
+            y = v @ a.reshape(3, 3)[1]
+            lo, hi = y.min() + group[:, 1, 3], y.max() + group[:, 1, 3]
+            behind = np.ones(len(group), bool) if cut_y is None else lo >= cut_y
+            if behind.any():
+                shaded = _shaded(_polydata(v, f)) if shaded is None else shaded
+                out.append(_placed(*shaded, group[behind]))
+            if cut_y is None:
+                continue
+            crossing = group[(lo < cut_y) & (hi > cut_y)]
+            if not len(crossing):
+                continue
+            _, first, sub = np.unique(np.round(crossing[:, 1, 3], 9), return_index=True, return_inverse=True)
+            sub = sub.ravel()
+            for j, i in enumerate(first):
+                cv, cf, cn = _clipped(*tile(v, f, crossing[i:i + 1]), cut_y)
+                if not len(cf):
+                    continue
+                moves = np.repeat(np.eye(4)[None], np.count_nonzero(sub == j), axis=0)
+                moves[:, :3, 3] = crossing[sub == j, :3, 3] - crossing[i, :3, 3]
+                out.append(_placed(cv, cf, cn, moves))
+    if not out:
+        return np.zeros((0, 3)), np.zeros((0, 3), np.int64), np.zeros((0, 3))
+    offsets = np.cumsum([0] + [len(o[0]) for o in out[:-1]])
+    return (np.vstack([o[0] for o in out]), np.vstack([o[1] + k for o, k in zip(out, offsets)]),
+            np.vstack([o[2] for o in out]))
 
 
 def picture_png(stack: Stack, width: int = 1200, height: int = 900,
                 meshes: Mapping[str, trimesh.Trimesh] | None = None, cut_y: float | None = None,
-                cut: bool = True) -> bytes:
+                cut: bool = True, prototypes: StackMeshes | None = None) -> bytes:
     """A 3D picture of ``stack`` as PNG bytes of ``width`` x ``height`` pixels, seen from above its front-left
-    (-x, -y) corner, z up: the tiled meshes (:func:`geometry.output.mesh.stack_mesh`, or ``meshes``) rendered offscreen
-    by VTK, one actor per body in its material colour.
+    (-x, -y) corner, z up: its prototype meshes (``prototypes``, a
+    :func:`~geometry.output.instanced.stack_meshes` result such as the export's; made when not given) placed
+    over their members with numpy (:func:`_body`) and rendered offscreen by VTK, one actor per body in its
+    material colour. ``meshes`` may instead pass tiled meshes per body (:func:`geometry.output.mesh.stack_mesh`).
 
     With ``cut`` (default) the package is cut away in front of the vertical plane y = ``cut_y`` (mm; default the
-    middle of the stack's bounds): every body is clipped there and its cut face closed (``vtkClipClosedSurface``),
-    so the section shows in 3D. Translucent materials (alpha < 1: the encapsulants) are lightened halfway to white
-    and drawn at :data:`PICTURE_SHELL_OPACITY` (depth peeling), so chip, bumps, wires and die show through them.
-    RuntimeError when VTK cannot open an offscreen OpenGL context."""
-    from vtkmodules.vtkCommonDataModel import vtkPlane, vtkPlaneCollection
-    from vtkmodules.vtkFiltersCore import vtkPolyDataNormals
-    from vtkmodules.vtkFiltersGeneral import vtkClipClosedSurface
+    middle of the stack's bounds): the members the plane crosses are clipped there and their cut faces closed
+    (``vtkClipClosedSurface``), so the section shows in 3D. Translucent materials (alpha < 1: the encapsulants)
+    are lightened halfway to white and drawn at :data:`PICTURE_SHELL_OPACITY` (depth peeling), so chip, bumps,
+    wires and die show through them. RuntimeError when VTK cannot open an offscreen OpenGL context."""
     from vtkmodules.vtkIOImage import vtkPNGWriter
     from vtkmodules.vtkRenderingCore import (
         vtkActor,
@@ -81,15 +175,18 @@ def picture_png(stack: Stack, width: int = 1200, height: int = 900,
         raise ValueError(f"picture size {width} x {height} px must be at least 16 x 16")
     if not len(stack):
         raise ValueError("cannot draw a stack without bodies")
-    meshes = stack_mesh(stack) if meshes is None else meshes
-    bounds = mesh_bounds(meshes)
+    if meshes is not None:
+        eye = np.eye(4)[None]
+        pieces = {name: [(np.asarray(m.vertices), np.asarray(m.faces), eye)] for name, m in meshes.items()}
+        pts = [np.asarray(m.vertices) for m in meshes.values() if len(m.vertices)]
+        bounds = (np.concatenate([np.min([q.min(axis=0) for q in pts], axis=0),
+                                  np.max([q.max(axis=0) for q in pts], axis=0)]) if pts else np.zeros(6))
+    else:
+        prototypes = stack_meshes(stack) if prototypes is None else prototypes
+        pieces = {b.name: [(m.vertices, m.faces, pl) for m, pl in zip(b.meshes, b.placements)] for b in prototypes}
+        bounds = prototypes.bounds()
     centre = (bounds[:3] + bounds[3:]) / 2
-    planes = vtkPlaneCollection()
-    if cut:
-        plane = vtkPlane()
-        plane.SetOrigin(0.0, float(centre[1] if cut_y is None else cut_y), 0.0)
-        plane.SetNormal(0.0, 1.0, 0.0)
-        planes.AddItem(plane)
+    plane_y = (float(centre[1] if cut_y is None else cut_y)) if cut else None
     rw = _render_window()
     rw.SetSize(int(width), int(height))
     rw.SetAlphaBitPlanes(1)
@@ -104,24 +201,11 @@ def picture_png(stack: Stack, width: int = 1200, height: int = 900,
     lights.SetKeyLightIntensity(1.0)
     lights.AddLightsToRenderer(ren)
     for body in stack:
-        m = meshes[body.name]
-        if not len(m.faces):
+        v, f, nrm = _body(pieces.get(body.name, []), plane_y)
+        if not len(f):
             continue
-        source = _polydata(m)
-        if cut:
-            clip = vtkClipClosedSurface()
-            clip.SetInputData(source)
-            clip.SetClippingPlanes(planes)
-            clip.Update()
-            source = clip.GetOutput()
-            if not source.GetNumberOfCells():
-                continue
-        normals = vtkPolyDataNormals()
-        normals.SetInputData(source)
-        normals.SetFeatureAngle(40.0)
-        normals.SplittingOn()
         mapper = vtkPolyDataMapper()
-        mapper.SetInputConnection(normals.GetOutputPort())
+        mapper.SetInputData(_polydata(v, f, nrm))
         mapper.ScalarVisibilityOff()
         actor = vtkActor()
         actor.SetMapper(mapper)

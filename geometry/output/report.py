@@ -19,6 +19,7 @@ from ..core.text import printable
 from ..thermal.jedec import solved_metrics
 from ..thermal.network import Thermal
 from .drawing import build_figure
+from .instanced import StackMeshes, stack_meshes
 from .picture import picture_png
 from .tables import claim_summary, report_tables
 
@@ -29,11 +30,14 @@ def _png(fig, dpi: int = 110) -> bytes:
     return buf.getvalue()
 
 
-def pictures(build) -> dict[str, bytes]:
+def pictures(build, meshes: StackMeshes | None = None) -> dict[str, bytes]:
     """PNG bytes: ``strip`` (one section panel per process step, :func:`geometry.output.drawing.build_figure`) and ``3d``
-    (:func:`geometry.output.picture.picture_png` of the finished stack)."""
-    return {"strip": _png(build_figure(build, steps=True, dpi=110)),
-            "3d": picture_png(build.stack, width=900, height=650)}
+    (:func:`geometry.output.picture.picture_png` of the finished stack), both from one set of prototype meshes of
+    the finished stack: ``meshes`` (e.g. the export's :func:`~geometry.output.instanced.stack_meshes`) or made
+    here once."""
+    meshes = stack_meshes(build.stack) if meshes is None else meshes
+    return {"strip": _png(build_figure(build, steps=True, dpi=110, prototypes=meshes)),
+            "3d": picture_png(build.stack, width=900, height=650, prototypes=meshes)}
 
 
 def bill_of_materials(stack) -> list[dict]:
@@ -63,11 +67,12 @@ def metrics(rows: Sequence[ClaimResult], th: Thermal, bom: Sequence[dict]) -> di
     return out
 
 
-def content(build, results: Sequence[CheckResult] | None = None, with_pictures: bool = True) -> dict:
+def content(build, results: Sequence[CheckResult] | None = None, with_pictures: bool = True,
+            meshes: StackMeshes | None = None) -> dict:
     """The report of ``build`` as data: name, flow, description, claims file, claim matrix rows, every check
     used, the JEDEC-style outline, the bill of materials and totals, the thermal network, the metrics, (unless
     ``with_pictures`` is False)
-    the PNG pictures, ``passed`` (every design rule passes), ``embodied`` (the claims embodied) and ``summary``
+    the PNG pictures (:func:`pictures`, drawn from ``meshes`` when given), ``passed`` (every design rule passes), ``embodied`` (the claims embodied) and ``summary``
     (one line on the claims)."""
     rows, checks = evaluate(build, results)
     th = build.flow.thermal(build)
@@ -77,7 +82,7 @@ def content(build, results: Sequence[CheckResult] | None = None, with_pictures: 
             "claims_file": build.flow.claims_file, "claims": rows, "checks": checks, "bom": bom,
             "totals": {"volume_mm3": sum(b["volume_mm3"] for b in bom), "mass_mg": sum(b["mass_mg"] for b in bom)},
             "thermal": th, "metrics": metrics(rows, th, bom) | solved_metrics(th),
-            "pictures": pictures(build) if with_pictures else {},
+            "pictures": pictures(build, meshes) if with_pictures else {},
             "outline": build.flow.outline(build) if build.flow.outline else None,
             "passed": rules_pass(checks), "embodied": sorted(embodied(rows)),
             "summary": claim_summary(rows)}

@@ -1,10 +1,12 @@
 """Patent-style cross-sections of a stack: the vertical cut of every body as closed polygons per body (mm).
 
-A section is computed on triangle meshes (:func:`geometry.output.mesh.stack_mesh`), not on the B-rep: only the
-members whose bounds cross the plane are meshed, each body's mesh is cut by the plane, and the cut segments are
-joined into closed loops in plane coordinates ``(u, z)`` (mm): ``u`` runs along the plane, horizontal, ``z`` is
-the stack's z. For the default plane (normal +y) ``u`` is x. Loops nested inside another loop of the same body are
-its holes. :mod:`geometry.output.drawing` draws them.
+A section is computed on triangle meshes, not on the B-rep, and per prototype, not per member: the members whose
+bounds cross the plane are grouped by their linear part and their distance to the plane (the members of a row
+share both), each group's prototype mesh (:class:`geometry.output.mesh.ProtoMesh`, tessellated once) is cut once
+by the plane, and the cut loops are placed for every member of the group by its offset along the plane. Loops are
+in plane coordinates ``(u, z)`` (mm): ``u`` runs along the plane, horizontal, ``z`` is the stack's z. For the
+default plane (normal +y) ``u`` is x. Loops nested inside another loop of the same member are its holes.
+:mod:`geometry.output.drawing` draws them.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..core.stack import Instances, Stack
-from .mesh import MAX_TRIANGLES, stack_mesh
+from .instanced import StackMeshes
+from .mesh import MAX_TRIANGLES, ProtoMesh, prototype_meshes, tile
 
 #: Loops of smaller absolute area (mm2) are dropped as degenerate.
 MIN_LOOP_AREA = 1e-12
@@ -77,9 +80,12 @@ def _crossing(part: Instances, p: np.ndarray, n: np.ndarray) -> np.ndarray:
     return np.abs(d) <= r + 1e-9
 
 
-def _cut_stack(stack: Stack, p: np.ndarray, n: np.ndarray) -> Stack:
-    """The stack reduced to the members that may cross the plane; bodies with none are left out."""
+def _reduced(stack: Stack, p: np.ndarray, n: np.ndarray, known: Mapping[int, ProtoMesh]) -> Stack:
+    """The stack reduced to the members that may cross the plane of the prototypes not in ``known`` (keyed by
+    ``id(part.shape)``); bodies with none are left out."""
     def keep(part: Instances) -> list[Instances]:
+        if id(part.shape) in known:
+            return []
         m = _crossing(part, p, n)
         if not m.any():
             return []
@@ -88,6 +94,32 @@ def _cut_stack(stack: Stack, p: np.ndarray, n: np.ndarray) -> Stack:
 
     bodies = [b.map_parts(keep) for b in stack]
     return Stack(tuple(b for b in bodies if b is not None))
+
+
+def prototype_index(stack: Stack, meshes: StackMeshes) -> dict[int, ProtoMesh]:
+    """The :class:`ProtoMesh` of every prototype of ``stack`` in ``meshes`` (its
+    :func:`~geometry.output.instanced.stack_meshes`, e.g. the export's), keyed by ``id(part.shape)``: what
+    :func:`section` takes as ``prototypes``, valid while ``stack`` lives."""
+    return {id(part.shape): m for body in stack
+            for part, m in zip(body.parts, meshes[body.name].meshes, strict=True)}
+
+
+def section_prototypes(stack: Stack, plane_point: Sequence[float] = (0.0, 0.0, 0.0),
+                       plane_normal: Sequence[float] = (0.0, 1.0, 0.0),
+                       known: Mapping[int, ProtoMesh] | None = None) -> dict[int, ProtoMesh]:
+    """``known`` (prototype meshes keyed by ``id(part.shape)``) and the meshes of the prototypes of ``stack`` that
+    have members crossing the plane and are not known, each tessellated once
+    (:func:`geometry.output.mesh.prototype_meshes` of those members, with the whole stack's triangle budget per
+    member, so they mesh as in its exports). A new dict; ``known`` is not changed."""
+    known = dict(known or {})
+    p, n, _ = _plane_frame(plane_point, plane_normal)
+    cut = _reduced(stack, p, n, known)
+    if len(cut):
+        share = sum(b.count for b in cut) / max(sum(b.count for b in stack), 1)
+        protos = prototype_meshes(cut, max_triangles=max(int(MAX_TRIANGLES * share), 1))
+        for body in cut:
+            known.update((id(part.shape), m) for part, m in zip(body.parts, protos[body.name], strict=True))
+    return known
 
 
 def _cut_segments(vertices: np.ndarray, faces: np.ndarray, p: np.ndarray, n: np.ndarray,
@@ -208,29 +240,60 @@ def _nest(loops: list[np.ndarray]) -> tuple[list[np.ndarray], list[list[np.ndarr
     return outers, holes, float(area)
 
 
+def _part_cut(part: Instances, mesh: ProtoMesh, p: np.ndarray, n: np.ndarray, u: np.ndarray):
+    """The cut of the members of ``part`` that cross the plane: (outer loops, their holes, net area mm2). Members
+    with the same linear part and distance to the plane are one group: the prototype placed at its first member
+    is cut once and the loops moved to the others by their offsets along the plane (u, z)."""
+    pl = part.placements[_crossing(part, p, n)]
+    if not len(pl) or not len(mesh.faces):
+        return [], [], 0.0
+    key = np.column_stack([np.round(pl[:, :3, :3].reshape(len(pl), 9), 12), np.round((pl[:, :3, 3] - p) @ n, 9)])
+    _, first, group = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    group = group.ravel()
+    outers, holes, area = [], [], 0.0
+    for g, i in enumerate(first):
+        v, f = tile(mesh.vertices, mesh.faces, pl[i:i + 1])
+        o, h, a = _nest(_loops(*_cut_segments(v, f, p, n, u)))
+        if not o:
+            continue
+        t = pl[group == g, :3, 3] - pl[i, :3, 3]
+        shifts = np.column_stack([t @ u, t[:, 2]])
+        outers += [lp + s for s in shifts for lp in o]
+        holes += [[lp + s for lp in hs] for s in shifts for hs in h]
+        area += a * len(shifts)
+    return outers, holes, area
+
+
 def section(stack: Stack, plane_point: Sequence[float] = (0.0, 0.0, 0.0),
-            plane_normal: Sequence[float] = (0.0, 1.0, 0.0), meshes: Mapping | None = None) -> list[Region]:
+            plane_normal: Sequence[float] = (0.0, 1.0, 0.0), meshes: Mapping | None = None,
+            prototypes: Mapping[int, ProtoMesh] | None = None) -> list[Region]:
     """The vertical section of every body of ``stack`` by the plane through ``plane_point`` with horizontal
     ``plane_normal``: one :class:`Region` per body the plane cuts, in stack order, in plane coordinates (u, z), mm.
 
-    Only the members whose bounds reach the plane are meshed (stack_mesh of the reduced
-    stack); ``meshes`` may instead pass a ready ``stack_mesh(stack)`` result. Curved bodies are cut on their
-    volume-true meshes, so their outlines deviate from the B-rep by at most the chordal tolerance each body's
-    mesh states (:func:`geometry.output.mesh.stack_mesh`).
+    Each prototype with members crossing the plane is cut once per distinct (linear part, distance to the plane)
+    of those members and the cut placed for each of them (:func:`_part_cut`). ``prototypes`` (keyed by
+    ``id(part.shape)``: :func:`prototype_index`, :func:`section_prototypes`) are the prototype meshes to cut;
+    those missing are meshed (:func:`section_prototypes`). ``meshes`` may instead pass a ready tiled
+    ``stack_mesh(stack)`` result, cut as a whole. Curved bodies are cut on their volume-true meshes, so their
+    outlines deviate from the B-rep by at most the chordal tolerance each prototype's mesh states.
     """
     p, n, u = _plane_frame(plane_point, plane_normal)
     if meshes is None:
-        cut = _cut_stack(stack, p, n)
-        # the triangle budget per member of the whole stack, so members mesh as in its exports (and fast)
-        share = sum(b.count for b in cut) / max(sum(b.count for b in stack), 1)
-        meshes = stack_mesh(cut, max_triangles=max(int(MAX_TRIANGLES * share), 1)) if len(cut) else {}
+        prototypes = section_prototypes(stack, p, n, prototypes)
     regions = []
     for body in stack:
-        mesh = meshes.get(body.name)
-        if mesh is None or not len(mesh.faces):
-            continue
-        pts, seg = _cut_segments(np.asarray(mesh.vertices), np.asarray(mesh.faces), p, n, u)
-        outers, holes, area = _nest(_loops(pts, seg))
+        if meshes is not None:
+            mesh = meshes.get(body.name)
+            if mesh is None or not len(mesh.faces):
+                continue
+            pts, seg = _cut_segments(np.asarray(mesh.vertices), np.asarray(mesh.faces), p, n, u)
+            outers, holes, area = _nest(_loops(pts, seg))
+        else:
+            outers, holes, area = [], [], 0.0
+            for part in body.parts:
+                if id(part.shape) in prototypes:
+                    o, h, a = _part_cut(part, prototypes[id(part.shape)], p, n, u)
+                    outers, holes, area = outers + o, holes + h, area + a
         if outers:
             regions.append(Region(body.name, body.material_name, tuple(body.material.color), outers, holes, area,
                                   tuple(body.embeds)))

@@ -122,3 +122,59 @@ def test_wire_members_crossing_the_plane_through_their_ball_bond_only():
     assert _crossing(wire, *plane).tolist() == [True]
     bare = Instances(wire.shape, wire.placements, spine, 0.01)
     assert _crossing(bare, *plane).tolist() == [False]
+
+
+def test_section_of_prototypes_matches_the_cut_of_the_tiled_meshes(small_build):
+    """Cutting each prototype once per plane offset and placing the cut gives the regions the tiled meshes give:
+    same bodies, polygon counts, areas and bounds."""
+    from geometry.output.instanced import stack_meshes
+    from geometry.output.mesh import stack_mesh
+    from geometry.output.section import prototype_index, section
+
+    stack = small_build.stack
+    for plane in ("row", "balls", "centre"):
+        point, normal = small_build.flow.views.plane(small_build.design, plane)
+        tiled = {r.name: r for r in section(stack, point, normal, meshes=stack_mesh(stack))}
+        placed = {r.name: r for r in section(stack, point, normal,
+                                             prototypes=prototype_index(stack, stack_meshes(stack)))}
+        assert list(placed) == list(tiled), plane
+        for name, r in tiled.items():
+            assert len(placed[name].polygons) == len(r.polygons), (plane, name)
+            assert placed[name].area == pytest.approx(r.area, rel=1e-9), (plane, name)
+            assert np.allclose(placed[name].bounds, r.bounds, atol=1e-9), (plane, name)
+
+
+def test_a_row_of_members_is_cut_once(small_build, monkeypatch):
+    """The six bumps of the row plane share their rotation and distance to the plane: one cut of the bump
+    prototype, placed six times."""
+    from geometry.output import section as sec
+
+    calls = []
+    real = sec._cut_segments
+    monkeypatch.setattr(sec, "_cut_segments", lambda v, *a: calls.append(len(v)) or real(v, *a))
+    point, normal = small_build.flow.views.plane(small_build.design, "row")
+    regions = {r.name: r for r in sec.section(small_build.stack, point, normal)}
+    assert len(regions["bumps"].polygons) == 6
+    assert len(calls) <= sum(len(b.parts) for b in small_build.stack)
+    single = {len(m.vertices) for m in sec.section_prototypes(small_build.stack, point, normal).values()}
+    assert set(calls) <= single  # each cut is of one member's mesh, never of a tiled row
+
+
+def test_process_strip_meshes_each_prototype_once_and_reuses_the_exports(monkeypatch):
+    """A cavity strip handed the finished stack's meshes meshes only the prototypes of earlier steps that the
+    finished stack lacks (the metal slice before the etch), each once for all the steps."""
+    from geometry import api
+    from geometry.flows import load_design
+    from geometry.output import section as sec
+    from geometry.output.drawing import build_figure
+    from geometry.output.instanced import stack_meshes
+
+    build = api.run(load_design(small_cavity()))
+    final = {id(p.shape) for b in build.stack for p in b.parts}
+    earlier = {id(p.shape) for r in build.history for b in r.stack for p in b.parts} - final
+    meshed = []
+    real = sec.prototype_meshes
+    monkeypatch.setattr(sec, "prototype_meshes", lambda s, **k: meshed.extend(
+        id(p.shape) for b in s for p in b.parts) or real(s, **k))
+    build_figure(build, steps=True, dpi=50, prototypes=stack_meshes(build.stack))
+    assert meshed and len(meshed) == len(set(meshed)) and set(meshed) <= earlier
