@@ -95,8 +95,9 @@ def write_malformed(folder: Path, label: str) -> Path:
     return path
 
 
-LINE = re.compile(r"^(?P<loc>[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*) (?P<rest>\S.*)$")
-"""One refusal line: a dotted field path, then the value and the rule."""
+LINE = re.compile(r"^(?P<loc>[A-Za-z_][A-Za-z0-9_]*(\[\d+\])?(\.[A-Za-z0-9_]+(\[\d+\])?)*) (?P<rest>\S.*)$")
+"""One refusal line: a dotted field path (list items indexed, ``chips[1].chip_area.width``), then the value and
+the rule."""
 
 
 def _capped(recipe: dict) -> dict:
@@ -197,10 +198,11 @@ def _misspelt(key: str, draw) -> str:
 
 
 @st.composite
-def recipes(draw, max_mutations: int = 4, valid_bias: bool = False) -> dict:
-    """A recipe dict: a base design with 0 to ``max_mutations`` mutations. With ``valid_bias`` only plausible
-    values are drawn (no extreme values, wrong types or key damage), so most recipes are accepted."""
-    recipe = copy.deepcopy(draw(st.sampled_from(bases())))
+def recipes(draw, max_mutations: int = 4, valid_bias: bool = False, flow: str | None = None) -> dict:
+    """A recipe dict: a base design (of ``flow`` only, when given) with 0 to ``max_mutations`` mutations. With
+    ``valid_bias`` only plausible values are drawn (no extreme values, wrong types or key damage), so most recipes
+    are accepted."""
+    recipe = copy.deepcopy(draw(st.sampled_from([b for b in bases() if flow in (None, b["flow"])])))
     fields = _leaf_fields(_models(recipe["flow"]))
     numeric = [(p, a) for p, a in fields if _kind(a) in ("float", "int", "bool", "literal") and p != ("flow",)]
     ops = ["good"] if valid_bias else ["good", "good", "good", "special", "wrong_type", "drop", "misspell",

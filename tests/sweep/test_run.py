@@ -50,7 +50,8 @@ def test_local_pool_end_to_end(local_run):
     # the design report's metrics: the chip back is encapsulated (claim 6), not exposed (claim 7)
     assert good["metric.claim_6_embodied"] is True and good["metric.claim_7_embodied"] is False
     assert good["metric.claims_embodied"] is True
-    assert 0 < good["metric.theta_jtop_KW"] < good["metric.theta_jboard_KW"] < 1000
+    # an encapsulated chip back with no heat sink: the board path (spread in the laminate's planes) conducts better
+    assert 0 < good["metric.theta_jboard_KW"] < good["metric.theta_jtop_KW"] < 1000
     assert good["metric.mass_total_mg"] == pytest.approx(good["total.mass_mg"])
     csv_rows = read_csv(out / "results.csv")
     assert [r["key"] for r in csv_rows] == [r["key"] for r in result.rows]
