@@ -187,6 +187,8 @@ def _numbered_ids():
 _ENTITY = re.compile(r"^#(\d+) = ", re.MULTILINE)
 _REF = re.compile(r"#(\d+)")
 _STYLES = "MECHANICAL_DESIGN_GEOMETRIC_PRESENTATION_REPRESENTATION("
+_FIRST_STYLE = re.compile(r"^#\d+ = " + re.escape(_STYLES), re.MULTILINE)
+_HEAD_REF = re.compile(r"(?<!^)#(\d+)", re.MULTILINE)
 
 
 def canonical_styles(text: str) -> str:
@@ -201,15 +203,15 @@ def canonical_styles(text: str) -> str:
     if start < 0 or end < start:
         return text
     data = text[start + 7:end + 1]
-    cuts = [m.start() for m in _ENTITY.finditer(data)]
-    if not cuts or cuts[0] != 0:
+    found = _FIRST_STYLE.search(data)
+    if not _ENTITY.match(data) or found is None:
         return text
-    entities = [data[a:b] for a, b in zip(cuts, cuts[1:] + [len(data)])]
-    first = next((i for i, e in enumerate(entities) if e.split(" = ", 1)[1].startswith(_STYLES)), None)
-    if first is None:
-        return text
-    body = {int(_ENTITY.match(e)[1]): e.split(" = ", 1)[1] for e in entities[first:]}
-    if any(int(r) in body for e in entities[:first] for r in _REF.findall(e.split(" = ", 1)[1])):
+    head, tail = data[:found.start()], data[found.start():]
+    cuts = [m.start() for m in _ENTITY.finditer(tail)]
+    entities = [tail[a:b] for a, b in zip(cuts, cuts[1:] + [len(tail)])]
+    body = {int(_ENTITY.match(e)[1]): e.split(" = ", 1)[1] for e in entities}
+    keys = np.fromiter(body, dtype=np.int64, count=len(body))
+    if np.isin(np.array(_HEAD_REF.findall(head) or [0], dtype=np.int64), keys).any():
         return text
     refs = {k: [int(r) for r in _REF.findall(v) if int(r) in body] for k, v in body.items()}
     memo: dict[int, str] = {}
@@ -242,8 +244,8 @@ def canonical_styles(text: str) -> str:
     def renumbered(v: str) -> str:
         return _REF.sub(lambda m: f"#{new[int(m[1])]}" if int(m[1]) in new else m[0], v)
 
-    tail = "".join(f"#{new[k]} = {_WRAP.sub('', renumbered(body[k]))}" for k in order)
-    return text[:start + 7] + "".join(entities[:first]) + tail + text[end + 1:]
+    return text[:start + 7] + head + "".join(f"#{new[k]} = {_WRAP.sub('', renumbered(body[k]))}" for k in order) \
+        + text[end + 1:]
 
 
 def read_step(path: str) -> dict[str, tuple[int, float]]:

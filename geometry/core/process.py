@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import cadquery as cq
 import numpy as np
 
-from . import occ, parts
+from . import occ, occ_block, parts
 from .models import BallPads, SolderBalls
 from .stack import Body, Instances, Stack
 
@@ -48,9 +48,9 @@ def encapsulate_tiled(stack: Stack, name: str, material: str, rect: tuple[float,
 def tiled_solid(rect: tuple[float, float, float, float], z0: float, z1: float,
                 pieces: Sequence[Instances]) -> Instances:
     """The one solid that the tiles ``pieces`` (world placements) make of the block ``rect`` x [``z0``, ``z1``]
-    (mm), placed once and keeping the tiles as its pieces (:func:`geometry.core.occ.holed_block`, no boolean)."""
+    (mm), placed once and keeping the tiles as its pieces (:func:`geometry.core.occ_block.holed_block`, no boolean)."""
     try:
-        solid = occ.holed_block((rect[0], rect[1], z0, rect[2], rect[3], z1),
+        solid = occ_block.holed_block((rect[0], rect[1], z0, rect[2], rect[3], z1),
                                 [(p.shape, p.placements) for p in pieces])
     except occ.KernelError:  # tiles of another kind: glue them (minutes for 10,000 tiles)
         solid = occ.fuse_solid([s for p in pieces for s in p.placed()], "tiles", glue=True)

@@ -49,7 +49,7 @@ def prototype_record(part: Instances) -> dict:
     return {
         "topology": occ.topology(shape),
         "volume_mm3": _sig(occ.volume(shape)),
-        "area_mm2": _sig(shape.Area()),
+        "area_mm2": _sig(occ.area(shape)),
         "bounds_mm": [f"{v:.{DIGITS}f}" for v in _rounded(part.local_bounds)],  # a tiled solid's from its tiles
         "vertices": _array_hash(verts),
         "placements": _array_hash(part.placements),

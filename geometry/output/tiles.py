@@ -1,0 +1,119 @@
+"""Triangle meshes tiled over placements (mm), and the surface mesh of a solid built from tiles: each tile
+prototype's mesh placed on its members, the walls between tiles dropped, and the hole-free box tiles (the strips
+around a bump array) re-triangulated as fans through every vertex on their edges, so no T-junction is left. The
+one-solid first encapsulant of fc-production (30,402 faces) meshes as one cell prototype tiled 10,000 times
+instead of one OCCT tessellation of the whole solid."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import trimesh
+
+EPS_MM = 1e-7
+"""Distance (mm) within which a vertex counts as lying on a plane or an edge of a tile."""
+
+
+def tile(v: np.ndarray, f: np.ndarray, placements: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The mesh (v, f) copied to each of the (N, 4, 4) placements; mirrored placements get reversed winding."""
+    n = len(placements)
+    vh = np.hstack([v, np.ones((len(v), 1))])
+    verts = np.einsum("nij,kj->nki", placements[:, :3, :], vh).reshape(-1, 3)
+    faces = np.repeat(f[None], n, axis=0)
+    mirrored = np.linalg.det(placements[:, :3, :3]) < 0
+    if mirrored.any():
+        faces[mirrored] = faces[mirrored][:, :, ::-1]
+    faces += (np.arange(n, dtype=np.int64) * len(v))[:, None, None]
+    return verts, faces.reshape(-1, 3)
+
+
+def _on(values: np.ndarray, level: float) -> np.ndarray:
+    return np.abs(values - level) < EPS_MM
+
+
+def _world_boxes(b: np.ndarray, placements: np.ndarray) -> np.ndarray:
+    corners = np.array([[x, y, z, 1.0] for x in b[[0, 3]] for y in b[[1, 4]] for z in b[[2, 5]]])
+    world = np.einsum("nij,kj->nki", placements[:, :3, :], corners)
+    return np.concatenate([world.min(axis=1), world.max(axis=1)], axis=1)
+
+
+def _is_box(v: np.ndarray, b: np.ndarray) -> bool:
+    return bool(np.all([(_on(v[:, a], b[a]) | _on(v[:, a], b[a + 3])).all() for a in range(3)]))
+
+
+def _fan(points: np.ndarray, axis: int, outward: float) -> tuple[np.ndarray, np.ndarray]:
+    """A fan through the mean of the convex polygon ``points`` (its boundary, any order) in the plane normal to
+    ``axis``, wound so its normal is ``outward`` (+1 or -1) times that axis."""
+    u, w = [a for a in range(3) if a != axis]
+    centre = points.mean(axis=0)
+    order = np.argsort(np.arctan2(points[:, w] - centre[w], points[:, u] - centre[u]))
+    ring = np.arange(1, len(points) + 1)
+    v = np.vstack([centre, points[order]])
+    f = np.column_stack([np.zeros(len(ring), np.int64), ring, np.roll(ring, -1)])
+    normal = np.cross(v[f[0, 1]] - v[f[0, 0]], v[f[0, 2]] - v[f[0, 0]])
+    return v, f if np.sign(normal[axis]) == np.sign(outward) else f[:, [0, 2, 1]]
+
+
+def stitched(meshes: Sequence[tuple[np.ndarray, np.ndarray]], placements: Sequence[np.ndarray],
+             boxes: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
+    """The welded surface mesh (v, f) of the solid that the tiles fill: ``meshes`` the closed, outward-wound mesh
+    of each tile prototype (local mm), ``placements`` its (N, 4, 4) members, ``boxes`` its local bounds (the cell,
+    mm). Walls of a tile that do not lie on the outside of the whole are dropped; a tile whose mesh is its box is
+    replaced by fans through every vertex of the result on its outer faces' edges. None when the result is not a
+    closed, consistently wound mesh (tiles of another kind)."""
+    world = [_world_boxes(b, p) for b, p in zip(boxes, placements, strict=True)]
+    allb = np.vstack(world)
+    block = np.concatenate([allb[:, :3].min(axis=0), allb[:, 3:].max(axis=0)])
+    outside = [(a, block[a]) for a in range(3)] + [(a, block[a + 3]) for a in range(3)]
+    verts: list[np.ndarray] = []
+    faces: list[np.ndarray] = []
+    box_members: list[np.ndarray] = []
+    offset = 0
+    for (v, f), p, b, wb in zip(meshes, placements, boxes, world, strict=True):
+        if _is_box(v, b):
+            box_members.append(wb)
+            continue
+        local = v[f]
+        wall = np.zeros(len(f), dtype=bool)
+        for a in (0, 1):
+            for level in (b[a], b[a + 3]):
+                wall |= _on(local[:, :, a], level).all(axis=1)
+        tv, tf = tile(v, f, p)
+        tri = tv[tf]
+        keep = ~np.tile(wall, len(p))
+        for a, level in outside:
+            keep |= _on(tri[:, :, a], level).all(axis=1)
+        verts.append(tv)
+        faces.append(tf[keep] + offset)
+        offset += len(tv)
+    if box_members:
+        corners = np.array([[wb[i], wb[j], wb[k]] for wb in np.vstack(box_members)
+                            for i in (0, 3) for j in (1, 4) for k in (2, 5)])
+        cand = np.vstack([*verts, corners])
+        near = np.zeros(len(cand), dtype=bool)
+        for a, level in outside:
+            near |= _on(cand[:, a], level)
+        cand = cand[near]
+        cand = cand[np.unique(np.round(cand, 8), axis=0, return_index=True)[1]]  # as merge_vertices rounds
+        for wb in np.vstack(box_members):
+            for a in range(3):
+                for level, outward in ((wb[a], -1.0), (wb[a + 3], 1.0)):
+                    if not np.isclose(level, block[a + (3 if outward > 0 else 0)], rtol=0, atol=EPS_MM):
+                        continue
+                    u, w = [x for x in range(3) if x != a]
+                    pts = cand[_on(cand[:, a], level)]
+                    inside = ((pts[:, u] > wb[u] - EPS_MM) & (pts[:, u] < wb[u + 3] + EPS_MM)
+                              & (pts[:, w] > wb[w] - EPS_MM) & (pts[:, w] < wb[w + 3] + EPS_MM))
+                    edge = (_on(pts[:, u], wb[u]) | _on(pts[:, u], wb[u + 3]) | _on(pts[:, w], wb[w])
+                            | _on(pts[:, w], wb[w + 3]))
+                    fv, ff = _fan(pts[inside & edge], a, outward)
+                    verts.append(fv)
+                    faces.append(ff + offset)
+                    offset += len(fv)
+    m = trimesh.Trimesh(np.vstack(verts), np.vstack(faces), process=False)
+    m.merge_vertices()
+    m.remove_unreferenced_vertices()
+    if not (m.is_watertight and m.is_winding_consistent):
+        return None
+    return np.asarray(m.vertices, dtype=float), np.asarray(m.faces, dtype=np.int64)

@@ -1,0 +1,61 @@
+"""The mesh of a solid built from tiles (geometry.output.tiles): one cell prototype meshed once and stitched."""
+
+from __future__ import annotations
+
+import numpy as np
+import trimesh
+
+from geometry.core import occ, occ_block
+from geometry.core.stack import Instances, translations
+from geometry.output.mesh import prototype_mesh, prototype_meshes, signed_volume
+from geometry.output.tiles import stitched
+
+
+def _holed_block():
+    """3 x 2 cells of 1 mm, each less a 0.3 mm hole, framed by four hole-free strips (0.5 mm wide), 0.2 mm high."""
+    cell = occ.cut(occ.box(-0.5, -0.5, 0, 0.5, 0.5, 0.2), [occ.cylinder(0.3, -1, 1)])
+    cells = translations([(x, y, 0) for x in (-1, 0, 1) for y in (-0.5, 0.5)])
+    strips = [occ.box(-2, -1.5, 0, 2, -1, 0.2), occ.box(-2, 1, 0, 2, 1.5, 0.2), occ.box(-2, -1, 0, -1.5, 1, 0.2),
+              occ.box(1.5, -1, 0, 2, 1, 0.2)]
+    tiles = [Instances(cell, cells), *(Instances.single(s) for s in strips)]
+    return occ_block.holed_block((-2, -1.5, 0, 2, 1.5, 0.2), [(cell, cells)]), tiles
+
+
+def test_stitched_cells_and_strips_make_one_closed_mesh_of_the_solid_volume():
+    solid, tiles = _holed_block()
+    meshes = [prototype_mesh(q.shape, 0.01, 0.3, None, occ.volume(q.shape), box=q.local_bounds) for q in tiles]
+    v, f = stitched([(m.vertices, m.faces) for m in meshes], [q.placements for q in tiles],
+                    [q.local_bounds for q in tiles])
+    m = trimesh.Trimesh(v, f, process=False)
+    assert m.is_watertight and m.is_winding_consistent and m.body_count == 1
+    tiles_volume = sum(q.volume() for q in tiles)
+    assert abs(signed_volume(v, f) - tiles_volume) < 1e-12 * tiles_volume
+    assert abs(occ.volume(solid) - tiles_volume) < 1e-9 * tiles_volume
+    np.testing.assert_allclose(m.bounds.ravel(), occ.bounds(solid), atol=1e-12)
+    # no wall between tiles is left: every triangle lies on the solid's outside (top, bottom, sides or a hole)
+    c = m.triangles_center
+    on_box = (np.isclose(c[:, 2], 0) | np.isclose(c[:, 2], 0.2) | np.isclose(np.abs(c[:, 0]), 2)
+              | np.isclose(np.abs(c[:, 1]), 1.5))
+    hole = np.min(np.hypot(c[:, None, 0] - np.array([-1, 0, 1, -1, 0, 1]),
+                           c[:, None, 1] - np.array([-0.5, -0.5, -0.5, 0.5, 0.5, 0.5])), axis=1) < 0.31
+    assert np.all(on_box | hole)
+
+
+def test_tiles_of_another_kind_are_not_stitched():
+    a, b = occ.box(0, 0, 0, 1, 1, 1), occ.box(0, 0, 0, 1, 1, 0.5)
+    meshes = [prototype_mesh(s, 0.01, 0.3) for s in (a, b)]
+    tiles = [Instances.single(a), Instances.at(b, [(1, 0, 0)])]
+    assert stitched([(m.vertices, m.faces) for m in meshes], [q.placements for q in tiles],
+                    [q.local_bounds for q in tiles]) is None
+
+
+def test_encapsulant_of_a_small_flip_chip_meshes_from_its_tiles(small_build):
+    meshes = prototype_meshes(small_build.stack)
+    body = small_build.stack["first_encapsulant"]
+    (part,) = body.parts
+    assert part.tiled
+    (mesh,) = meshes["first_encapsulant"]
+    m = trimesh.Trimesh(mesh.vertices, mesh.faces, process=False)
+    assert m.is_watertight and m.is_winding_consistent
+    assert abs(m.volume - occ.volume(part.shape)) < 1e-9 * occ.volume(part.shape)
+    np.testing.assert_allclose(m.bounds.ravel(), occ.bounds(part.shape), atol=1e-9)
