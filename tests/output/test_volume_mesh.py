@@ -34,6 +34,64 @@ def _names(path) -> dict[tuple[int, int], str]:
     return {(t, d): k for d, key in ((3, "volumes"), (2, "surfaces")) for k, t in groups[key].items()}
 
 
+def _gauss_tet() -> tuple[np.ndarray, np.ndarray]:
+    """Points (barycentric L1, L2, L3) and weights of a collapsed 3 x 3 x 3 Gauss rule on the unit tetrahedron
+    (volume 1/6), exact for the cubic Jacobian determinant of a 10-node tetrahedron."""
+    g, w = np.polynomial.legendre.leggauss(3)
+    g, w = (g + 1) / 2, w / 2
+    pts, wts = [], []
+    for a, wa in zip(g, w, strict=True):
+        for b, wb in zip(g, w, strict=True):
+            for c, wc in zip(g, w, strict=True):
+                pts.append((a, (1 - a) * b, (1 - a) * (1 - b) * c))
+                wts.append(wa * wb * wc * (1 - a) ** 2 * (1 - b))
+    return np.array(pts), np.array(wts)
+
+
+TET10 = ((0, 1), (1, 2), (2, 0), (0, 3), (1, 3), (2, 3))
+"""meshio's (VTK's) 10-node tetrahedron: the vertices of the edge of nodes 4-9."""
+
+
+def _tet10_dets(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Jacobian determinants of 10-node tetrahedra (n, 10, 3) at the rule's points and its weights; at the rule's
+    points and at the four vertices (rows n, points + 4)."""
+    pts, wts = _gauss_tet()
+    pts = np.vstack([pts, [(0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1)]])
+    dets = []
+    for l1, l2, l3 in pts:
+        lam = np.array([1 - l1 - l2 - l3, l1, l2, l3])
+        dlam = np.array([[-1, -1, -1], [1, 0, 0], [0, 1, 0], [0, 0, 1]], float)
+        dn = [(4 * lam[i] - 1) * dlam[i] for i in range(4)]
+        dn += [4 * (lam[a] * dlam[b] + lam[b] * dlam[a]) for a, b in TET10]
+        jac = np.einsum("nkx,ky->nxy", p, np.array(dn))
+        dets.append(np.linalg.det(jac))
+    return np.array(dets).T, wts
+
+
+def _volumes(block_type: str, p: np.ndarray) -> np.ndarray:
+    """Signed volume of each 4-node (straight) or 10-node (curved, integrated exactly) tetrahedron; a 10-node one
+    with a determinant not positive at a rule point or vertex counts as negative."""
+    if block_type == "tetra":
+        return np.einsum("ij,ij->i", np.cross(p[:, 1] - p[:, 0], p[:, 2] - p[:, 0]), p[:, 3] - p[:, 0]) / 6
+    dets, wts = _tet10_dets(p)
+    v = dets[:, :len(wts)] @ wts
+    return np.where(dets.min(axis=1) > 0, v, -np.abs(v))
+
+
+def test_tet10_rule_integrates_a_curved_element():
+    """The reader's rule: a straight 10-node tetrahedron has the 4-node volume; one edge node pushed out by d
+    along the z axis of a face-aligned element adds exactly the quadratic bulge (computed by hand: 1/30 of
+    the pushed edge's node displacement times the face's area terms, cross-checked against the 4-node split)."""
+    v = np.array([(0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1)], float)
+    straight = np.vstack([v, [(v[a] + v[b]) / 2 for a, b in TET10]])[None]
+    assert _volumes("tetra10", straight)[0] == pytest.approx(1 / 6, rel=1e-12)
+    moved = straight.copy()
+    moved[0, 4, 2] = -0.1  # node of edge 0-1 pushed out of the z = 0 face
+    # volume change = integral of N_4 over the face times the normal displacement: N_4 = 4 L0 L1 integrates to
+    # 4 * (area 1/2) / 12 = 1/6 over the triangle, so 0.1 / 6
+    assert _volumes("tetra10", moved)[0] == pytest.approx(1 / 6 + 0.1 / 6, rel=1e-12)
+
+
 def _read(path):
     """(per physical volume name its tetrahedra's signed volumes, per physical surface name its node z range)."""
     import meshio
@@ -43,12 +101,11 @@ def _read(path):
     vols: dict[str, list] = {}
     zs: dict[str, list] = {}
     for block, phys in zip(m.cells, m.cell_data["gmsh:physical"], strict=True):
-        if block.type == "tetra":
-            p = m.points[block.data]
-            v = np.einsum("ij,ij->i", np.cross(p[:, 1] - p[:, 0], p[:, 2] - p[:, 0]), p[:, 3] - p[:, 0]) / 6
+        if block.type in ("tetra", "tetra10"):
+            v = _volumes(block.type, m.points[block.data])
             for tag in np.unique(phys):
                 vols.setdefault(names[(int(tag), 3)], []).append(v[phys == tag])
-        elif block.type == "triangle":
+        elif block.type in ("triangle", "triangle6"):
             for tag in np.unique(phys):
                 zs.setdefault(names[(int(tag), 2)], []).append(m.points[block.data[phys == tag].ravel(), 2])
     return ({k: np.concatenate(v) for k, v in vols.items()},
@@ -74,11 +131,13 @@ def test_small_flip_chip_coarse(tmp_path):
     """Coarse, curvature sizing off (seconds): flat-faced bodies to 1 %, every element positive; the VTU read back
     by meshio carries the tags, the names (beside it) and the element count gmsh made."""
     stack = api.conformal(api.run(load_design(small_recipe())))
-    summary = write_volume_mesh(stack, tmp_path / "p.msh", MeshOptions(size_max=0.5, curvature=0), progress=False)
+    summary = write_volume_mesh(stack, tmp_path / "p.msh", MeshOptions(size_max=0.5, curvature=0, order=1),
+                               progress=False)
     assert summary["tetrahedra"] > 0 and set(summary["physical_volumes"]) == set(stack.names)
     assert set(summary["seconds"]) == {"fragment", "gmsh", "surfaces", "volumes", "write"}
     _check(tmp_path / "p.msh", stack, set(stack.names) - CURVED, BOARD)
-    vtu = write_volume_mesh(stack, tmp_path / "p.vtu", MeshOptions(size_max=0.5, curvature=0), progress=False)
+    vtu = write_volume_mesh(stack, tmp_path / "p.vtu", MeshOptions(size_max=0.5, curvature=0, order=1),
+                               progress=False)
     _check(tmp_path / "p.vtu", stack, set(stack.names) - CURVED, BOARD)
     assert sum(len(v) for v in _read(tmp_path / "p.vtu")[0].values()) == vtu["tetrahedra"]
 
@@ -92,7 +151,8 @@ def test_xdmf_read_back_or_refused(tmp_path):
             write_volume_mesh(stack, tmp_path / "p.xdmf", progress=False)
         assert not list(tmp_path.iterdir())
         return
-    write_volume_mesh(stack, tmp_path / "p.xdmf", MeshOptions(size_max=0.5, curvature=0), progress=False)
+    write_volume_mesh(stack, tmp_path / "p.xdmf", MeshOptions(size_max=0.5, curvature=0, order=1),
+                               progress=False)
     assert (tmp_path / "p.h5").exists()
     _check(tmp_path / "p.xdmf", stack, set(stack.names) - CURVED, BOARD)
 
@@ -114,7 +174,8 @@ def test_small_cavity_wires_with_curvature_off(tmp_path):
     """Bond wires (25 um) mesh with curvature sizing off: their faces get elements of two section radii, so gmsh
     no longer fails on overlapping facets; the flat bodies within 1 %, every element positive."""
     stack = api.conformal(api.run(load_design(small_cavity())))
-    summary = write_volume_mesh(stack, tmp_path / "c.msh", MeshOptions(size_max=0.5, curvature=0), progress=False)
+    summary = write_volume_mesh(stack, tmp_path / "c.msh", MeshOptions(size_max=0.5, curvature=0, order=1),
+                               progress=False)
     assert summary["swept_entities"] > 0
     vols, _ = _read(tmp_path / "c.msh")
     assert set(vols) == set(stack.names)
@@ -124,17 +185,20 @@ def test_small_cavity_wires_with_curvature_off(tmp_path):
         assert vols[name].sum() == pytest.approx(stack[name].volume(), rel=0.01), name
 
 
-@pytest.mark.slow
 def test_small_flip_chip_every_body_within_one_percent(tmp_path):
-    """The default curvature sizing (40 per 2 pi): every body, balls and bumps too, within 1 % (150-330 s on 2 shared cores)."""
+    """The defaults (10-node tetrahedra, 20 per 2 pi): every body, balls and bumps too, within 1 % read back by
+    meshio and integrated here, every determinant positive (about 25 CPU s; 4-node ones at 40 took 150-330 s)."""
     stack = api.conformal(api.run(load_design(small_recipe())))
-    write_volume_mesh(stack, tmp_path / "p.msh", MeshOptions(size_max=0.3), progress=False)
+    summary = write_volume_mesh(stack, tmp_path / "p.msh", progress=False)
+    assert summary["order"] == 2 and summary["min_jacobian"] > 0
     _check(tmp_path / "p.msh", stack, set(stack.names), BOARD)
+    for b in stack:
+        assert summary["volumes_mm3"][b.name] == pytest.approx(b.volume(), rel=0.01), b.name
 
 
 def test_cli_mesh(tmp_path):
     recipe = write_recipe(tmp_path / "small.toml", small_recipe())
     out = tmp_path / "small.msh"
-    assert main(["mesh", str(recipe), "-o", str(out), "--size-max", "0.6", "--curvature", "0"]) == 0
+    assert main(["mesh", str(recipe), "-o", str(out), "--size-max", "0.6"]) == 0
     vols, _ = _read(out)
     assert "chip_gap_fill" in vols
