@@ -278,7 +278,8 @@ def mesh(args) -> int:
         print("a design rule failed: no mesh written", file=sys.stderr)
         return EXIT_FAILED
     b, _ = done[0]
-    options = MeshOptions(size_max=args.size_max, size_min=args.size_min, curvature=args.curvature)
+    options = MeshOptions(size_max=args.size_max, size_min=args.size_min, curvature=args.curvature,
+                          order=args.order)
     try:
         summary = write_volume_mesh(api.conformal(b), args.output, options)
     except MeshError as e:

@@ -13,9 +13,10 @@ only):
 - ``board_side``: every other flat outer face facing down (-z): the substrate's bottom, the ball pads' rims, an
   exposed heat slug.
 
-Elements are 10-node tetrahedra by default (edge nodes on the true faces; a quadratic edge on a circle of 6
-segments loses about 0.25 % of the section against 17 % for a straight one), so round bodies meet 1 % at 20
-elements per 2 pi where 4-node ones needed 40. Element sizes: at most ``size_max`` everywhere; ``curvature``
+Elements are 4-node tetrahedra by default; ``order=2`` gives 10-node ones (edge nodes on the true faces; a
+quadratic edge on a circle of 6 segments loses about 0.25 % of the section against 17 % for a straight one), so
+round bodies meet 1 % at 20 elements per 2 pi where 4-node ones need 40 (flip-chip designs; a cavity design can be
+refused: an element its wire boundary inverts stays inverted). Element sizes: at most ``size_max`` everywhere; ``curvature``
 elements per 2 pi on curved faces (gmsh's curvature sizing); on a swept body (a bond wire, section radius r: its
 volumes, faces and edges) :data:`SWEEP_SIZE` r whatever
 the curvature setting (through gmsh's size callback, one dictionary look-up per call), since a 25 um wire meshed at
@@ -69,15 +70,15 @@ class MeshError(RuntimeError):
 
 @dataclass(frozen=True)
 class MeshOptions:
-    """Mesh sizes (mm), elements per 2 pi of curvature on curved faces (0: off), element order (2: 10-node
-    tetrahedra, C3D10, their edge nodes on the true geometry, refused when straightening leaves an element
-    inverted; 1: 4-node), gmsh's threads and 3D algorithm
+    """Mesh sizes (mm), elements per 2 pi of curvature on curved faces (0: off), element order (1: 4-node
+    tetrahedra, the default; 2: 10-node, C3D10, their edge nodes on the true geometry, refused when straightening
+    leaves an element inverted), gmsh's threads and 3D algorithm
     (1, Delaunay: gmsh's HXT, 10, took 16 times longer on the small test design on 2 shared cores)."""
 
     size_max: float = 0.5
     size_min: float = 0.0
-    curvature: int = 20
-    order: int = 2
+    curvature: int = 40
+    order: int = 1
     threads: int = 2
     algorithm: int = 1
 

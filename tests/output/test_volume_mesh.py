@@ -186,10 +186,10 @@ def test_small_cavity_wires_with_curvature_off(tmp_path):
 
 
 def test_small_flip_chip_every_body_within_one_percent(tmp_path):
-    """The defaults (10-node tetrahedra, 20 per 2 pi): every body, balls and bumps too, within 1 % read back by
-    meshio and integrated here, every determinant positive (about 25 CPU s; 4-node ones at 40 took 150-330 s)."""
+    """10-node tetrahedra at 20 per 2 pi: every body, balls and bumps too, within 1 % read back by meshio and
+    integrated here, every determinant positive (about 25 CPU s; 4-node ones at 40 took 150-330 s)."""
     stack = api.conformal(api.run(load_design(small_recipe())))
-    summary = write_volume_mesh(stack, tmp_path / "p.msh", progress=False)
+    summary = write_volume_mesh(stack, tmp_path / "p.msh", MeshOptions(curvature=20, order=2), progress=False)
     assert summary["order"] == 2 and summary["min_jacobian"] > 0
     _check(tmp_path / "p.msh", stack, set(stack.names), BOARD)
     for b in stack:
@@ -199,6 +199,9 @@ def test_small_flip_chip_every_body_within_one_percent(tmp_path):
 def test_cli_mesh(tmp_path):
     recipe = write_recipe(tmp_path / "small.toml", small_recipe())
     out = tmp_path / "small.msh"
-    assert main(["mesh", str(recipe), "-o", str(out), "--size-max", "0.6"]) == 0
+    assert main(["mesh", str(recipe), "-o", str(out), "--size-max", "0.6", "--curvature", "0", "--order", "2"]) == 0
     vols, _ = _read(out)
     assert "chip_gap_fill" in vols
+    import meshio
+
+    assert "tetra10" in {c.type for c in meshio.read(out).cells}
