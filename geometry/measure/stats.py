@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from scipy.stats import beta, norm
@@ -126,3 +126,32 @@ def margin_summary(sample: np.ndarray, unit: str, lower: float | None = None, up
             "std": float(x.std(ddof=1)) if len(x) > 1 else math.nan, "min": float(x.min()) if len(x) else math.nan,
             "p1": float(p1), "p50": float(p50), "p99": float(p99), "max": float(x.max()) if len(x) else math.nan,
             "lower": lower, "upper": upper, "cpk": cpk(x, lower, upper), "non_finite": int(len(raw) - len(x))}
+
+
+@dataclass(frozen=True, eq=False)
+class Study:
+    """A Monte Carlo tolerance study of ``n`` draws about ``nominal``: per draw and margin (um) its value, per
+    check (and ``"all"``) whether the draw passed; ``limits`` each margin's (lower, upper) limit (um) for Cpk;
+    ``defects`` per defect kind (defective members, members examined) over every draw."""
+
+    nominal: Any
+    tolerances: Any
+    seed: int
+    margins: dict[str, np.ndarray]
+    passed: dict[str, np.ndarray]
+    limits: dict[str, tuple[float | None, float | None]]
+    defects: dict[str, tuple[int, int]]
+
+    @property
+    def n(self) -> int:
+        return len(self.passed["all"])
+
+    def summary(self, confidence: float = 0.95, method: str = "wilson") -> dict:
+        """Per check and for all checks the yield with its interval; defects per million members; each margin's
+        distribution and Cpk against its limit (um). One denominator: every draw."""
+        return {
+            "draws": self.n, "seed": self.seed, "tolerances_mm": vars(self.tolerances),
+            "yield": {k: yield_ci(int(v.sum()), self.n, confidence, method).as_dict() for k, v in self.passed.items()},
+            "dpm": {k: dpm(int(bad), int(total)) for k, (bad, total) in self.defects.items()},
+            "margins": {k: margin_summary(v, "um", *self.limits[k]) for k, v in self.margins.items()},
+        }

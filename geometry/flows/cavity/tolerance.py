@@ -21,13 +21,13 @@ Tests compare them with full builds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from ...core.results import Z_TOL
 from ...measure.seating import coplanarity_limit, seating_heights
-from ...measure.stats import dpm, margin_summary, yield_ci
+from ...measure.stats import Study
 from ...measure.webs import least_web, neighbour_pairs, sizes, truncated_normal
 from .params import CavityDesign
 
@@ -142,33 +142,6 @@ def margin_limits(nom: Nominal) -> dict[str, tuple[float | None, float | None]]:
             "ball_gap": (0.0, None), "pad_gap": (0.0, None)}
 
 
-@dataclass(frozen=True, eq=False)
-class Study:
-    """A Monte Carlo study: ``n`` draws in chunks, per draw margins and passes, per ball failure counts."""
-
-    nominal: Nominal
-    tolerances: Tolerances
-    seed: int
-    margins: dict[str, np.ndarray] = field(default_factory=dict)
-    passed: dict[str, np.ndarray] = field(default_factory=dict)
-    balls_high: np.ndarray | None = None
-
-    @property
-    def n(self) -> int:
-        return len(self.passed["all"])
-
-    def summary(self, confidence: float = 0.95, method: str = "wilson") -> dict:
-        """Per check and for all checks: the yield with its interval; defects per million balls (beyond
-        coplanarity); each margin's distribution and Cpk against its limit (um). One denominator: every draw."""
-        lim = margin_limits(self.nominal)
-        return {
-            "draws": self.n, "seed": self.seed, "tolerances_mm": vars(self.tolerances),
-            "yield": {k: yield_ci(int(v.sum()), self.n, confidence, method).as_dict() for k, v in self.passed.items()},
-            "dpm": {"balls_beyond_coplanarity": dpm(int(self.balls_high.sum()), len(self.nominal.ball_xy) * self.n)},
-            "margins": {k: margin_summary(self.margins[k], "um", *lim[k]) for k in MARGINS},
-        }
-
-
 CHUNK_VALUES = 2_000_000
 """Ball values per chunk of draws by default."""
 
@@ -183,4 +156,5 @@ def study(d: CavityDesign, tol: Tolerances, n: int, seed: int = 0, chunk: int | 
     margins = {k: np.concatenate([m.values[k] for m in parts]) for k in MARGINS}
     passed = {k: np.concatenate([m.passed[k] for m in parts]) for k in CHECKS}
     passed["all"] = np.concatenate([m.all_passed for m in parts])
-    return Study(nom, tol, seed, margins, passed, sum(m.balls_high for m in parts))
+    defects = {"balls_beyond_coplanarity": (sum(int(m.balls_high.sum()) for m in parts), len(nom.ball_xy) * n)}
+    return Study(nom, tol, seed, margins, passed, margin_limits(nom), defects)

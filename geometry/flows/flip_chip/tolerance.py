@@ -33,13 +33,13 @@ base with the radius of its solder sphere there (:meth:`Bumps.end_radius`); a ba
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from ...core.results import Z_TOL
 from ...measure.seating import coplanarity_limit, seating_heights
-from ...measure.stats import dpm, margin_summary, yield_ci
+from ...measure.stats import Study
 from ...measure.webs import least_web, neighbour_pairs, sizes, truncated_normal
 from .params import FlipChipDesign
 
@@ -252,39 +252,6 @@ def margin_limits(nom: Nominal) -> dict[str, tuple[float | None, float | None]]:
             "ball_gap": (0.0, None), "bump_gap": (0.0, None), "pad_gap": (0.0, None), "ball_pad_gap": (0.0, None)}
 
 
-@dataclass(frozen=True, eq=False)
-class Study:
-    """A Monte Carlo study: ``n`` draws in chunks, per draw margins and passes, per member failure counts."""
-
-    nominal: Nominal
-    tolerances: Tolerances
-    seed: int
-    margins: dict[str, np.ndarray] = field(default_factory=dict)
-    passed: dict[str, np.ndarray] = field(default_factory=dict)
-    covered: np.ndarray | None = None
-    pads_missed: np.ndarray | None = None
-    balls_high: np.ndarray | None = None
-
-    @property
-    def n(self) -> int:
-        return len(self.passed["all"])
-
-    def summary(self, confidence: float = 0.95, method: str = "wilson") -> dict:
-        """Per check and for all checks: the yield with its interval; defects per million members (bumps
-        covered, pads not landed, balls beyond coplanarity); each margin's distribution and Cpk against its
-        limit (um). One denominator: every draw."""
-        n, nb, nballs = self.n, self.nominal.bump_count, len(self.nominal.ball_xy)
-        limits = margin_limits(self.nominal)
-        return {
-            "draws": n, "seed": self.seed, "tolerances_mm": vars(self.tolerances),
-            "yield": {k: yield_ci(int(v.sum()), n, confidence, method).as_dict() for k, v in self.passed.items()},
-            "dpm": {"bumps_covered": dpm(int(self.covered.sum()), nb * n),
-                    "pads_not_landed": dpm(int(self.pads_missed.sum()), nb * n),
-                    "balls_beyond_coplanarity": dpm(int(self.balls_high.sum()), nballs * n)},
-            "margins": {k: margin_summary(self.margins[k], "um", *limits[k]) for k in CHECKS},
-        }
-
-
 CHUNK_VALUES = 2_000_000
 """Member values per chunk of draws by default (bounds memory at a few hundred MB)."""
 
@@ -301,5 +268,8 @@ def study(d: FlipChipDesign, tol: Tolerances, n: int, seed: int = 0, chunk: int 
     margins = {k: np.concatenate([getattr(m, k) for m in parts]) for k in CHECKS}
     passed = {k: np.concatenate([m.passed[k] for m in parts]) for k in CHECKS}
     passed["all"] = np.concatenate([m.all_passed for m in parts])
-    return Study(nom, tol, seed, margins, passed, sum(m.covered for m in parts), sum(m.pads_missed for m in parts),
-                 sum(m.balls_high for m in parts))
+    nb, nballs = nom.bump_count * n, len(nom.ball_xy) * n
+    defects = {"bumps_covered": (sum(int(m.covered.sum()) for m in parts), nb),
+               "pads_not_landed": (sum(int(m.pads_missed.sum()) for m in parts), nb),
+               "balls_beyond_coplanarity": (sum(int(m.balls_high.sum()) for m in parts), nballs)}
+    return Study(nom, tol, seed, margins, passed, margin_limits(nom), defects)

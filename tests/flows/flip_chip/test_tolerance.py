@@ -84,7 +84,8 @@ def test_study_is_reproducible_and_counts_every_draw():
     assert y["draws"] == 500 and y["ci_low"] <= y["yield"] <= y["ci_high"]
     assert y["passed"] == int((a.passed["exposure"] & a.passed["pad_landing"] & a.passed["coplanarity"]
                                & a.passed["ball_gap"]).sum())
-    assert s["dpm"]["bumps_covered"] == pytest.approx(1e6 * a.covered.sum() / (30 * 500))
+    covered, examined = a.defects["bumps_covered"]
+    assert examined == 30 * 500 and s["dpm"]["bumps_covered"] == pytest.approx(1e6 * covered / examined)
     assert 0 < y["yield"] < 1  # the spreads make some draws fail and some pass
 
 
