@@ -63,6 +63,7 @@ def flat_row(plan: Plan, v: Variant, row: dict[str, Any], cached: bool) -> dict[
         name = c["name"] if seen[c["name"]] == 1 else f"{c['name']}#{seen[c['name']]}"
         for k in ("passed", "value", "limit", "margin"):
             out[f"check.{name}.{k}"] = c[k]
+        out[f"check.{name}.unit"] = c.get("unit", "")
     for b in row.get("bodies") or []:
         out[f"body.{b['name']}.volume_mm3"] = b["volume_mm3"]
         out[f"body.{b['name']}.mass_mg"] = b["mass_mg"]

@@ -53,6 +53,8 @@ def test_units_grouping_one_denominator_and_bands(tmp_path):
                                                        "chip.offset_x": [-0.1, 0.0, 0.1]}))
     rows = [flat_row(plan, v, _fake_row(v.index, "invalid" if v.index % 4 == 3 else "ok"), False)
             for v in plan.variants]
+    assert rows[0]["check.gap.unit"] == "mm"  # a check's unit rides in the table, so its value axis names it
+    assert plots._metric_label(rows, "check.gap.value") == "check.gap.value (mm)"
     path = plots.plot_yield(plan, rows, "chip.thickness", tmp_path / "g.png", "gap", group="chip.offset_x")
     assert path.read_bytes()[:4] == b"\x89PNG"
     from geometry.sweep.spec import Plot
