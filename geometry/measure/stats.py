@@ -142,6 +142,17 @@ class Study:
     limits: dict[str, tuple[float | None, float | None]]
     defects: dict[str, tuple[int, int]]
 
+    @classmethod
+    def merged(cls, nominal: Any, tolerances: Any, seed: int, limits: dict[str, tuple[float | None, float | None]],
+               passed: list[dict[str, np.ndarray]],
+               counts: list[tuple[dict[str, np.ndarray], dict[str, tuple[int, int]]]]) -> Study:
+        """The study of consecutive chunks of draws: per chunk its passes (per check and ``"all"``) and its
+        (margins, defects) as a flow's ``counts`` gives them."""
+        return cls(nominal, tolerances, seed,
+                   {k: np.concatenate([m[k] for m, _ in counts]) for k in counts[0][0]},
+                   {k: np.concatenate([p[k] for p in passed]) for k in passed[0]}, limits,
+                   {k: (sum(d[k][0] for _, d in counts), sum(d[k][1] for _, d in counts)) for k in counts[0][1]})
+
     @property
     def n(self) -> int:
         return len(self.passed["all"])

@@ -32,17 +32,6 @@ FAST_PATHS = {"flip-chip": flip_chip_tl, "cavity": cavity_tl}
 CHUNK_FORMAT = 1
 
 
-def _counts(fast, nom, m) -> tuple[dict[str, np.ndarray], dict[str, tuple[int, int]]]:
-    """The margins (um) and (defects, opportunities) of one evaluated chunk ``m`` of either fast path."""
-    n = len(m.all_passed)
-    if fast is cavity_tl:
-        return dict(m.values), {"balls_beyond_coplanarity": (int(m.balls_high.sum()), len(nom.ball_xy) * n)}
-    margins = {k: getattr(m, k) for k in fast.CHECKS}
-    return margins, {"bumps_covered": (int(m.covered.sum()), nom.bump_count * n),
-                     "pads_not_landed": (int(m.pads_missed.sum()), nom.bump_count * n),
-                     "balls_beyond_coplanarity": (int(m.balls_high.sum()), len(nom.ball_xy) * n)}
-
-
 def chunk_job(recipe: dict[str, Any], tolerances: dict[str, float], seed: int, index: int, count: int) -> dict:
     """Chunk ``index`` of a job: ``count`` draws of ``tolerances`` (mm) about the validated ``recipe``, from
     ``default_rng([seed, index])``. A top-level function of plain arguments, so the pool and Dask can run it."""
@@ -51,7 +40,7 @@ def chunk_job(recipe: dict[str, Any], tolerances: dict[str, float], seed: int, i
     nom = fast.Nominal.of(d)
     m = fast.evaluate(nom, fast.draw(nom, fast.Tolerances.of(d, **tolerances), count, np.random.default_rng([seed,
                                                                                                              index])))
-    margins, defects = _counts(fast, nom, m)
+    margins, defects = fast.counts(nom, m)
     passed = {k: int(m.passed[k].sum()) for k in fast.CHECKS}
     passed["all"] = int(m.all_passed.sum())
     return {"status": "ok", "index": index, "draws": count, "passed": passed,

@@ -146,6 +146,14 @@ CHUNK_VALUES = 2_000_000
 """Ball values per chunk of draws by default."""
 
 
+def counts(nom: Nominal, m: Margins) -> tuple[dict[str, np.ndarray], dict[str, tuple[int, int]]]:
+    """The margins (um, per draw) and the defects (defective members, members examined) of the evaluated draws
+    ``m``."""
+    n = len(m.all_passed)
+    return ({k: m.values[k] for k in MARGINS},
+            {"balls_beyond_coplanarity": (int(m.balls_high.sum()), len(nom.ball_xy) * n)})
+
+
 def study(d: CavityDesign, tol: Tolerances, n: int, seed: int = 0, chunk: int | None = None) -> Study:
     """``n`` draws of ``tol`` about design ``d``, evaluated ``chunk`` draws at a time, reproducible from ``seed``
     and ``chunk``."""
@@ -153,8 +161,6 @@ def study(d: CavityDesign, tol: Tolerances, n: int, seed: int = 0, chunk: int | 
     chunk = chunk or max(1, CHUNK_VALUES // max(len(nom.ball_xy), 1))
     rng = np.random.default_rng(seed)
     parts = [evaluate(nom, draw(nom, tol, min(chunk, n - start), rng)) for start in range(0, n, chunk)]
-    margins = {k: np.concatenate([m.values[k] for m in parts]) for k in MARGINS}
-    passed = {k: np.concatenate([m.passed[k] for m in parts]) for k in CHECKS}
-    passed["all"] = np.concatenate([m.all_passed for m in parts])
-    defects = {"balls_beyond_coplanarity": (sum(int(m.balls_high.sum()) for m in parts), len(nom.ball_xy) * n)}
-    return Study(nom, tol, seed, margins, passed, margin_limits(nom), defects)
+    return Study.merged(nom, tol, seed, margin_limits(nom),
+                        [{k: m.passed[k] for k in CHECKS} | {"all": m.all_passed} for m in parts],
+                        [counts(nom, m) for m in parts])

@@ -256,20 +256,23 @@ CHUNK_VALUES = 2_000_000
 """Member values per chunk of draws by default (bounds memory at a few hundred MB)."""
 
 
+def counts(nom: Nominal, m: Margins) -> tuple[dict[str, np.ndarray], dict[str, tuple[int, int]]]:
+    """The margins (um, per draw) and the defects (defective members, members examined) of the evaluated draws
+    ``m``."""
+    n = len(m.all_passed)
+    return {k: getattr(m, k) for k in CHECKS}, {
+        "bumps_covered": (int(m.covered.sum()), nom.bump_count * n),
+        "pads_not_landed": (int(m.pads_missed.sum()), nom.bump_count * n),
+        "balls_beyond_coplanarity": (int(m.balls_high.sum()), len(nom.ball_xy) * n)}
+
+
 def study(d: FlipChipDesign, tol: Tolerances, n: int, seed: int = 0, chunk: int | None = None) -> Study:
     """``n`` draws of ``tol`` about design ``d``, evaluated ``chunk`` draws at a time (default: about
     :data:`CHUNK_VALUES` member values per chunk), reproducible from ``seed`` and ``chunk``."""
     nom = Nominal.of(d)
     chunk = chunk or max(1, CHUNK_VALUES // max(nom.bump_count + len(nom.ball_xy), 1))
     rng = np.random.default_rng(seed)
-    parts: list[Margins] = []
-    for start in range(0, n, chunk):
-        parts.append(evaluate(nom, draw(nom, tol, min(chunk, n - start), rng)))
-    margins = {k: np.concatenate([getattr(m, k) for m in parts]) for k in CHECKS}
-    passed = {k: np.concatenate([m.passed[k] for m in parts]) for k in CHECKS}
-    passed["all"] = np.concatenate([m.all_passed for m in parts])
-    nb, nballs = nom.bump_count * n, len(nom.ball_xy) * n
-    defects = {"bumps_covered": (sum(int(m.covered.sum()) for m in parts), nb),
-               "pads_not_landed": (sum(int(m.pads_missed.sum()) for m in parts), nb),
-               "balls_beyond_coplanarity": (sum(int(m.balls_high.sum()) for m in parts), nballs)}
-    return Study(nom, tol, seed, margins, passed, margin_limits(nom), defects)
+    parts = [evaluate(nom, draw(nom, tol, min(chunk, n - start), rng)) for start in range(0, n, chunk)]
+    return Study.merged(nom, tol, seed, margin_limits(nom),
+                        [{k: m.passed[k] for k in CHECKS} | {"all": m.all_passed} for m in parts],
+                        [counts(nom, m) for m in parts])
