@@ -84,9 +84,18 @@ def write_report(build, results, out_dir, meshes=None) -> bool:
     """Write the design report of ``build`` into ``out_dir/<name>/`` (pictures from ``meshes`` when given,
     :func:`geometry.api.meshes`); returns whether every design rule passed."""
     path, c = api.report(build, results, out_dir, meshes)
-    missed = [str(r.number) for r in c["claims"] if r.intended and not r.embodied]
-    print(f"wrote {path}/report.html" + (f" (claims not embodied: {', '.join(missed)})" if missed else ""))
+    print(report_written(path, not_embodied(c)))
     return c["passed"]
+
+
+def not_embodied(content: dict) -> list[str]:
+    """The numbers of the claims a report's ``content`` intends but the design does not embody."""
+    return [str(r.number) for r in content["claims"] if r.intended and not r.embodied]
+
+
+def report_written(path: Path, missed: list[str]) -> str:
+    """The line that says the report in ``path`` was written, naming the claims not embodied."""
+    return f"wrote {path}/report.html" + (f" (claims not embodied: {', '.join(missed)})" if missed else "")
 
 
 def release_memory() -> None:
@@ -110,7 +119,7 @@ def _export(b, results, args) -> tuple[Path, list[str]]:
     if not args.report:
         return work, []
     _, c = api.report(b, results, args.output, meshes, folder=work)
-    return work, [str(r.number) for r in c["claims"] if r.intended and not r.embodied]
+    return work, not_embodied(c)
 
 
 def build(args) -> int:
@@ -150,8 +159,7 @@ def build(args) -> int:
             del staged[name]
             print(f"wrote {path}")
             if args.report:
-                print(f"wrote {path}/report.html" + (f" (claims not embodied: {', '.join(missed)})" if missed
-                                                     else ""))
+                print(report_written(path, missed))
         return EXIT_OK
     finally:
         for work, _ in staged.values():
