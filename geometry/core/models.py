@@ -18,6 +18,7 @@ from .params import (
     Length,
     MaterialName,
     Model,
+    Offset,
     Seed,
     Spread,
     fail,
@@ -55,6 +56,22 @@ class Substrate(Model):
     material: MaterialName = Field("BT", description="Laminate material, a material name.")
 
 
+class HotSpot(Model):
+    """A rectangular hot spot of the power map on a chip's active face (issue 17), mm from the chip's centre, W."""
+
+    x: Offset = Field(0.0, description="Centre of the hot spot along x from the chip's centre, mm (0: the chip's "
+                      "centre); the spot lies on the chip face.")
+    y: Offset = Field(0.0, description="Centre of the hot spot along y from the chip's centre, mm (0: the chip's "
+                      "centre); the spot lies on the chip face.")
+    width: Length = Field(1.0, description="Extent of the hot spot along x, mm.")
+    length: Length = Field(1.0, description="Extent of the hot spot along y, mm.")
+    power: float = Field(0.5, gt=0, le=1000, allow_inf_nan=False, strict=True, json_schema_extra={"unit": "W"},
+                         description="Power the hot spot dissipates on top of its share of the uniform rest, W "
+                         "(from 0 W exclusive); all spots together at most `thermal.power`.")
+    chip: int = Field(0, ge=0, le=100, strict=True, description="Which chip site carries the spot, an index in "
+                      "the recipe's site order (0: the first chip; no unit).")
+
+
 class ThermalChoices(Model):
     """Choices of the thermal analysis (issue 17: the 3D solve and the first-order network); no geometry depends
     on them."""
@@ -67,6 +84,20 @@ class ThermalChoices(Model):
     solve: bool = Field(False, strict=True, description="Whether the design report and sweeps run the 3D solve "
                         "(theta_jc_KW, theta_jb_KW, theta_ja_KW, psi_jt_KW; some 10 s to minutes per design), no "
                         "unit; `pkgcad thermal` always does.")
+    power: float = Field(1.0, gt=0, le=1000, allow_inf_nan=False, strict=True, json_schema_extra={"unit": "W"},
+                         description="Total power dissipated at the junction (chip active faces) in the 3D solve, W "
+                         "(from 0 W exclusive; the resistances do not depend on it, the temperature pictures do).")
+    hot_spots: tuple[HotSpot, ...] = Field((), max_length=50, description="The power map: rectangular hot spots on "
+                                           "the chips' active faces, each `power` W on top of the rest of "
+                                           "`thermal.power` spread uniformly over all chip faces (no unit; empty: "
+                                           "the whole power uniform).")
+
+    @model_validator(mode="after")
+    def _power_map(self) -> ThermalChoices:
+        total = sum(s.power for s in self.hot_spots)
+        if total > self.power * (1 + 1e-12):
+            fail("hot_spots", total, f"W in all must not exceed thermal.power {fmt(self.power)} W")
+        return self
 
 
 class BallPads(Model):

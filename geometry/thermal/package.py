@@ -15,18 +15,22 @@ Rules (the homogenisation of a compact thermal model, JESD15 series):
   each member is a square column of side ``s`` (the land pad's equal-area square) whose conductivity is the
   member material's scaled by ``A_mean / s**2`` (A_mean: the member's mean cross-section, volume over height),
   which keeps each member's vertical conductance exactly (:func:`columns`);
-* the heat is generated uniformly in a thin junction layer (:data:`JUNCTION_DEPTH`) of the chip at its active
-  face (:func:`junction_box`).
+* the heat is generated in a thin junction layer (:data:`JUNCTION_DEPTH`) of the chip at its active face
+  (:func:`junction_box`): uniformly, or as the recipe's power map of rectangular hot spots over a uniform rest
+  (:func:`junction_boxes`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..core.models import HotSpot, ThermalChoices
+from ..core.params import ParameterError
 from ..core.stack import Body
-from .model import Box, Conductivity, Rect, homogenised_layer
+from .model import TOL, Box, Conductivity, Rect, homogenised_layer
 
 JUNCTION_DEPTH = 0.01
 """Thickness (mm) of the chip layer at its active face that dissipates the power (the junction of JESD51-1)."""
@@ -138,6 +142,49 @@ def junction_box(chip: Body, face: str, power: float, name: str = "junction") ->
     z0, z1 = (float(b[2]), float(b[2]) + depth) if face == "bottom" else (float(b[5]) - depth, float(b[5]))
     return Box(name, chip.material_name, (float(b[0]), float(b[1]), z0), (float(b[3]), float(b[4]), z1),
                chip.material.conductivity, power=power)
+
+
+def junction_boxes(chips: Sequence[Body], face: str, power: float, spots: Sequence[HotSpot] = (),
+                   name: str = "junction") -> list[Box]:
+    """The junction layers of ``chips`` (:func:`junction_box`) with the recipe's power map: each hot spot (x, y
+    from its chip's centre, width, length in mm) is a box of the junction layer that dissipates its own ``power``
+    W plus its area's share of the rest, ``power - sum(spot powers)`` W, which is spread uniformly over all chip
+    faces (shared by chip area); every box is named ``name``, so T_J is the maximum over the whole junction and
+    the total power is ``power``. Spots must lie on their chip's face and not overlap (ParameterError)."""
+    area = [rect_area(rect_of(c)) for c in chips]
+    rest = (power - sum(s.power for s in spots)) / sum(area)
+    boxes, hot = [], []
+    for i, spot in enumerate(spots):
+        field = f"thermal.hot_spots[{i}]"
+        if spot.chip >= len(chips):
+            raise ParameterError(f"{field}.chip {spot.chip} names no chip: the design has {len(chips)}")
+        x0, y0, x1, y1 = rect_of(chips[spot.chip])
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        r = (cx + spot.x - spot.width / 2, cy + spot.y - spot.length / 2, cx + spot.x + spot.width / 2,
+             cy + spot.y + spot.length / 2)
+        if r[0] < x0 - TOL or r[1] < y0 - TOL or r[2] > x1 + TOL or r[3] > y1 + TOL:
+            raise ParameterError(f"{field} at ({spot.x:g}, {spot.y:g}) mm, {spot.width:g} x {spot.length:g} mm, "
+                                 f"must lie on chip {spot.chip}'s face ({x1 - x0:g} x {y1 - y0:g} mm)")
+        for j, (k, other) in enumerate(hot):
+            if k == spot.chip and min(r[2], other[2]) - max(r[0], other[0]) > TOL \
+                    and min(r[3], other[3]) - max(r[1], other[1]) > TOL:
+                raise ParameterError(f"{field} overlaps thermal.hot_spots[{j}]: hot spots must not overlap")
+        hot.append((spot.chip, r))
+        layer = junction_box(chips[spot.chip], face, 0.0, name)
+        boxes.append(replace(layer, lo=(r[0], r[1], layer.lo[2]), hi=(r[2], r[3], layer.hi[2]),
+                             power=spot.power + rest * rect_area(r)))
+    for i, chip in enumerate(chips):
+        covered = sum(rect_area(r) for k, r in hot if k == i)
+        boxes.insert(i, junction_box(chip, face, rest * (area[i] - covered), name))
+    return boxes
+
+
+def power_note(thermal: ThermalChoices) -> str:
+    """The report's sentence on the junction power and its map."""
+    spots = "; ".join(f"{s.power:g} W over {s.width:g} x {s.length:g} mm at ({s.x:g}, {s.y:g}) mm on chip {s.chip}"
+                      for s in thermal.hot_spots)
+    return (f"{thermal.power:g} W in the junction layer: " + (f"hot spots {spots}, the rest uniform" if spots
+                                                              else "uniform over the chip faces"))
 
 
 def laminate_k(k_laminate: float, thickness: float, planes: int, plane_thickness: float,

@@ -23,7 +23,7 @@ from tests.conftest import RECIPES, ROOT, small_recipe, write_recipe
 REFERENCE = ROOT / "docs" / "recipes"
 RECIPE_FILES = sorted(p for p in RECIPES.glob("*/*.toml") if p.parent.name != "sweeps")
 
-UNIT = re.compile(r"\b(mm|degrees)\b")
+UNIT = re.compile(r"\b(mm|degrees|W)\b")
 """How a number's description names its unit."""
 UNITLESS = re.compile(r"\b(no unit|a count|a material name)\b")
 """How a count, name, flag or choice says it has no unit (a material name says what it is instead)."""

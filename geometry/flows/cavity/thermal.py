@@ -34,12 +34,12 @@ from ...thermal.network import (
 from ...thermal.package import (
     AIR_K,
     PASTE_K,
-    POWER,
     PackageModel,
     body_box,
     columns,
-    junction_box,
+    junction_boxes,
     laminate_k,
+    power_note,
     rect_of,
 )
 from . import names as n
@@ -135,7 +135,7 @@ def box_model(build: Build, plain: bool = False) -> PackageModel:
     for name in (n.GAP_FILL, n.DIE_ADHESIVE, n.DIE):
         if name in stack:
             boxes.append(body_box(name, stack[name]))
-    boxes.append(junction_box(stack[n.DIE], "top", POWER))
+    boxes += junction_boxes([stack[n.DIE]], "top", th.power, th.hot_spots)
     if plain:
         boxes.append(body_box(n.HEAT_SLUG, slug, k=k_sub, material=sub.material_name))
     else:
@@ -151,6 +151,6 @@ def box_model(build: Build, plain: bool = False) -> PackageModel:
               f"under it: {fill} ({k_fill:g} W/(m.K))"),
              (f"{balls.count} balls and pads as square columns of side {side:.4g} mm (vertical conductance kept); "
               "bond fingers, die pads and wires left out; bodies as their bounding boxes, the opening's corners "
-              "square"))
+              "square"), power_note(th))
     return PackageModel(design.name, tuple(boxes), "junction", rect_of(sub), seat, float(mold.bounds()[5]),
-                        (mb[:, :2] + mb[:, 3:5]) / 2, side, POWER, notes)
+                        (mb[:, :2] + mb[:, 3:5]) / 2, side, th.power, notes)

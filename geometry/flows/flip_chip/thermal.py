@@ -24,13 +24,13 @@ from ...thermal.jedec import figures
 from ...thermal.network import Element, Thermal, array, footprint, parallel, series, slab
 from ...thermal.package import (
     AIR_K,
-    POWER,
     PackageModel,
     array_layer,
     body_box,
     columns,
-    junction_box,
+    junction_boxes,
     laminate_k,
+    power_note,
     rect_of,
 )
 from . import names as n
@@ -128,7 +128,8 @@ def box_model(build: Build) -> PackageModel:
     override order: still air under the substrate (the ball layer's fill), the second encapsulant and the
     substrate (bounding boxes; the laminate with the recipe's copper planes), the first encapsulant, per site the substrate pads,
     bumps or pillars and chip pads (each one homogenised layer in the first encapsulant), the chip with its
-    junction layer at the face-down active face (``POWER`` W shared by chip area), the heat-sink plate (the
+    junction layer at the face-down active face (``thermal.power`` W: its power map's hot spots, the rest shared by chip
+    area), the heat-sink plate (the
     sink's footprint, its thickness over the chip; the legs are left out), then each ball pad and ball as a
     square column of the ball pad's equal-area side."""
     stack, design = build.stack, build.design
@@ -150,7 +151,6 @@ def box_model(build: Build) -> PackageModel:
               f"kx = ky = {k_sub[0]:.3g}, kz = {k_sub[2]:.3g} W/(m.K) (no vias); the ball layer's fill is still "
               "air")]
     chips = [stack[s.body(n.CHIP)] for s in sites]
-    area = sum(footprint(c) for c in chips)
     for site, chip in zip(sites, chips, strict=True):
         for base in (n.SUBSTRATE_PADS, n.BUMPS, n.PILLARS, n.CHIP_PADS):
             name = site.body(base)
@@ -159,7 +159,9 @@ def box_model(build: Build) -> PackageModel:
                 boxes.append(layer)
                 notes.append(f"{name}: {stack[name].count} members, area fraction {f:.3f}, homogenised "
                              f"(kx = ky = {layer.kxyz[0]:.3g}, kz = {layer.kxyz[2]:.3g} W/(m.K))")
-        boxes += [body_box(chip.name, chip), junction_box(chip, "bottom", POWER * footprint(chip) / area)]
+        boxes.append(body_box(chip.name, chip))
+    boxes += junction_boxes(chips, "bottom", th.power, th.hot_spots)
+    notes.append(power_note(th))
     sink = stack.get(n.HEAT_SINK)
     if sink is not None:
         hb, cb = sink.bounds(), chips[0].bounds()
@@ -174,4 +176,4 @@ def box_model(build: Build) -> PackageModel:
     notes.append(f"{balls.count} balls and pads as square columns of side {side:.4g} mm (vertical conductance "
                  "kept); bond pads and chips' pads as homogenised layers")
     return PackageModel(design.name, tuple(boxes), "junction", outline, seat, float(mb[5]),
-                        (mb_b[:, :2] + mb_b[:, 3:5]) / 2, side, POWER, tuple(notes))
+                        (mb_b[:, :2] + mb_b[:, 3:5]) / 2, side, th.power, tuple(notes))
