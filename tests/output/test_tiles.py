@@ -8,7 +8,7 @@ import trimesh
 from geometry.core import occ, occ_block
 from geometry.core.stack import Instances, translations
 from geometry.output.mesh import prototype_mesh, prototype_meshes, signed_volume
-from geometry.output.tiles import stitched, tile, visible_tiles
+from geometry.output.tiles import fewest_triangles, stitched, tile, visible_tiles
 
 
 def _holed_block():
@@ -28,6 +28,10 @@ def test_stitched_cells_and_strips_make_one_closed_mesh_of_the_solid_volume():
                     [q.local_bounds for q in tiles])
     m = trimesh.Trimesh(v, f, process=False)
     assert m.is_watertight and m.is_winding_consistent and m.body_count == 1
+    # the bound known before stitching: the cells' tops, bottoms and hole walls, not the strips' fans
+    fewest = fewest_triangles([(m.vertices, m.faces) for m in meshes], [q.placements for q in tiles],
+                              [q.local_bounds for q in tiles])
+    assert 6 * (len(meshes[0].faces) - 8) == fewest < len(f)
     tiles_volume = sum(q.volume() for q in tiles)
     assert abs(signed_volume(v, f) - tiles_volume) < 1e-12 * tiles_volume
     assert abs(occ.volume(solid) - tiles_volume) < 1e-9 * tiles_volume
