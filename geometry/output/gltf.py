@@ -1,8 +1,8 @@
 """Binary glTF 2.0 (GLB) of a stack's prototype meshes, written with numpy and json (Khronos glTF 2.0 and its
 ``EXT_mesh_gpu_instancing`` extension): one mesh per prototype, one node per body named after it (scaled mm -> m)
 and each prototype's members either as ``EXT_mesh_gpu_instancing`` TRANSLATION/ROTATION/SCALE accessors (the
-default: the file grows with prototypes, not members) or as one child node per member with its matrix (every glTF
-reader, trimesh included, sees each member). This module writes no file: :func:`geometry.output.meshfiles.write_glb`
+default: the file grows with prototypes, not members; a solid built from tiles drawn as its tile meshes instanced)
+or as one child node per member with its matrix (every glTF reader, trimesh included, sees each member). This module writes no file: :func:`geometry.output.meshfiles.write_glb`
 does."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import struct
 import numpy as np
 
 from ..core.stack import Stack
-from .instanced import BodyMeshes, StackMeshes
+from .instanced import BodyMeshes, StackMeshes, ViewMesh
 
 #: glTF lengths are metres; each body node scales the millimetre geometry by this factor.
 GLB_SCALE = 1e-3
@@ -115,22 +115,30 @@ def _instances(buf: _Buffer, placements: np.ndarray) -> dict | None:
     return {INSTANCING: {"attributes": attributes}}
 
 
-def _body_nodes(buf: _Buffer, body: BodyMeshes, mesh_ids: list[int], nodes: list[dict],
-                instancing: bool) -> tuple[dict, bool]:
+def _body_nodes(buf: _Buffer, body: BodyMeshes, views: tuple[ViewMesh, ...], mesh_ids: list[int],
+                nodes: list[dict], instancing: bool) -> tuple[dict, bool]:
     """The body's node (name, scale, mesh or children) with its members appended to ``nodes``; and whether
-    ``EXT_mesh_gpu_instancing`` was used."""
+    ``EXT_mesh_gpu_instancing`` was used. A tiled body's node states in its ``extras`` what it draws
+    (:data:`~geometry.output.instanced.TILED_VIEW`); each of its tile nodes names its prototype, that prototype's
+    member count and the instances per member."""
     node: dict = {"name": body.name, "scale": [GLB_SCALE] * 3}
+    tiled = instancing and body.tiled_view
+    if tiled:
+        node["extras"] = body.view_record()
     used, children = False, []
-    for i, (mesh, placements) in enumerate(zip(mesh_ids, body.placements)):
-        ext = _instances(buf, placements) if instancing else None
+    for i, (mesh, view) in enumerate(zip(mesh_ids, views)):
+        ext = _instances(buf, view.placements) if instancing else None
+        extras = {"prototype": view.prototype, "members": len(body.placements[view.prototype]),
+                  "per_member": view.per_member} if tiled else None
         if ext is not None:
             used = True
-            if len(body.placements) == 1:
+            if len(views) == 1 and not tiled:
                 node.update(mesh=mesh, extensions=ext)
                 return node, used
-            children.append({"name": f"{body.name}.{i}", "mesh": mesh, "extensions": ext})
+            child = {"name": f"{body.name}.{i}", "mesh": mesh, "extensions": ext}
+            children.append({**child, "extras": extras} if extras else child)
             continue
-        for k, m in enumerate(placements):
+        for k, m in enumerate(view.placements):
             child = {"name": f"{body.name}.{i}.{k}", "mesh": mesh}
             if not np.array_equal(m, np.eye(4)):
                 child["matrix"] = [float(x) for x in m.T.ravel()]
@@ -146,7 +154,10 @@ def glb(stack: Stack, meshes: StackMeshes, instancing: bool = True) -> bytes:
     palette converted to the linear ``baseColorFactor`` glTF 2.0 expects, alpha blended when translucent), one
     root node per body named ``body.name`` scaling mm to m (:data:`GLB_SCALE`). Members are
     ``EXT_mesh_gpu_instancing`` transforms of that node's mesh (or of one child node per prototype) with
-    ``instancing``, else one child node per member holding its placement matrix."""
+    ``instancing``, else one child node per member holding its placement matrix. With ``instancing`` a solid
+    built from tiles is drawn as its visible tile meshes instanced
+    (:meth:`~geometry.output.instanced.BodyMeshes.views`: one mesh per kind of tile, the file growing with tile
+    prototypes, not tiles); without, as its welded mesh, as in the STL."""
     buf = _Buffer()
     materials: list[dict] = []
     material_index: dict[str, int] = {}
@@ -156,17 +167,18 @@ def glb(stack: Stack, meshes: StackMeshes, instancing: bool = True) -> bytes:
     used = False
     for body, bm in zip(stack, meshes):
         material = _material(body, material_index, materials)
+        views = bm.views(tiles=instancing)
         ids = []
-        for i, m in enumerate(bm.meshes):
+        for i, m in enumerate(views):
             v = np.asarray(m.vertices, dtype="<f4")
             itype = ("<u2", _UINT16) if len(v) <= 65535 else ("<u4", _UINT32)
             position = buf.accessor(v, "VEC3", _FLOAT, _ARRAY_BUFFER, bounds=True)
             index = buf.accessor(np.asarray(m.faces).astype(itype[0]).ravel(), "SCALAR", itype[1],
                                  _ELEMENT_ARRAY_BUFFER)
-            gltf_meshes.append({"name": bm.name if len(bm.meshes) == 1 else f"{bm.name}.{i}", "primitives": [
+            gltf_meshes.append({"name": bm.name if len(views) == 1 else f"{bm.name}.{i}", "primitives": [
                 {"attributes": {"POSITION": position}, "indices": index, "material": material, "mode": 4}]})
             ids.append(len(gltf_meshes) - 1)
-        node, uses = _body_nodes(buf, bm, ids, nodes, instancing)
+        node, uses = _body_nodes(buf, bm, views, ids, nodes, instancing)
         used |= uses
         roots.append(len(nodes))
         nodes.append(node)

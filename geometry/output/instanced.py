@@ -1,7 +1,8 @@
 """A stack's meshes as prototypes and placements (mm): each prototype tessellated once per build
 (:func:`geometry.output.mesh.prototype_meshes`) and its members kept as (N, 4, 4) placements, so the STL, GLB, HTML
 viewer and manifest of one build all read one set of :class:`~geometry.output.mesh.ProtoMesh` and tiled arrays are
-made only where a file needs every triangle (STL)."""
+made only where a file needs every triangle (STL). The viewers (GLB, HTML) draw :meth:`BodyMeshes.views`: the same
+meshes, except that a solid built from tiles is drawn as its visible tile meshes instanced (:class:`ViewMesh`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,26 @@ import trimesh
 
 from ..core.stack import Stack
 from .mesh import MAX_TRIANGLES, VOLUME_BOUND, ProtoMesh, concat, prototype_meshes, tile
+
+
+@dataclass(frozen=True)
+class ViewMesh:
+    """One mesh a viewer draws instanced (local mm): ``vertices`` (n, 3), ``faces`` (m, 3), ``placements``
+    (k, 4, 4) in the body's frame; ``prototype`` its prototype's index in the body, ``first`` the index of that
+    prototype's first member in the body and ``per_member`` how many consecutive placements make one member (1;
+    for the tiles of a tiled prototype, its tiles of this kind)."""
+
+    vertices: np.ndarray
+    faces: np.ndarray
+    placements: np.ndarray
+    prototype: int
+    first: int
+    per_member: int
+
+
+#: What a viewer draws of a tiled body, as the manifest and the GLB state it.
+TILED_VIEW = ("the visible surface of the solid as its tile meshes instanced (the walls between tiles dropped, "
+              "tiles meeting at T-junctions), the same tile meshes as the welded, watertight mesh of the STL")
 
 
 @dataclass(frozen=True)
@@ -36,6 +57,32 @@ class BodyMeshes:
     def tiled(self) -> tuple[np.ndarray, np.ndarray]:
         """(vertices (n, 3) mm, faces (m, 3)) of every member, as :func:`geometry.output.mesh.stack_mesh` tiles."""
         return concat([tile(m.vertices, m.faces, p) for m, p in zip(self.meshes, self.placements)])
+
+    def views(self, tiles: bool = True) -> tuple[ViewMesh, ...]:
+        """What a viewer draws: each prototype's mesh at its members' placements, or with ``tiles`` a tiled
+        prototype's :attr:`ProtoMesh.tiles` at each member's placement times the tiles' (member-major)."""
+        out, first = [], 0
+        for i, (m, p) in enumerate(zip(self.meshes, self.placements)):
+            if tiles and m.tiles:
+                out.extend(ViewMesh(v, f, np.einsum("nij,kjl->nkil", p, q).reshape(-1, 4, 4), i, first, len(q))
+                           for v, f, q in m.tiles)
+            else:
+                out.append(ViewMesh(m.vertices, m.faces, p, i, first, 1))
+            first += len(p)
+        return tuple(out)
+
+    @property
+    def tiled_view(self) -> bool:
+        """Whether :meth:`views` draws tiles (a prototype built from tiles)."""
+        return any(m.tiles for m in self.meshes)
+
+    def view_record(self) -> dict:
+        """What the viewers draw of a tiled body (:data:`TILED_VIEW`): its meshes, instances and triangles (every
+        instance), and the chordal tolerance (mm) of its tile meshes."""
+        views = self.views()
+        return {"drawn_as": TILED_VIEW, "meshes": len(views), "instances": sum(len(v.placements) for v in views),
+                "triangles": sum(len(v.faces) * len(v.placements) for v in views),
+                "tolerance_mm": max(m.tolerance_mm for m in self.meshes)}
 
     def bounds(self) -> np.ndarray:
         """``[xmin, ymin, zmin, xmax, ymax, zmax]`` (mm) of the tiled vertices, computed per distinct linear part of
@@ -94,7 +141,8 @@ class StackMeshes:
     def record(self) -> dict:
         """The manifest's ``mesh`` section, as :func:`geometry.output.mesh.mesh_record` states it for the tiled
         meshes (requested tolerance mm, volume bound %, triangles, per body triangles, tolerance met, volume
-        error %), without tiling."""
+        error %), without tiling; ``viewer`` says per tiled body what the GLB and HTML viewer draw instead
+        (:meth:`BodyMeshes.view_record`)."""
         bodies = {b.name: b.metadata() for b in self.bodies}
         return {
             "tolerance_mm": self.tolerance,
@@ -104,6 +152,7 @@ class StackMeshes:
             "triangles": self.triangles,
             "bodies": {k: {key: m[key] for key in ("triangles", "tolerance_mm", "volume_error_pct")}
                        for k, m in bodies.items()},
+            "viewer": {b.name: b.view_record() for b in self.bodies if b.tiled_view},
         }
 
 

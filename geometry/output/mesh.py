@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cadquery as cq
 import numpy as np
@@ -25,7 +25,7 @@ import trimesh
 from ..core import occ
 from ..core.parts import min_bend_radius
 from ..core.stack import Instances, Stack
-from .tiles import stitched, tile
+from .tiles import fewest_triangles, stitched, tile, visible_tiles
 
 #: Mesh quality ladder of the default (budgeted) mode, finest first: (linear deflection as a fraction of the
 #: prototype's bbox diagonal, angular deflection in rad). Inscribed (before the volume correction) per sphere:
@@ -61,13 +61,16 @@ ANGULAR = 0.5
 class ProtoMesh:
     """The mesh of one prototype (local mm): vertices (n, 3), faces (m, 3); ``volume_error`` (mesh - solid) /
     solid; ``tolerance_mm`` the bound on the distance between mesh and B-rep surface (mm); ``solid_volume`` the
-    prototype's B-rep volume (mm3)."""
+    prototype's B-rep volume (mm3); ``tiles``, for a solid built from tiles, the visible surface as instanced
+    tile meshes (:func:`geometry.output.tiles.visible_tiles`: vertices, faces and placements in the prototype's
+    frame, the same tile meshes as the welded one), empty otherwise."""
 
     vertices: np.ndarray
     faces: np.ndarray
     volume_error: float
     tolerance_mm: float
     solid_volume: float
+    tiles: tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...] = field(default=(), compare=False)
 
 
 def _size(part: Instances) -> float:
@@ -267,26 +270,33 @@ def tube_mesh(spine: np.ndarray, radius: float, sides: int = TUBE_SIDES,
     return verts, faces
 
 
-def _tiled(part: Instances, deflection: float, angular: float, tolerance: float | None) -> ProtoMesh | None:
+def _tiled(part: Instances, deflection: float, angular: float, tolerance: float | None,
+           budget: float = math.inf) -> ProtoMesh | None:
     """The mesh of a solid built from tiles (:attr:`Instances.tiled`): each tile prototype meshed once
     (:func:`prototype_mesh`, volume-true) and stitched over its placements (:func:`geometry.output.tiles.stitched`),
     instead of tessellating the whole (30,402 faces for fc-production's encapsulant); its volume is the tiles'
-    (mm3). None when the tiles do not stitch into one closed mesh."""
+    (mm3); ``tiles`` holds the same tile meshes as the viewers draw them. None when the tiles do not stitch into
+    one closed mesh, or when they would give more than ``budget`` triangles
+    (:func:`geometry.output.tiles.fewest_triangles`, known before stitching)."""
     own = [prototype_mesh(q.shape, deflection, angular, tolerance, occ.volume(q.shape), box=q.local_bounds)
            for q in part.pieces]
-    out = stitched([(m.vertices, m.faces) for m in own], [q.placements for q in part.pieces],
-                   [q.local_bounds for q in part.pieces])
+    tiles = ([(m.vertices, m.faces) for m in own], [q.placements for q in part.pieces],
+             [q.local_bounds for q in part.pieces])
+    if fewest_triangles(*tiles) > budget:
+        return None
+    out = stitched(*tiles)
     if out is None:
         return None
     volume = part.volume() / part.count
-    return ProtoMesh(*out, (signed_volume(*out) - volume) / volume, max(m.tolerance_mm for m in own), volume)
+    return ProtoMesh(*out, (signed_volume(*out) - volume) / volume, max(m.tolerance_mm for m in own), volume,
+                     tuple(visible_tiles(*tiles)))
 
 
 def _tiled_within(part: Instances, budget: float, coarsest: ProtoMesh) -> ProtoMesh:
     """:func:`_tiled` at the finest of :data:`MESH_LEVELS` within ``budget`` triangles, else ``coarsest``."""
     best = coarsest
     for rel, ang in reversed(MESH_LEVELS[:-1]):
-        mesh = _tiled(part, max(rel * _size(part), MESH_FLOOR_MM), ang, None)
+        mesh = _tiled(part, max(rel * _size(part), MESH_FLOOR_MM), ang, None, budget)
         if mesh is None or len(mesh.faces) > budget:
             break
         best = mesh

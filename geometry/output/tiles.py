@@ -117,3 +117,46 @@ def stitched(meshes: Sequence[tuple[np.ndarray, np.ndarray]], placements: Sequen
     if not (m.is_watertight and m.is_winding_consistent):
         return None
     return np.asarray(m.vertices, dtype=float), np.asarray(m.faces, dtype=np.int64)
+
+
+def _wall_faces(v: np.ndarray, f: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(4, m) bool: which triangles of the tile mesh (v, f) lie on each side wall of its box ``b`` (x min, x max,
+    y min, y max)."""
+    local = v[f]
+    return np.array([_on(local[:, :, a], level).all(axis=1) for a in (0, 1) for level in (b[a], b[a + 3])])
+
+
+def visible_tiles(meshes: Sequence[tuple[np.ndarray, np.ndarray]], placements: Sequence[np.ndarray],
+                  boxes: Sequence[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The surface of the solid that the tiles fill (arguments as :func:`stitched`) as instanced pieces for a
+    viewer: per tile prototype and per set of its side walls that lie on the outside of the whole, the tile's mesh
+    without its other side walls (they lie between tiles and are never seen) and the (k, 4, 4) placements of the
+    members with that set, as (vertices mm, faces, placements). Unlike :func:`stitched` nothing is welded or
+    re-triangulated: tiles meet at T-junctions, and the pieces enclose the tiles' volume (each dropped wall has an
+    opposite one on the same plane). The file then grows with tile prototypes, not tiles."""
+    world = np.vstack([_world_boxes(b, p) for b, p in zip(boxes, placements, strict=True)])
+    block = np.concatenate([world[:, :3].min(axis=0), world[:, 3:].max(axis=0)])
+    out = []
+    for (v, f), p, b in zip(meshes, placements, boxes, strict=True):
+        walls = _wall_faces(v, f, b)
+        mids = np.tile(np.append((b[:3] + b[3:]) / 2.0, 1.0), (4, 1))
+        mids[[0, 1], 0], mids[[2, 3], 1] = b[[0, 3]], b[[1, 4]]
+        placed = np.einsum("nij,kj->nki", p[:, :3, :], mids)
+        outside = np.zeros(placed.shape[:2], dtype=bool)
+        for a in range(3):
+            outside |= _on(placed[:, :, a], block[a]) | _on(placed[:, :, a], block[a + 3])
+        sets, which = np.unique(outside, axis=0, return_inverse=True)
+        for k, kept in enumerate(sets):
+            drop = walls[~kept].any(axis=0)
+            used, faces = np.unique(f[~drop], return_inverse=True)
+            out.append((v[used], faces.reshape(-1, 3).astype(np.int64), p[which.ravel() == k]))
+    return out
+
+
+def fewest_triangles(meshes: Sequence[tuple[np.ndarray, np.ndarray]], placements: Sequence[np.ndarray],
+                     boxes: Sequence[np.ndarray]) -> int:
+    """A lower bound on the triangles of :func:`stitched` (same arguments), without stitching: every triangle of
+    a tile that is not a box and does not lie on a side wall of its cell, times its members (the stitched mesh
+    keeps them all, and adds outer walls and the box tiles' fans)."""
+    return sum(int((~_wall_faces(v, f, b).any(axis=0)).sum()) * len(p)
+               for (v, f), p, b in zip(meshes, placements, boxes, strict=True) if not _is_box(v, b))

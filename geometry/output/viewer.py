@@ -1,7 +1,7 @@
 """3D views of a stack: a self-contained HTML viewer and the same view inline in Jupyter.
 
 The viewer page embeds each prototype mesh of every body once (:func:`geometry.output.instanced.stack_meshes`, mm)
-with the placements of its members, as typed arrays, zlib-compressed and base64-encoded (the browser inflates them
+with the placements of its members (a solid built from tiles: each kind of visible tile with its tiles' placements), as typed arrays, zlib-compressed and base64-encoded (the browser inflates them
 with its built-in ``DecompressionStream``), and renders each prototype as one three.js ``InstancedMesh``, so the page
 grows with prototypes, not members. The three.js source (and its TrackballControls) is read at run time from the
 viewer template shipped inside the installed ``trimesh`` package, never copied into this repository, and the page
@@ -111,24 +111,29 @@ def delta_shuffled(a: np.ndarray) -> np.ndarray:
 
 
 def _data(stack: Stack, title: str, meshes: StackMeshes) -> dict:
-    """The page's data: per body name, material, count, RGBA colour and its prototypes, each as little-endian
-    float32 vertex coordinates (mm), uint16 or uint32 triangle indices (:func:`delta_shuffled`) and the float32
-    4 x 4 placement matrix of every member (column-major, as three.js ``Matrix4`` stores them), each
-    zlib-compressed and base64-encoded (:func:`_packed`)."""
+    """The page's data: per body name, material, count, RGBA colour and the meshes it draws
+    (:meth:`~geometry.output.instanced.BodyMeshes.views`: its prototypes, a tiled solid's visible tiles), each as
+    little-endian float32 vertex coordinates (mm), uint16 or uint32 triangle indices (:func:`delta_shuffled`) and
+    the float32 4 x 4 matrix of every instance (column-major, as three.js ``Matrix4`` stores them), each
+    zlib-compressed and base64-encoded (:func:`_packed`), with the body index of its first member (``first``)
+    and its instances per member (``per_member``), so a picked instance names its member; a tiled body also says
+    what is drawn (``drawn_as``)."""
     bodies = []
     for body, bm in zip(stack, meshes):
         prototypes = []
-        for m, p in zip(bm.meshes, bm.placements):
+        for m in bm.views():
             v = np.asarray(m.vertices, dtype="<f4")
             itype = "uint16" if len(v) <= 65536 else "uint32"
             prototypes.append({
                 "vertices": len(v),
                 "triangles": len(m.faces),
-                "instances": len(p),
+                "instances": len(m.placements),
+                "first": m.first,
+                "per_member": m.per_member,
                 "position": _packed(v),
                 "index": _packed(delta_shuffled(np.asarray(m.faces).astype("<u2" if itype == "uint16" else "<u4"))),
                 "index_type": itype,
-                "matrices": _packed(np.ascontiguousarray(np.transpose(p, (0, 2, 1)), dtype="<f4")),
+                "matrices": _packed(np.ascontiguousarray(np.transpose(m.placements, (0, 2, 1)), dtype="<f4")),
             })
         bodies.append({
             "name": body.name,
@@ -138,6 +143,7 @@ def _data(stack: Stack, title: str, meshes: StackMeshes) -> dict:
             "color": [float(c) for c in body.material.color],
             "triangles": bm.triangles,
             "prototypes": prototypes,
+            **({"drawn_as": bm.view_record()["drawn_as"]} if bm.tiled_view else {}),
         })
     return {"name": title, "units": "mm", "encoding": "zlib+base64", "index_encoding": "delta+byte-shuffle",
             "bounds_mm": [float(x) for x in meshes.bounds()], "bodies": bodies}
@@ -211,11 +217,9 @@ _APP = _DECODE + """
       depthWrite: !clear, flatShading: true, metalness: 0.1, roughness: 0.6, side: THREE.DoubleSide});
     const group = new THREE.Group();
     group.name = b.name;
-    let first = 0;
     for (const p of b.prototypes) {
       const mesh = await instanced(p, mat);
-      mesh.userData = {body: b, first: first};
-      first += p.instances;
+      mesh.userData = {body: b, first: p.first, per: p.per_member};
       group.add(mesh);
       drawn.push(mesh);
     }
@@ -233,7 +237,7 @@ _APP = _DECODE + """
     ray.setFromCamera(pointer, camera);
     const hit = ray.intersectObjects(drawn.filter((m) => m.parent.visible), false)[0];
     if (!hit) { pick.textContent = ""; return; }
-    const b = hit.object.userData.body, k = hit.object.userData.first + hit.instanceId + 1;
+    const u = hit.object.userData, b = u.body, k = u.first + Math.floor(hit.instanceId / u.per) + 1;
     pick.textContent = b.name + " (" + b.material + "): member " + k + " of " + b.count;
   });
   const bb = data.bounds_mm, centre = new THREE.Vector3((bb[0] + bb[3]) / 2, (bb[1] + bb[4]) / 2, (bb[2] + bb[5]) / 2);

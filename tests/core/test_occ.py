@@ -49,3 +49,66 @@ def _holed():
     cell = occ.cut(occ.box(-0.5, -0.5, 0, 0.5, 0.5, 0.2), [occ.cylinder(0.3, -1, 1)])
     cells = translations([(x, y, 0) for x in (-1, 0, 1) for y in (-0.5, 0.5)])
     return occ_block.holed_block((-1.5, -1, 0, 1.5, 1, 0.2), [(cell, cells)])
+
+
+def _per_node(shape, deflection, angular):
+    """The reference reader: every face's triangulation node by node and triangle by triangle, as
+    occ.triangulate_faces read them before it parsed OCCT's binary triangulation block."""
+    from OCP.BRep import BRep_Tool
+    from OCP.BRepAdaptor import BRepAdaptor_Surface
+    from OCP.BRepBuilderAPI import BRepBuilderAPI_Copy
+    from OCP.BRepMesh import BRepMesh_IncrementalMesh
+    from OCP.GeomAbs import GeomAbs_Plane
+    from OCP.TopAbs import TopAbs_FACE, TopAbs_REVERSED
+    from OCP.TopExp import TopExp_Explorer
+    from OCP.TopLoc import TopLoc_Location
+    from OCP.TopoDS import TopoDS
+
+    work = BRepBuilderAPI_Copy(shape.wrapped, True, False).Shape()
+    BRepMesh_IncrementalMesh(work, float(deflection), False, float(angular), False)
+    verts, tris, planar, offset = [], [], [], 0
+    explorer = TopExp_Explorer(work, TopAbs_FACE)
+    while explorer.More():
+        face = TopoDS.Face_s(explorer.Current())
+        explorer.Next()
+        loc = TopLoc_Location()
+        poly = BRep_Tool.Triangulation_s(face, loc)
+        if poly is None or poly.NbTriangles() == 0:
+            continue
+        v = np.array([poly.Node(i).Coord() for i in range(1, poly.NbNodes() + 1)], dtype=float)
+        if not loc.IsIdentity():
+            m = loc.Transformation()
+            m = np.array([[m.Value(r, c) for c in range(1, 5)] for r in range(1, 4)])
+            v = v @ m[:, :3].T + m[:, 3]
+        t = np.array([poly.Triangle(i).Get() for i in range(1, poly.NbTriangles() + 1)], dtype=np.int64) - 1
+        if face.Orientation() == TopAbs_REVERSED:
+            t = t[:, [0, 2, 1]]
+        verts.append(v)
+        tris.append(t + offset)
+        planar.append(np.full(len(t), BRepAdaptor_Surface(face).GetType() == GeomAbs_Plane))
+        offset += len(v)
+    return np.vstack(verts), np.vstack(tris), np.concatenate(planar)
+
+
+def test_triangulate_faces_reads_every_face_as_node_by_node_reading_does():
+    """The same vertices (bit for bit), triangles and planar flags as reading each node through OCP, on a holed
+    box, a sphere, a tiled block, a swept tube, a mirrored copy (reversed faces) and a compound of located copies
+    of one solid (shared triangulations, non-identity locations)."""
+    ball = occ.sphere(0.3, 2.0)
+    holed = occ.cut(occ.box(-1, -1, 0, 1, 1, 0.5), [occ.cylinder(0.4, -1, 1)])
+    tube = cq.Solid.sweep(cq.Wire.makeCircle(0.05, cq.Vector(0, 0, 0), cq.Vector(1, 0, 0)),
+                          [], cq.Wire.makeHelix(1.0, 2.0, 0.5), isFrenet=True)
+    mirrored = holed.mirror("YZ")
+    located = occ.compound([ball.moved(occ.location(np.array([[0.0, -1, 0, x], [1, 0, 0, 0], [0, 0, 1, 0],
+                                                                [0, 0, 0, 1]]))) for x in (0.0, 1.5)])
+    for shape, deflection, angular in [(holed, 0.01, 0.3), (ball, 0.005, 0.2), (_holed(), 0.02, 0.5),
+                                       (tube, 0.01, 0.3), (mirrored, 0.01, 0.3), (located, 0.01, 0.3)]:
+        v, f, planar = occ.triangulate_faces(shape, deflection, angular)
+        rv, rf, rplanar = _per_node(shape, deflection, angular)
+        assert v.dtype == rv.dtype and f.dtype == rf.dtype and planar.dtype == rplanar.dtype
+        np.testing.assert_array_equal(v, rv)
+        np.testing.assert_array_equal(f, rf)
+        np.testing.assert_array_equal(planar, rplanar)
+        assert 0 < planar.sum() < len(planar) or shape is ball or shape is located or shape is tube
+    empty = occ.triangulate_faces(cq.Wire.makeCircle(1.0, cq.Vector(0, 0, 0), cq.Vector(0, 0, 1)), 0.01, 0.3)
+    assert [a.shape for a in empty] == [(0, 3), (0, 3), (0,)]

@@ -9,7 +9,7 @@ import pytest
 from geometry import api
 from geometry.flows import load_design
 from geometry.output.instanced import stack_meshes
-from geometry.output.mesh import mesh_bounds, mesh_record, stack_mesh
+from geometry.output.mesh import concat, mesh_bounds, mesh_record, signed_volume, stack_mesh, tile
 from tests.conftest import small_cavity, small_recipe
 
 
@@ -25,6 +25,33 @@ def test_instanced_meshes_are_stack_mesh_untiled(recipe) -> None:
         assert again[name].metadata == m.metadata
         assert instanced[name].count == stack[name].count and instanced[name].triangles == len(m.faces)
         np.testing.assert_allclose(instanced[name].bounds(), np.asarray(m.bounds).ravel(), atol=1e-12)
-    assert instanced.record() == mesh_record(tiled, None)
+    record = instanced.record()
+    viewer = record.pop("viewer")
+    assert record == mesh_record(tiled, None)
+    assert set(viewer) == {b.name for b in stack for p in b.parts if p.tiled and p.spine is None}
     np.testing.assert_allclose(instanced.bounds(), mesh_bounds(tiled), atol=1e-12)
     assert instanced.triangles == sum(len(m.faces) for m in tiled.values())
+
+
+def test_a_tiled_body_is_viewed_as_instanced_tiles_enclosing_its_volume(small_build) -> None:
+    """The small flip-chip's encapsulant (one solid from tiles): drawn as a few tile meshes at many placements,
+    far fewer stored triangles than its welded mesh, the same volume (the dropped walls cancel in pairs) and
+    bounds, every member named once; without tiles the views are the prototypes themselves."""
+    meshes = stack_meshes(small_build.stack)
+    body = meshes["first_encapsulant"]
+    (proto,) = body.meshes
+    views = body.views()
+    assert body.tiled_view and len(views) == len(proto.tiles) > 1
+    placed = [tile(v.vertices, v.faces, v.placements) for v in views]
+    v, f = concat(placed)
+    assert signed_volume(v, f) == pytest.approx(signed_volume(proto.vertices, proto.faces), rel=1e-12)
+    np.testing.assert_allclose(np.concatenate([v.min(axis=0), v.max(axis=0)]), body.bounds(), atol=1e-12)
+    assert sum(len(x.faces) for x in views) < len(proto.faces) / 5
+    assert {x.first + k // x.per_member for x in views for k in range(len(x.placements))} == {0}
+    record = meshes.record()["viewer"]["first_encapsulant"]
+    assert record["meshes"] == len(views) and record["triangles"] == len(f)
+    assert record["tolerance_mm"] == proto.tolerance_mm
+    (plain,) = body.views(tiles=False)
+    assert plain.vertices is proto.vertices and plain.per_member == 1
+    bumps = meshes["bumps"]
+    assert not bumps.tiled_view and [len(x.placements) for x in bumps.views()] == [len(p) for p in bumps.placements]

@@ -85,7 +85,7 @@ def read_glb(path: Path) -> tuple[dict, dict[str, tuple[np.ndarray, np.ndarray, 
     for root in doc["scenes"][doc["scene"]]["nodes"]:
         node = doc["nodes"][root]
         assert node["scale"] == [GLB_SCALE] * 3
-        pieces, members = [], 0
+        pieces, members, tiled = [], 0, {}
         for holder in [node] + [doc["nodes"][c] for c in node.get("children", [])]:
             if "mesh" not in holder:
                 continue
@@ -95,9 +95,14 @@ def read_glb(path: Path) -> tuple[dict, dict[str, tuple[np.ndarray, np.ndarray, 
             assert np.allclose(a["min"], v.min(axis=0)) and np.allclose(a["max"], v.max(axis=0))
             f = accessor(prim["indices"]).reshape(-1, 3).astype(np.int64)
             placed = transforms(holder)
-            members += len(placed)
+            if "extras" in holder:  # tiles of a tiled prototype: per_member instances make one member
+                extras = holder["extras"]
+                assert len(placed) == extras["members"] * extras["per_member"]
+                tiled[extras["prototype"]] = extras["members"]
+            else:
+                members += len(placed)
             pieces.append(mesh_module.tile(v, f, placed))
-        bodies[node["name"]] = (*mesh_module.concat(pieces), members)
+        bodies[node["name"]] = (*mesh_module.concat(pieces), members + sum(tiled.values()))
     return doc, bodies
 
 
@@ -133,6 +138,28 @@ def test_glb_stores_one_mesh_per_prototype_and_member_nodes_on_request(ball_stac
     assert len(dumped.faces) == len(tiled.faces) and len(dumped.vertices) == len(tiled.vertices)
     np.testing.assert_allclose(dumped.bounds, tiled.bounds * GLB_SCALE, atol=1e-9)
     assert len(dumped.split(only_watertight=True)) == 10
+
+
+def test_glb_draws_a_tiled_body_as_instanced_tiles(small_build, tmp_path: Path) -> None:
+    """The small flip-chip's encapsulant: with instancing, one mesh per kind of visible tile (the node's extras say
+    so, as the manifest does), the body's volume and bounds, one member; without, its welded mesh as in the STL."""
+    stack, meshes = small_build.stack, stack_meshes(small_build.stack)
+    doc, bodies = read_glb(write_glb(stack, tmp_path / "i.glb", meshes))
+    body = meshes["first_encapsulant"]
+    node = next(n for n in doc["nodes"] if n["name"] == "first_encapsulant")
+    assert node["extras"] == json.loads(json.dumps(meshes.record()["viewer"]["first_encapsulant"]))
+    assert len(node["children"]) == len(body.views()) > 1
+    v, f, members = bodies["first_encapsulant"]
+    (welded,) = body.meshes
+    assert members == 1 and len(f) == node["extras"]["triangles"]
+    assert mesh_module.signed_volume(v, f) == pytest.approx(mesh_module.signed_volume(welded.vertices, welded.faces),
+                                                            rel=1e-6)
+    np.testing.assert_allclose(np.concatenate([v.min(axis=0), v.max(axis=0)]), body.bounds(), atol=1e-5)
+    stored = sum(doc["accessors"][doc["meshes"][doc["nodes"][c]["mesh"]]["primitives"][0]["indices"]]["count"]
+                 for c in node["children"]) // 3
+    assert stored < len(welded.faces) / 5
+    _, plain = read_glb(write_glb(stack, tmp_path / "n.glb", meshes, instancing=False))
+    np.testing.assert_array_equal(plain["first_encapsulant"][1], welded.faces)
 
 
 def test_trs_rebuilds_rotated_and_mirrored_placements() -> None:
@@ -183,17 +210,20 @@ validator.validateBytes(data).then((r) => console.log(JSON.stringify(r.issues)))
 
 
 @pytest.mark.parametrize("instancing", [True, False])
-def test_glb_passes_the_khronos_validator(ball_stack: Stack, tmp_path: Path, instancing: bool) -> None:
-    """No error and no warning from the Khronos glTF validator (npm ``gltf-validator``). It does not check
-    ``EXT_mesh_gpu_instancing`` itself (an info, as are the instance accessors it thinks unused): the accessor
-    reader above does."""
+@pytest.mark.parametrize("which", ["ball_stack", "small_build"])
+def test_glb_passes_the_khronos_validator(request, which: str, tmp_path: Path, instancing: bool) -> None:
+    """No error and no warning from the Khronos glTF validator (npm ``gltf-validator``), for the ball stack and the
+    small flip-chip (its encapsulant drawn as instanced tiles). It does not check ``EXT_mesh_gpu_instancing``
+    itself (an info, as are the instance accessors it thinks unused): the accessor reader above does."""
     found = _validator()
     if found is None:
         print("skipped: node or the npm package gltf-validator not found (npm install gltf-validator, then set "
               "NODE_PATH to its node_modules)")
         pytest.skip("node or the npm package gltf-validator not found")
     node, folder = found
-    path = write_glb(ball_stack, tmp_path / "p.glb", stack_meshes(ball_stack), instancing=instancing)
+    stack = request.getfixturevalue(which)
+    stack = getattr(stack, "stack", stack)
+    path = write_glb(stack, tmp_path / "p.glb", stack_meshes(stack), instancing=instancing)
     env = {**os.environ, "NODE_PATH": folder} if folder else None
     done = subprocess.run([node, "-e", _VALIDATE, str(path)], capture_output=True, text=True, env=env, check=True)
     issues = json.loads(done.stdout)

@@ -8,7 +8,7 @@ import trimesh
 from geometry.core import occ, occ_block
 from geometry.core.stack import Instances, translations
 from geometry.output.mesh import prototype_mesh, prototype_meshes, signed_volume
-from geometry.output.tiles import stitched
+from geometry.output.tiles import fewest_triangles, stitched, tile, visible_tiles
 
 
 def _holed_block():
@@ -28,6 +28,10 @@ def test_stitched_cells_and_strips_make_one_closed_mesh_of_the_solid_volume():
                     [q.local_bounds for q in tiles])
     m = trimesh.Trimesh(v, f, process=False)
     assert m.is_watertight and m.is_winding_consistent and m.body_count == 1
+    # the bound known before stitching: the cells' tops, bottoms and hole walls, not the strips' fans
+    fewest = fewest_triangles([(m.vertices, m.faces) for m in meshes], [q.placements for q in tiles],
+                              [q.local_bounds for q in tiles])
+    assert 6 * (len(meshes[0].faces) - 8) == fewest < len(f)
     tiles_volume = sum(q.volume() for q in tiles)
     assert abs(signed_volume(v, f) - tiles_volume) < 1e-12 * tiles_volume
     assert abs(occ.volume(solid) - tiles_volume) < 1e-9 * tiles_volume
@@ -59,3 +63,28 @@ def test_encapsulant_of_a_small_flip_chip_meshes_from_its_tiles(small_build):
     assert m.is_watertight and m.is_winding_consistent
     assert abs(m.volume - occ.volume(part.shape)) < 1e-9 * occ.volume(part.shape)
     np.testing.assert_allclose(m.bounds.ravel(), occ.bounds(part.shape), atol=1e-9)
+
+
+def test_visible_tiles_keep_only_the_outer_walls_and_enclose_the_solid():
+    """The holed block as instanced tiles: the cells lose all four side walls (none is on the outside), each
+    strip keeps only its outer walls; the pieces cover the welded mesh's surface (same area and volume) and
+    every triangle lies on the solid's outside."""
+    _, tiles = _holed_block()
+    meshes = [prototype_mesh(q.shape, 0.01, 0.3, None, occ.volume(q.shape), box=q.local_bounds) for q in tiles]
+    args = ([(m.vertices, m.faces) for m in meshes], [q.placements for q in tiles], [q.local_bounds for q in tiles])
+    welded = trimesh.Trimesh(*stitched(*args), process=False)
+    pieces = visible_tiles(*args)
+    assert [len(p) for _, _, p in pieces] == [6, 1, 1, 1, 1]
+    cell_v, cell_f, _ = pieces[0]
+    assert len(cell_f) < len(meshes[0].faces) and len(cell_v) <= len(meshes[0].vertices)
+    v, f = zip(*(tile(*piece) for piece in pieces))
+    offsets = np.cumsum([0, *(len(x) for x in v[:-1])])
+    whole = trimesh.Trimesh(np.vstack(v), np.vstack([x + o for x, o in zip(f, offsets)]), process=False)
+    assert abs(signed_volume(whole.vertices, whole.faces) - welded.volume) < 1e-12 * welded.volume
+    assert abs(whole.area - welded.area) < 1e-9 * welded.area
+    c = whole.triangles_center
+    on_box = (np.isclose(c[:, 2], 0) | np.isclose(c[:, 2], 0.2) | np.isclose(np.abs(c[:, 0]), 2)
+              | np.isclose(np.abs(c[:, 1]), 1.5))
+    hole = np.min(np.hypot(c[:, None, 0] - np.array([-1, 0, 1, -1, 0, 1]),
+                           c[:, None, 1] - np.array([-0.5, -0.5, -0.5, 0.5, 0.5, 0.5])), axis=1) < 0.31
+    assert np.all(on_box | hole)

@@ -19,7 +19,7 @@ from geometry import api
 from geometry.output import viewer
 from geometry.output.design import write_html
 from geometry.output.instanced import stack_meshes
-from geometry.output.mesh import concat, stack_mesh, tile
+from geometry.output.mesh import concat, signed_volume, stack_mesh, tile
 from tests.conftest import ROOT, design_file
 
 EXTERNAL = re.compile(r"https?://|(?:src|href)\s*=\s*[\"']?//|url\(\s*[\"']?//|@import|<link\b|<script[^>]*\bsrc=",
@@ -88,36 +88,43 @@ def _indices(text: str, itype: str) -> np.ndarray:
 
 
 def _decoded(data: dict) -> dict[str, tuple[np.ndarray, np.ndarray, int]]:
-    """Per body of the page data: every member's (vertices mm, faces) tiled from its prototypes and instance
-    matrices, and the number of instances."""
+    """Per body of the page data: every instance's (vertices mm, faces) tiled from its meshes and instance
+    matrices, and the number of members the instances name (``first`` + instance // ``per_member``)."""
     out = {}
     for b in data["bodies"]:
-        pieces, members = [], 0
+        pieces, members = [], set()
         for p in b["prototypes"]:
             v = _unpacked(p["position"], "<f4").reshape(-1, 3).astype(float)
             f = _indices(p["index"], p["index_type"]).reshape(-1, 3).astype(np.int64)
             m = _unpacked(p["matrices"], "<f4").reshape(-1, 4, 4).transpose(0, 2, 1).astype(float)
             assert len(v) == p["vertices"] and len(f) == p["triangles"] and len(m) == p["instances"]
-            assert f.max() < len(v)
-            members += len(m)
+            assert f.max() < len(v) and len(m) % p["per_member"] == 0
+            members |= {p["first"] + k // p["per_member"] for k in range(len(m))}
             pieces.append(tile(v, f, m))
-        out[b["name"]] = (*concat(pieces), members)
+        assert members == set(range(len(members)))
+        out[b["name"]] = (*concat(pieces), len(members))
     return out
 
 
 def test_embedded_meshes_decode_to_the_stack(small_build, meshes, page: str) -> None:
     """Prototypes and instance matrices decode to the tiled meshes of stack_mesh: same triangles, vertices within
-    float32, one instance per member, inside each body's bounds."""
+    float32, every member named by its instances, inside each body's bounds; the tiled encapsulant as its visible
+    tiles, enclosing its volume with fewer stored triangles."""
     data = _data(page)
     assert data["name"] == "small" and data["units"] == "mm" and data["encoding"] == "zlib+base64"
     assert [b["name"] for b in data["bodies"]] == list(small_build.stack.names)
     tiled = stack_mesh(small_build.stack)
     for b, (name, (v, f, members)) in zip(data["bodies"], _decoded(data).items()):
         body, m = small_build.stack[name], tiled[name]
-        assert members == body.count == b["count"] and len(b["prototypes"]) == len(body.parts)
-        assert len(f) == b["triangles"] == len(m.faces)
-        np.testing.assert_array_equal(f, m.faces)
-        np.testing.assert_allclose(v, m.vertices, atol=1e-5)
+        assert members == body.count == b["count"] and b["triangles"] == len(m.faces)
+        if meshes[name].tiled_view:
+            assert b["drawn_as"] == meshes.record()["viewer"][name]["drawn_as"]
+            assert sum(p["triangles"] for p in b["prototypes"]) < len(m.faces) / 5
+            assert signed_volume(v, f) == pytest.approx(m.volume, rel=1e-6)
+        else:
+            assert len(b["prototypes"]) == len(body.parts) and "drawn_as" not in b
+            np.testing.assert_array_equal(f, m.faces)
+            np.testing.assert_allclose(v, m.vertices, atol=1e-5)
         lo, hi = body.bounds()[:3], body.bounds()[3:]
         assert np.all(v.min(axis=0) >= lo - 1e-4) and np.all(v.max(axis=0) <= hi + 1e-4)
         assert b["material"] == body.material_name and b["color"] == [float(c) for c in body.material.color]
@@ -155,14 +162,14 @@ def test_page_decoders_run_in_node(small_build, meshes, page: str, tmp_path) -> 
                           check=True)
     got = json.loads(done.stdout)
     want = [p for b in data["bodies"] for p in b["prototypes"]]
-    assert len(got) == len(want) == sum(len(b.parts) for b in small_build.stack)
+    assert len(got) == len(want) == sum(len(b.views()) for b in meshes)
     for (f, v, m), p in zip(got, want):
         assert f == _indices(p["index"], p["index_type"]).tolist()
         assert np.array_equal(np.array(v, dtype="<f4"), _unpacked(p["position"], "<f4"))
         assert np.array_equal(np.array(m, dtype="<f4"), _unpacked(p["matrices"], "<f4"))
 
 
-def test_page_instanced_meshes_in_three_js(small_build, page: str, tmp_path) -> None:
+def test_page_instanced_meshes_in_three_js(small_build, meshes, page: str, tmp_path) -> None:
     """The page's three.js (from trimesh) and its ``instanced`` builder, run by node: one InstancedMesh per
     prototype with one instance per member, the instances' world bounds those of the page data, and a ray down
     through the package's centre picks a member (an ``instanceId``) as a click does; skipped without node."""
@@ -209,8 +216,8 @@ require("vm").runInThisContext(fs.readFileSync(process.argv[2], "utf8"));
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
-    assert out["counts"] == {b.name: b.count for b in small_build.stack}
-    assert out["meshes"] == [True] * sum(len(b.parts) for b in small_build.stack)
+    assert out["counts"] == {b.name: sum(len(v.placements) for v in b.views()) for b in meshes}
+    assert out["meshes"] == [True] * sum(len(b.views()) for b in meshes)
     np.testing.assert_allclose(out["bounds"], _data(page)["bounds_mm"], atol=1e-5)
     top = max(small_build.stack, key=lambda b: b.bounds()[5])
     assert out["hit"] is not None and out["hit"][0] == top.name and 0 <= out["hit"][1] < top.count
