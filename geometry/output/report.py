@@ -22,6 +22,10 @@ from .drawing import build_figure
 from .instanced import StackMeshes, stack_meshes
 from .picture import picture_png
 from .tables import claim_summary, report_tables
+from .temperature import TITLES, temperature_pngs
+
+PICTURES = (("strip", "Process strip"), ("3d", "3D view"), *TITLES)
+"""Report picture keys and titles, in order (the temperature pictures only with ``thermal.solve``)."""
 
 
 def _png(fig, dpi: int = 110) -> bytes:
@@ -71,9 +75,10 @@ def content(build, results: Sequence[CheckResult] | None = None, with_pictures: 
             meshes: StackMeshes | None = None) -> dict:
     """The report of ``build`` as data: name, flow, description, claims file, claim matrix rows, every check
     used, the JEDEC-style outline, the bill of materials and totals, the thermal network, the metrics, (unless
-    ``with_pictures`` is False)
-    the PNG pictures (:func:`pictures`, drawn from ``meshes`` when given), ``passed`` (every design rule passes), ``embodied`` (the claims embodied) and ``summary``
-    (one line on the claims)."""
+    ``with_pictures`` is False) the PNG pictures (:func:`pictures`, drawn from ``meshes`` when given; with
+    ``thermal.solve`` the temperature pictures of :func:`geometry.output.temperature.temperature_pngs`),
+    ``passed`` (every design rule passes), ``embodied`` (the claims embodied) and ``summary`` (one line on the
+    claims)."""
     rows, checks = evaluate(build, results)
     th = build.flow.thermal(build)
     bom = bill_of_materials(build.stack)
@@ -82,7 +87,7 @@ def content(build, results: Sequence[CheckResult] | None = None, with_pictures: 
             "claims_file": build.flow.claims_file, "claims": rows, "checks": checks, "bom": bom,
             "totals": {"volume_mm3": sum(b["volume_mm3"] for b in bom), "mass_mg": sum(b["mass_mg"] for b in bom)},
             "thermal": th, "metrics": metrics(rows, th, bom) | solved_metrics(th),
-            "pictures": pictures(build, meshes) if with_pictures else {},
+            "pictures": pictures(build, meshes) | temperature_pngs(th) if with_pictures else {},
             "outline": build.flow.outline(build) if build.flow.outline else None,
             "passed": rules_pass(checks), "embodied": sorted(embodied(rows)),
             "summary": claim_summary(rows)}
@@ -103,7 +108,7 @@ def markdown(c: dict) -> str:
     lines = [f"# {c['name']}: design report", "", _text(c['description']), "",
              (f"Flow `{c['flow']}`, claims `{c['claims_file']}`. Design rules: "
               f"**{'pass' if c['passed'] else 'FAIL'}**; {c['summary']}."), ""]
-    for key, title in (("strip", "Process strip"), ("3d", "3D view")):
+    for key, title in PICTURES:
         if key in c["pictures"]:
             data = base64.b64encode(c["pictures"][key]).decode("ascii")
             lines += [f"## {title}", "", f"![{title}](data:image/png;base64,{data})", ""]
@@ -135,7 +140,7 @@ def html(c: dict) -> str:
              f"<p>{e(c['description'])}</p>",
              (f"<p>Flow <code>{e(c['flow'])}</code>, claims <code>{e(c['claims_file'])}</code>. Design rules: "
               f"<span class=\"{verdict}\">{verdict}</span>; {e(c['summary'])}.</p>")]
-    for key, title in (("strip", "Process strip"), ("3d", "3D view")):
+    for key, title in PICTURES:
         if key in c["pictures"]:
             data = base64.b64encode(c["pictures"][key]).decode("ascii")
             parts += [f"<h2>{title}</h2>", f"<img alt=\"{title}\" src=\"data:image/png;base64,{data}\">"]

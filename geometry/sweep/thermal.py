@@ -15,8 +15,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ..api import run as build_design
 from ..core.flow import Build
 from ..core.params import ParameterError
@@ -24,8 +22,8 @@ from ..flows.cavity import thermal as cavity_thermal
 from ..flows.flip_chip import thermal as fc_thermal
 from ..output.files import write_figure, write_text
 from ..output.folder import check_output_dir, design_folder
-from ..thermal.fem import Solution
-from ..thermal.jedec import Figures, Settings, figures
+from ..output.temperature import section_figure, top_figure
+from ..thermal.jedec import Figures, Settings, TemperatureMap, figures
 from ..thermal.package import PackageModel
 
 BOX_MODELS: dict[str, Callable[[Build], PackageModel]] = {"flip-chip": fc_thermal.box_model,
@@ -52,37 +50,11 @@ def analyse(build: Build, settings: Settings | None = None) -> tuple[PackageMode
     return model, result, summary
 
 
-def draw(solution: Solution, model: PackageModel, board_top: float, path_section: Path, path_top: Path) -> None:
-    """The section through the package centre (x-z, y = 0) and the package top (x-y) of ``solution`` (package
-    centred on the board's origin, seating plane at ``board_top``), as PNG figures."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    x0, y0, x1, y1 = model.outline
-    hx, hy = (x1 - x0) / 2, (y1 - y0) / 2
-    top_z = board_top + model.z_top - model.z_seat
-    sec = solution.section("y", 0.0)
-    keep_u = (sec.u >= -hx - 2) & (sec.u <= hx + 2)
-    keep_v = sec.v >= board_top - 0.5
-    fig, ax = plt.subplots(figsize=(8, 3.5))
-    m = ax.pcolormesh(sec.u[keep_u], sec.v[keep_v], sec.temperature[np.ix_(keep_u, keep_v)].T, shading="gouraud",
-                      cmap="inferno")
-    fig.colorbar(m, ax=ax, label="temperature rise, K per W")
-    ax.set(xlabel="x, mm", ylabel="z, mm", title=f"{model.name}: section y = 0 (still air, 2s2p board)")
-    write_figure(fig, path_section, dpi=150)
-    plt.close(fig)
-    surf = solution.top_surface()
-    ku = (surf.u >= -hx) & (surf.u <= hx)
-    kv = (surf.v >= -hy) & (surf.v <= hy)
-    t = np.where(np.abs(surf.height - top_z) < 1e-6, surf.temperature, np.nan)[np.ix_(ku, kv)]
-    fig, ax = plt.subplots(figsize=(5, 4.3))
-    m = ax.pcolormesh(surf.u[ku], surf.v[kv], t.T, shading="gouraud", cmap="inferno")
-    fig.colorbar(m, ax=ax, label="temperature rise, K per W")
-    ax.set(xlabel="x, mm", ylabel="y, mm", title=f"{model.name}: package top", aspect="equal")
-    write_figure(fig, path_top, dpi=150)
-    plt.close(fig)
+def draw(tm: TemperatureMap, path_section: Path, path_top: Path) -> None:
+    """The section through the package centre and the package top of ``tm``
+    (:mod:`geometry.output.temperature`), as PNG figures."""
+    write_figure(section_figure(tm), path_section, dpi=150)
+    write_figure(top_figure(tm), path_top, dpi=150)
 
 
 def write(out: Path, model: PackageModel, result: Figures, summary: dict[str, Any]) -> list[Path]:
@@ -90,7 +62,7 @@ def write(out: Path, model: PackageModel, result: Figures, summary: dict[str, An
     folder = Path(out) / model.name
     text = json.dumps(summary, indent=1, allow_nan=False, default=float) + "\n"
     paths = [write_text(folder / "thermal.json", text), folder / "section.png", folder / "top.png"]
-    draw(result.solutions["ja"], model, result.settings.board.thickness, paths[1], paths[2])
+    draw(result.temperature_map(model), paths[1], paths[2])
     return paths
 
 

@@ -106,6 +106,29 @@ class Figures:
                 "mesh": {"package_mm": s.mesh, "board_mm": BOARD_MESH, "refine": s.refine},
                 "solves": info, "model": list(model.notes)}
 
+    def temperature_map(self, model: PackageModel) -> TemperatureMap:
+        """What the temperature pictures draw: the still-air (theta_ja) solution of ``model``."""
+        x0, y0, x1, y1 = model.outline
+        hx, hy = (x1 - x0) / 2, (y1 - y0) / 2
+        top = self.settings.board.thickness
+        return TemperatureMap(model.name, self.solutions["ja"], (-hx, -hy, hx, hy), top + model.z_top - model.z_seat,
+                              top, model.power)
+
+
+@dataclass(frozen=True, eq=False)
+class TemperatureMap:
+    """The temperature field the pictures show: the theta_ja solve (package on the 2s2p board in still air) of
+    design ``name``, its package body ``outline`` (x0, y0, x1, y1) mm centred on the board's origin, the package
+    top at ``top_z`` mm and the board's top face at ``board_top`` mm above the board's bottom face, ``power`` W
+    (temperatures are rises over ambient, K)."""
+
+    name: str
+    solution: Solution
+    outline: Rect
+    top_z: float
+    board_top: float
+    power: float
+
 
 def board_ring(outer: Rect, inner: Rect, z: float, sign: int) -> FaceSelector:
     """Faces at height ``z`` with normal ``sign`` along z inside ``outer`` and not strictly inside ``inner``."""

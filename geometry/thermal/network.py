@@ -75,6 +75,9 @@ class Thermal:
     assumptions: str = ASSUMPTIONS
     solved: dict | None = None
     """The 3D solve's summary (:meth:`geometry.thermal.jedec.Figures.summary`) when the recipe asks for it."""
+    temperature: object | None = None
+    """With ``solved``, the still-air temperature field for the pictures
+    (:class:`geometry.thermal.jedec.TemperatureMap`)."""
 
     @property
     def theta_j(self) -> float:

@@ -50,12 +50,14 @@ STANDOFF = {"air": ("air", AIR_K), "paste": ("thermal paste", PASTE_K)}
 
 def of_build(build: Build) -> Thermal:
     """The cavity network of a finished build (the standoff as the recipe chooses); with ``thermal.solve`` the
-    3D figures (:func:`box_model`, :func:`geometry.thermal.jedec.figures`) in ``solved``."""
+    3D figures (:func:`box_model`, :func:`geometry.thermal.jedec.figures`) in ``solved`` and the still-air field in
+    ``temperature``."""
     th = network(build.stack, build.design.thermal.standoff, substrate_k(build.stack, build.design))
     if not build.design.thermal.solve:
         return th
     model = box_model(build)
-    return replace(th, solved=figures(model).summary(model))
+    result = figures(model)
+    return replace(th, solved=result.summary(model), temperature=result.temperature_map(model))
 
 
 def network(stack: Stack, standoff: str = "air", k_sub: tuple[float, float, float] | None = None) -> Thermal:

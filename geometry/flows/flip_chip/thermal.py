@@ -44,12 +44,14 @@ def _labelled(e: Element, site: Site) -> Element:
 
 def of_build(build: Build) -> Thermal:
     """The flip-chip network of a finished build, over its chip sites; with ``thermal.solve`` the 3D figures
-    (:func:`box_model`, :func:`geometry.thermal.jedec.figures`) in ``solved``."""
+    (:func:`box_model`, :func:`geometry.thermal.jedec.figures`) in ``solved`` and the still-air field in
+    ``temperature``."""
     th = network(build.stack, build.design.sites(), laminate(build))
     if not build.design.thermal.solve:
         return th
     model = box_model(build)
-    return replace(th, solved=figures(model).summary(model))
+    result = figures(model)
+    return replace(th, solved=result.summary(model), temperature=result.temperature_map(model))
 
 
 def laminate(build: Build) -> tuple[float, float, float]:
