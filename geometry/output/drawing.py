@@ -34,6 +34,8 @@ def draw_section(regions: Sequence[Region], ax, levels: Mapping[str, float] | No
     material, embedded bodies (wires) over their host; a legend with one entry per material; ``levels`` as dashed
     horizontal lines (gid ``level:<name>``) labelled at the right edge; axes in mm with equal scale, except that z
     is stretched ``exaggeration`` times (packages are wide and thin). ``window`` = (umin, umax) limits u (a zoom).
+    Patches are added as plain artists: the limits are set here, and ``add_patch``'s data limits took 1.4 CPU s
+    for the 2,017 patches of fc-production's strip.
     """
     from matplotlib.patches import Patch, PathPatch
     from matplotlib.path import Path as MplPath
@@ -51,7 +53,7 @@ def draw_section(regions: Sequence[Region], ax, levels: Mapping[str, float] | No
                                     for lp in loops])
             patch = PathPatch(MplPath(verts, codes), facecolor=r.colour, edgecolor=edge_colour(r.colour), linewidth=0.3,
                               zorder=z, gid=f"region:{r.name}")
-            ax.add_patch(patch)
+            ax.add_artist(patch)
     if regions:
         b = np.array([r.bounds for r in regions])
         umin, zmin, umax, zmax = b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()

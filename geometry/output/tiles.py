@@ -55,6 +55,16 @@ def _fan(points: np.ndarray, axis: int, outward: float) -> tuple[np.ndarray, np.
     return v, f if np.sign(normal[axis]) == np.sign(outward) else f[:, [0, 2, 1]]
 
 
+def _closed(f: np.ndarray, n: int) -> bool:
+    """Whether the mesh of faces ``f`` over ``n`` vertices is closed and consistently wound: every directed edge
+    once and its reverse too, i.e. every edge in two faces that run it opposite ways (trimesh's ``is_watertight and
+    is_winding_consistent``, without its edge graph: 1.6 of fc-production's 3.3 CPU s of tessellation)."""
+    edges = f[:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2)
+    forward = np.sort(edges[:, 0] * n + edges[:, 1])
+    backward = np.sort(edges[:, 1] * n + edges[:, 0])
+    return bool(len(f)) and bool((forward[1:] != forward[:-1]).all()) and bool((forward == backward).all())
+
+
 def stitched(meshes: Sequence[tuple[np.ndarray, np.ndarray]], placements: Sequence[np.ndarray],
              boxes: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
     """The welded surface mesh (v, f) of the solid that the tiles fill: ``meshes`` the closed, outward-wound mesh
@@ -74,16 +84,14 @@ def stitched(meshes: Sequence[tuple[np.ndarray, np.ndarray]], placements: Sequen
         if _is_box(v, b):
             box_members.append(wb)
             continue
-        local = v[f]
         wall = np.zeros(len(f), dtype=bool)
         for a in (0, 1):
             for level in (b[a], b[a + 3]):
-                wall |= _on(local[:, :, a], level).all(axis=1)
+                wall |= _on(v[:, a], level)[f].all(axis=1)
         tv, tf = tile(v, f, p)
-        tri = tv[tf]
         keep = ~np.tile(wall, len(p))
         for a, level in outside:
-            keep |= _on(tri[:, :, a], level).all(axis=1)
+            keep |= _on(tv[:, a], level)[tf].all(axis=1)
         verts.append(tv)
         faces.append(tf[keep] + offset)
         offset += len(tv)
@@ -114,7 +122,7 @@ def stitched(meshes: Sequence[tuple[np.ndarray, np.ndarray]], placements: Sequen
     m = trimesh.Trimesh(np.vstack(verts), np.vstack(faces), process=False)
     m.merge_vertices()
     m.remove_unreferenced_vertices()
-    if not (m.is_watertight and m.is_winding_consistent):
+    if not _closed(np.asarray(m.faces, dtype=np.int64), len(m.vertices)):
         return None
     return np.asarray(m.vertices, dtype=float), np.asarray(m.faces, dtype=np.int64)
 

@@ -88,3 +88,22 @@ def test_visible_tiles_keep_only_the_outer_walls_and_enclose_the_solid():
     hole = np.min(np.hypot(c[:, None, 0] - np.array([-1, 0, 1, -1, 0, 1]),
                            c[:, None, 1] - np.array([-0.5, -0.5, -0.5, 0.5, 0.5, 0.5])), axis=1) < 0.31
     assert np.all(on_box | hole)
+
+
+def test_closed_answers_as_trimesh_watertight_and_winding_consistent():
+    """A closed box, the box less a face, with a face flipped, with a face doubled and a welded double box (an edge
+    in four faces), as trimesh's ``is_watertight and is_winding_consistent``."""
+    from geometry.output.tiles import _closed
+
+    box = trimesh.creation.box()
+    v, f = np.asarray(box.vertices), np.asarray(box.faces, dtype=np.int64)
+    flipped = f.copy()
+    flipped[0] = flipped[0, ::-1]
+    pair = trimesh.util.concatenate([box, box.copy().apply_translation([1.0, 0, 0])])
+    pair.merge_vertices()
+    cases = [(v, f), (v, f[1:]), (v, flipped), (v, np.vstack([f, f[:1]])),
+             (np.asarray(pair.vertices), np.asarray(pair.faces, dtype=np.int64))]
+    answers = [_closed(ff, len(vv)) for vv, ff in cases]
+    meshes = [trimesh.Trimesh(vv, ff, process=False) for vv, ff in cases]
+    assert answers == [m.is_watertight and m.is_winding_consistent for m in meshes]
+    assert answers[0] and not any(answers[1:4])
