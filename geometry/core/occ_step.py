@@ -112,9 +112,10 @@ def write_step(root: XAssembly, path: str, timestamp: str | None = None, header:
 
     With ``copies``, a solid made mostly of located copies of prototype faces (the holed first encapsulant) is
     written by :mod:`geometry.core.occ_step_copies`: OCCT transfers the rest of it and each prototype group once,
-    the copies' entities are added as text (the same entities, 0.3 s instead of 12 s for fc-production's 30,402
-    faces); when OCCT's entities cannot be found for that, or the added text fails its checks
-    (:func:`geometry.core.occ_step_copies.splice`), the file is written by OCCT alone, with a RuntimeWarning."""
+    the copies' entities are added as text (the same entities; fc-production's STEP phase 10 instead of 30 CPU s,
+    benchmarks/bench_encapsulant.py); when OCCT's entities cannot be found for that, or the added text fails its
+    checks (:func:`geometry.core.occ_step_copies.splice`), the file is written by OCCT alone, with a
+    RuntimeWarning."""
     Interface_Static.SetCVal_s("write.step.schema", "AP242DIS" if ap242 else "AP214IS")
     Interface_Static.SetCVal_s("xstep.cascade.unit", "MM")
     Interface_Static.SetCVal_s("write.step.unit", "MM")
