@@ -13,7 +13,9 @@ the file handling.
 
 from __future__ import annotations
 
+import io
 import re
+import warnings
 from dataclasses import dataclass, field
 
 import cadquery as cq
@@ -36,6 +38,7 @@ from OCP.TopExp import TopExp_Explorer
 from OCP.XCAFApp import XCAFApp_Application
 from OCP.XCAFDoc import XCAFDoc_ColorType, XCAFDoc_DocumentTool, XCAFDoc_ShapeTool
 
+from . import occ_step_copies
 from .occ import KernelError, location
 
 
@@ -99,13 +102,24 @@ DENSITY_UNIT = "g/cm^3"
 
 
 def write_step(root: XAssembly, path: str, timestamp: str | None = None, header: XHeader | None = None,
-               ap242: bool = False) -> None:
+               ap242: bool = False, copies: bool = True) -> None:
     """Write the assembly tree ``root`` to ``path`` as STEP in mm (AP214, or AP242 with ``ap242``); each definition
     once.
 
     ``timestamp`` (ISO 8601 text, e.g. ``2026-01-01T00:00:00``) is written in the header's FILE_NAME instead of the
     current time, so that the same tree gives the same bytes on every run. ``header`` replaces OCCT's placeholder
-    header values ('Open CASCADE Shape Model', 'Author', 'Unknown')."""
+    header values ('Open CASCADE Shape Model', 'Author', 'Unknown').
+
+    With ``copies``, a solid made mostly of located copies of prototype faces (the holed first encapsulant) is
+    written by :mod:`geometry.core.occ_step_copies`: OCCT transfers the rest of it and each prototype group once,
+    the copies' entities are added as text (the same entities; fc-production's STEP phase 10 instead of 30 CPU s,
+    benchmarks/bench_encapsulant.py); when OCCT's entities cannot be found for that, or the added text fails its
+    checks (:func:`geometry.core.occ_step_copies.splice`), the file is written by OCCT alone, with a
+    RuntimeWarning."""
+    Interface_Static.SetCVal_s("write.step.schema", "AP242DIS" if ap242 else "AP214IS")
+    Interface_Static.SetCVal_s("xstep.cascade.unit", "MM")
+    Interface_Static.SetCVal_s("write.step.unit", "MM")
+    splits: list[occ_step_copies.Split] = []
     doc = _new_document()
     tool = XCAFDoc_DocumentTool.ShapeTool_s(doc.Main())
     colors = XCAFDoc_DocumentTool.ColorTool_s(doc.Main())
@@ -125,7 +139,12 @@ def write_step(root: XAssembly, path: str, timestamp: str | None = None, header:
         if id(node) in labels:
             return labels[id(node)]
         if isinstance(node, XPart):
-            label = tool.AddShape(node.shape.wrapped, False, False)
+            shape = node.shape.wrapped
+            split = occ_step_copies.prepared(shape) if copies else None
+            if split is not None:
+                splits.append(split)
+                shape = split.placeholder
+            label = tool.AddShape(shape, False, False)
             r, g, b, a = node.rgba
             colors.SetColor(label, Quantity_ColorRGBA(Quantity_Color(r, g, b, Quantity_TOC_sRGB), a),
                             XCAFDoc_ColorType.XCAFDoc_ColorSurf)
@@ -142,9 +161,6 @@ def write_step(root: XAssembly, path: str, timestamp: str | None = None, header:
 
     define(root)
     tool.UpdateAssemblies()
-    Interface_Static.SetCVal_s("write.step.schema", "AP242DIS" if ap242 else "AP214IS")
-    Interface_Static.SetCVal_s("xstep.cascade.unit", "MM")
-    Interface_Static.SetCVal_s("write.step.unit", "MM")
     writer = STEPCAFControl_Writer()
     Interface_Static.SetIVal_s("write.surfacecurve.mode", 0)  # no pcurves (module docstring); set once the writer,
     # which initialises the STEP statics, is made
@@ -153,6 +169,9 @@ def write_step(root: XAssembly, path: str, timestamp: str | None = None, header:
     writer.SetMaterialMode(True)
     if not writer.Transfer(doc, STEPControl_AsIs):
         raise KernelError(f"OCCT STEP writer failed for {path}")
+    finder = writer.ChangeWriter().WS().TransferWriter().FinderProcess()
+    if not all(occ_step_copies.tag_split(finder, split, i) for i, split in enumerate(splits)):
+        return _without_copies(root, path, timestamp, header, ap242, "OCCT's entities of a solid were not found")
     made = APIHeaderSection_MakeHeader(writer.ChangeWriter().Model())
     if timestamp is not None:
         made.SetTimeStamp(TCollection_HAsciiString(timestamp))
@@ -163,14 +182,25 @@ def write_step(root: XAssembly, path: str, timestamp: str | None = None, header:
         made.SetOriginatingSystem(TCollection_HAsciiString(header.system))
         made.SetAuthorisation(TCollection_HAsciiString(""))
         made.SetDescriptionValue(1, TCollection_HAsciiString(header.description))
-    if writer.Write(path) != IFSelect_RetDone:
+    stream = io.BytesIO()
+    if writer.WriteStream(stream) != IFSelect_RetDone:
         raise KernelError(f"OCCT STEP writer failed for {path}")
-    with open(path, encoding="latin-1", newline="") as fh:
-        text = fh.read()
-    ordered = canonical_styles(_NAUO_ID.sub(_numbered_ids(), text))
-    if ordered != text:
-        with open(path, "w", encoding="latin-1", newline="") as fh:
-            fh.write(ordered)
+    text = canonical_styles(_NAUO_ID.sub(_numbered_ids(), stream.getvalue().decode("latin-1")))
+    if splits:
+        try:
+            text = occ_step_copies.splice(text, splits)
+        except KernelError as e:
+            return _without_copies(root, path, timestamp, header, ap242, str(e))
+    with open(path, "w", encoding="latin-1", newline="") as fh:
+        fh.write(text)
+
+
+def _without_copies(root: XAssembly, path: str, timestamp: str | None, header: XHeader | None, ap242: bool,
+                    why: str) -> None:
+    """:func:`write_step` without copies, after a RuntimeWarning saying ``why``."""
+    warnings.warn(f"STEP copies not written as text ({why}); OCCT writes every face of {path}", RuntimeWarning,
+                  stacklevel=3)
+    write_step(root, path, timestamp, header, ap242, copies=False)
 
 
 _NAUO_ID = re.compile(r"(NEXT_ASSEMBLY_USAGE_OCCURRENCE\(')(\d+)('[^;]*;)")
