@@ -259,7 +259,8 @@ def _writable(path: Path) -> None:
 def write_volume_mesh(stack: Stack, path: Path | str, options: MeshOptions = MeshOptions(),
                       progress: bool = True) -> dict:
     """Mesh ``stack`` into ``path`` (see the module); returns a summary: nodes, tetrahedra, per body its
-    physical tag, the physical surfaces' face counts, and the seconds each stage took."""
+    physical tag and the smallest element size set on its faces (mm, bodies with round or swept faces), the
+    physical surfaces' face counts, and the seconds each stage took."""
     import gmsh
 
     path = Path(path)
@@ -307,6 +308,12 @@ def write_volume_mesh(stack: Stack, path: Path | str, options: MeshOptions = Mes
         gmsh.option.setNumber("Mesh.Algorithm3D", options.algorithm)
         gmsh.option.setNumber("Mesh.SecondOrderLinear", 0)
         fixed = _sizes(gmsh, adjacent, sweep, options)
+        body = dict(zip(tags, owner, strict=True))
+        smallest: dict[str, float] = {}
+        for f, vols in adjacent.items():
+            for v in vols:
+                if (2, f) in fixed:
+                    smallest[body[v]] = min(smallest.get(body[v], np.inf), fixed[2, f])
         if fixed:
             gmsh.model.mesh.setSizeCallback(lambda dim, tag, x, y, z, lc: fixed.get((dim, tag), lc))
         done("gmsh", "surfaces")
@@ -338,7 +345,8 @@ def write_volume_mesh(stack: Stack, path: Path | str, options: MeshOptions = Mes
         body_mm3, low = _body_volumes(gmsh, physical)
         summary = {"nodes": len(gmsh.model.mesh.getNodes()[0]), "tetrahedra": tets, "order": order,
                    "physical_volumes": physical, "physical_surfaces": {k: len(v) for k, v in surfaces.items()},
-                   "swept_entities": len(fixed), "retried": retried, "straightened": straightened, "volumes_mm3": body_mm3,
+                   "swept_entities": len(fixed), "retried": retried, "face_size_mm": smallest,
+                   "straightened": straightened, "volumes_mm3": body_mm3,
                    "min_jacobian": low}
         _write(gmsh, path, {"volumes": physical, "surfaces": boundary})
         done("write", "done")
