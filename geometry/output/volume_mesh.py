@@ -16,11 +16,14 @@ only):
 Elements are 4-node tetrahedra by default; ``order=2`` gives 10-node ones (edge nodes on the true faces; a
 quadratic edge on a circle of 6 segments loses about 0.25 % of the section against 17 % for a straight one), so
 round bodies meet 1 % at 20 elements per 2 pi where 4-node ones need 40 (flip-chip designs; a cavity design can be
-refused: an element its wire boundary inverts stays inverted). Element sizes: at most ``size_max`` everywhere; ``curvature``
-elements per 2 pi on curved faces (gmsh's curvature sizing); on a swept body (a bond wire, section radius r: its
-volumes, faces and edges) :data:`SWEEP_SIZE` r whatever
-the curvature setting (through gmsh's size callback, one dictionary look-up per call), since a 25 um wire meshed at
-the package's size overlaps itself and sized by curvature would take elements of 2 um.
+refused: an element its wire boundary inverts stays inverted).
+
+Element sizes: at most ``size_max`` everywhere; on each round face and curve, from its own largest curvature (radius
+r), 2 pi r / ``curvature`` (``curvature`` elements round its circle: a 60 um bump and a 300 um ball each
+get their own size, flat bodies stay at ``size_max`` away from them); on a swept body (a bond wire, section radius
+r: its volumes, faces and edges) :data:`SWEEP_SIZE` r whatever the curvature setting, since a 25 um wire meshed
+at the package's size overlaps itself and sized by curvature would take elements of 2 um. All through gmsh's size
+callback (one dictionary look-up per call; gmsh's own curvature sizing is off).
 
 Written as gmsh MSH 4.1 for ``.msh``; any other suffix meshio writes (``.vtu``, ``.xdmf``, ...) goes through
 meshio from the MSH: the physical tag of every cell in its ``gmsh:physical`` cell data, the names in its field
@@ -58,6 +61,11 @@ TET10_EDGES = ((0, 1), (1, 2), (2, 0), (3, 0), (3, 2), (3, 1))
 STRAIGHTEN_PASSES = 3
 """Rounds of halving, then at most as many of undoing, the curving of the edges of the quadratic elements that
 the curved boundary inverts (see :func:`_straighten`)."""
+
+RETRY_THREADS = 1
+"""When gmsh's 3D mesh fails (\"Could not recover boundary mesh\"), the mesh is cleared and made again, surfaces
+included, on this many threads: gmsh meshes the surfaces in parallel in no fixed order, so the same options give a
+different surface mesh from run to run (the small flip-chip design at curvature 20 failed once in three runs)."""
 
 GLUE_RTOL = 1e-3
 """The glued fragment is kept when every solid's pieces keep its volume to this relative tolerance, else the
@@ -116,16 +124,55 @@ def _surfaces(gmsh, outer: list[int]) -> dict[str, list[int]]:
     return out
 
 
-def _sweep_sizes(gmsh, adjacent: dict[int, list[int]], sweep: dict[int, float], options: MeshOptions
-                 ) -> dict[tuple[int, int], float]:
-    """Per gmsh entity of a swept body (its volumes, their faces and edges), its element size (see the module)."""
-    size = {(3, v): min(options.size_max, max(SWEEP_SIZE * r, options.size_min)) for v, r in sweep.items()}
+def _curvature(gmsh, dim: int, tag: int) -> float:
+    """Largest principal curvature (1/mm) of a surface (``dim`` 2) or curvature of a curve (``dim`` 1) at a 3 x 3
+    grid of its parameters (inner points and ends: cylinders, spheres, tori and swept faces); 0 when flat or
+    straight."""
+    bounds = gmsh.model.getParametrizationBounds(dim, tag)
+    t = (0.0, 0.5, 1.0)
+    if dim == 1:
+        lo, hi = bounds[0][0], bounds[1][0]
+        return float(np.abs(gmsh.model.getCurvature(1, tag, [lo + f * (hi - lo) for f in t])).max())
+    (u0, v0), (u1, v1) = bounds
+    uv = [c for a in t for b in t for c in (u0 + a * (u1 - u0), v0 + b * (v1 - v0))]
+    k_max, k_min, _, _ = gmsh.model.getPrincipalCurvatures(tag, uv)
+    return float(max(np.abs(k_max).max(initial=0.0), np.abs(k_min).max(initial=0.0)))
+
+
+def _sizes(gmsh, adjacent: dict[int, list[int]], sweep: dict[int, float], options: MeshOptions
+           ) -> dict[tuple[int, int], float]:
+    """Per gmsh entity its element size (mm; see the module): on a round face or curve of radius r (its largest
+    curvature), 2 pi r / ``curvature``; a swept body's volumes, faces and edges :data:`SWEEP_SIZE` section radii;
+    every face's edges at most the size of their faces. Entities not listed take gmsh's size (``size_max``, or
+    interpolated from their boundary)."""
+    def clamp(h: float) -> float:
+        return min(options.size_max, max(h, options.size_min))
+
+    size = {(3, v): clamp(SWEEP_SIZE * r) for v, r in sweep.items()}
+    if options.curvature > 0:
+        for s in adjacent:
+            if gmsh.model.getType(2, s) == "Plane":
+                continue
+            k = _curvature(gmsh, 2, s)
+            if k > 0:
+                size[2, s] = clamp(2 * np.pi / (k * options.curvature))
+        for _, c in gmsh.model.getEntities(1):
+            if gmsh.model.getType(1, c) != "Line" and (k := _curvature(gmsh, 1, c)) > 0:
+                size[1, c] = clamp(2 * np.pi / (k * options.curvature))
+    swept = {}
     for s, vols in adjacent.items():
         mine = [size[3, v] for v in vols if (3, v) in size]
         if mine:
-            size[2, s] = min(mine)
+            size[2, s] = swept[s] = min(mine)
+    edges: dict[int, float] = {}
+    for (d, s), h in size.items():
+        if d == 2:
             for _, c in gmsh.model.getBoundary([(2, s)], combined=False, oriented=False):
-                size[1, abs(c)] = min(size.get((1, abs(c)), size[2, s]), size[2, s])
+                edges[abs(c)] = min(edges.get(abs(c), h), h, size.get((1, abs(c)), h))
+    for s, h in swept.items():  # a swept body's edges at its size, not its section's curvature
+        for _, c in gmsh.model.getBoundary([(2, s)], combined=False, oriented=False):
+            edges[abs(c)] = h
+    size.update({(1, c): h for c, h in edges.items()})
     return size
 
 
@@ -212,7 +259,8 @@ def _writable(path: Path) -> None:
 def write_volume_mesh(stack: Stack, path: Path | str, options: MeshOptions = MeshOptions(),
                       progress: bool = True) -> dict:
     """Mesh ``stack`` into ``path`` (see the module); returns a summary: nodes, tetrahedra, per body its
-    physical tag, the physical surfaces' face counts, and the seconds each stage took."""
+    physical tag and the smallest element size set on its faces (mm, bodies with round or swept faces), the
+    physical surfaces' face counts, and the seconds each stage took."""
     import gmsh
 
     path = Path(path)
@@ -256,17 +304,30 @@ def write_volume_mesh(stack: Stack, path: Path | str, options: MeshOptions = Mes
         sweep = {t: radius[n] for n, t in zip(owner, tags, strict=True) if n in radius}
         gmsh.option.setNumber("Mesh.MeshSizeMax", options.size_max)
         gmsh.option.setNumber("Mesh.MeshSizeMin", options.size_min)
-        gmsh.option.setNumber("Mesh.MeshSizeFromCurvature", options.curvature)
+        gmsh.option.setNumber("Mesh.MeshSizeFromCurvature", 0)
         gmsh.option.setNumber("Mesh.Algorithm3D", options.algorithm)
         gmsh.option.setNumber("Mesh.SecondOrderLinear", 0)
-        fixed = _sweep_sizes(gmsh, adjacent, sweep, options)
+        fixed = _sizes(gmsh, adjacent, sweep, options)
+        body = dict(zip(tags, owner, strict=True))
+        smallest: dict[str, float] = {}
+        for f, vols in adjacent.items():
+            for v in vols:
+                if (2, f) in fixed:
+                    smallest[body[v]] = min(smallest.get(body[v], np.inf), fixed[2, f])
         if fixed:
             gmsh.model.mesh.setSizeCallback(lambda dim, tag, x, y, z, lc: fixed.get((dim, tag), lc))
         done("gmsh", "surfaces")
+        retried = 0
         try:
             gmsh.model.mesh.generate(2)
             done("surfaces", "volumes")
-            gmsh.model.mesh.generate(3)
+            try:
+                gmsh.model.mesh.generate(3)
+            except Exception:  # noqa: BLE001 (see RETRY_THREADS)
+                retried = 1
+                gmsh.model.mesh.clear()
+                gmsh.option.setNumber("General.NumThreads", RETRY_THREADS)
+                gmsh.model.mesh.generate(3)
             if options.order > 1:
                 gmsh.model.mesh.setOrder(options.order)
         except Exception as e:  # noqa: BLE001 (gmsh raises a bare Exception)
@@ -284,7 +345,8 @@ def write_volume_mesh(stack: Stack, path: Path | str, options: MeshOptions = Mes
         body_mm3, low = _body_volumes(gmsh, physical)
         summary = {"nodes": len(gmsh.model.mesh.getNodes()[0]), "tetrahedra": tets, "order": order,
                    "physical_volumes": physical, "physical_surfaces": {k: len(v) for k, v in surfaces.items()},
-                   "swept_entities": len(fixed), "straightened": straightened, "volumes_mm3": body_mm3,
+                   "swept_entities": len(fixed), "retried": retried, "face_size_mm": smallest,
+                   "straightened": straightened, "volumes_mm3": body_mm3,
                    "min_jacobian": low}
         _write(gmsh, path, {"volumes": physical, "surfaces": boundary})
         done("write", "done")

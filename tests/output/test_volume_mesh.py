@@ -186,11 +186,17 @@ def test_small_cavity_wires_with_curvature_off(tmp_path):
 
 
 def test_small_flip_chip_every_body_within_one_percent(tmp_path):
-    """10-node tetrahedra at 20 per 2 pi: every body, balls and bumps too, within 1 % read back by meshio and
-    integrated here, every determinant positive (about 25 CPU s; 4-node ones at 40 took 150-330 s)."""
+    """10-node tetrahedra at 20 per 2 pi, each round face sized from its own radius: every body, balls and bumps
+    too, within 1 % read back by meshio and integrated here, every determinant positive (about 25-40 CPU s; 4-node
+    ones at 40 took 150-330 s)."""
     stack = api.conformal(api.run(load_design(small_recipe())))
     summary = write_volume_mesh(stack, tmp_path / "p.msh", MeshOptions(curvature=20, order=2), progress=False)
     assert summary["order"] == 2 and summary["min_jacobian"] > 0
+    design = load_design(small_recipe())
+    for name, diameter in (("bumps", design.bumps.diameter), ("solder_balls", design.solder_balls.diameter)):
+        # each sphere its own size, 20 elements round its equator (2 pi r / 20)
+        assert summary["face_size_mm"][name] == pytest.approx(np.pi * diameter / 20, rel=1e-6), name
+    assert "substrate" not in summary["face_size_mm"]
     _check(tmp_path / "p.msh", stack, set(stack.names), BOARD)
     for b in stack:
         assert summary["volumes_mm3"][b.name] == pytest.approx(b.volume(), rel=0.01), b.name
