@@ -420,11 +420,16 @@ def lowest_point(shape: cq.Shape) -> np.ndarray:
     return np.array([p.X(), p.Y(), p.Z()])
 
 
-def location(m: np.ndarray) -> cq.Location:
-    """cadquery Location of a rigid 4x4 matrix (rotation and translation only)."""
+def top_location(m: np.ndarray) -> TopLoc_Location:
+    """OCCT location of a rigid 4x4 matrix (rotation and translation only; mm)."""
     t = gp_Trsf()
-    t.SetValues(*(float(v) for v in m[:3, :4].ravel()))
-    return cq.Location(TopLoc_Location(t))
+    t.SetValues(*np.asarray(m, dtype=float)[:3, :4].ravel().tolist())
+    return TopLoc_Location(t)
+
+
+def location(m: np.ndarray) -> cq.Location:
+    """cadquery Location of a rigid 4x4 matrix (rotation and translation only; mm)."""
+    return cq.Location(top_location(m))
 
 
 def contact_area(upper: cq.Shape, lower: cq.Shape, d: float = 1e-4,

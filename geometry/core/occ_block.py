@@ -19,7 +19,7 @@ from OCP.TopAbs import TopAbs_FACE, TopAbs_WIRE
 from OCP.TopExp import TopExp_Explorer
 from OCP.TopoDS import TopoDS, TopoDS_Shape, TopoDS_Shell, TopoDS_Solid
 
-from .occ import KernelError, bounds, box, fuse, location
+from .occ import KernelError, bounds, box, fuse, top_location
 
 __all__ = ["holed_block"]
 
@@ -119,7 +119,7 @@ def holed_block(block: Sequence[float], cells: Sequence[tuple[cq.Shape, np.ndarr
         inner, top, bottom = _cell_faces(shape, tol)
         placements = np.asarray(placements, dtype=float)
         for m in placements:
-            loc = location(m).wrapped
+            loc = top_location(m)
             faces += [f.Moved(loc) for f in inner]
             holes[1] += [w.Moved(loc) for w in top]
             holes[0] += [w.Moved(loc) for w in bottom]

@@ -39,7 +39,7 @@ from OCP.XCAFApp import XCAFApp_Application
 from OCP.XCAFDoc import XCAFDoc_ColorType, XCAFDoc_DocumentTool, XCAFDoc_ShapeTool
 
 from . import occ_step_copies
-from .occ import KernelError, location
+from .occ import KernelError, top_location
 
 
 @dataclass(frozen=True)
@@ -153,7 +153,7 @@ def write_step(root: XAssembly, path: str, timestamp: str | None = None, header:
         else:
             label = tool.NewShape()
             for child, placement, instance in node.components:
-                comp = tool.AddComponent(label, define(child), location(placement).wrapped)
+                comp = tool.AddComponent(label, define(child), top_location(placement))
                 _name(comp, instance)
         _name(label, node.name)
         labels[id(node)] = label

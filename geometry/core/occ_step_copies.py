@@ -37,12 +37,13 @@ LEAST = 100
 
 @dataclass
 class _Copy:
-    """One placed copy: its placement, its faces ``(face, own location)`` and its hole wires ``(host index, wire,
-    own location)`` in plain faces."""
+    """One placed copy: its placement, its faces ``(face, own location)``, its hole wires ``(host index, wire,
+    own location)`` in plain faces and its translation (mm; None when the placement turns)."""
 
     loc: TopLoc_Location
     faces: list = field(default_factory=list)
     wires: list = field(default_factory=list)
+    move: tuple[float, float, float] | None = None
 
 
 @dataclass
@@ -111,9 +112,20 @@ def split(shape: TopoDS_Shape, least: int | None = None) -> Split | None:
     if len(shells) != 1 or shells[0].ShapeType() != TopAbs_SHELL or not shells[0].Location().IsIdentity():
         return None
     copies: dict[int, _Copy] = {}
+    seen: dict[int, list] = {}
+
+    def placement(loc: TopLoc_Location) -> tuple[TopLoc_Location, TopLoc_Location] | None:
+        """:func:`_placement` of ``loc``, once per distinct location (a copy's faces and wires share theirs)."""
+        bucket = seen.setdefault(loc.HashCode(), [])
+        for known, placed in bucket:
+            if known.IsEqual(loc):
+                return placed
+        placed = _placement(loc)
+        bucket.append((loc, placed))
+        return placed
 
     def copy_of(loc: TopLoc_Location) -> tuple[_Copy, TopLoc_Location] | None:
-        placed = _placement(loc)
+        placed = placement(loc)
         if placed is None:
             return None
         copy = copies.setdefault(placed[0].HashCode(), _Copy(placed[0]))
@@ -144,8 +156,9 @@ def split(shape: TopoDS_Shape, least: int | None = None) -> Split | None:
                tuple((plain[k].Orientation(), hash(w.Located(own)), w.Orientation()) for k, w, own in copy.wires))
         groups.setdefault(key, []).append(copy)
     least = LEAST if least is None else least
-    templates = [Template(g) for g in groups.values()
-                 if len(g) >= least and all(_translation(c.loc) is not None for c in g)]
+    for copy in copies.values():
+        copy.move = _translation(copy.loc)
+    templates = [Template(g) for g in groups.values() if len(g) >= least and all(c.move is not None for c in g)]
     if not templates:
         return None
     written = {id(c) for t in templates for c in t.copies}
@@ -304,7 +317,7 @@ def copies_text(template: Template, first: int) -> tuple[str, np.ndarray, np.nda
     the ids of the copies' faces (N, F) and of their hole bounds (N, B)."""
     n = len(template.copies)
     base = first + template.size * np.arange(n, dtype=np.int64)
-    moves = np.array([_translation(c.loc) for c in template.copies], dtype=float)
+    moves = np.array([c.move for c in template.copies], dtype=float)
     coords = (template.points[None, :, :] + moves[:, None, :]).reshape(n, -1)
     values, inverse = np.unique(coords, return_inverse=True)
     texts = np.array([occt_real(float(v)) for v in values], dtype=object)[inverse.reshape(coords.shape)]

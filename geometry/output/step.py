@@ -77,12 +77,17 @@ def _place(xyz: np.ndarray) -> tuple[float, float, float]:
     return tuple(float(v) for v in np.round(xyz, 6))
 
 
+def _places(xyz: np.ndarray) -> list[tuple[float, float, float]]:
+    """:func:`_place` of each row of an (N, 3) array (mm), in one numpy rounding."""
+    return [tuple(r) for r in np.round(xyz, 6).tolist()]
+
+
 def _names_by_place(body: Body) -> dict[tuple[float, float, float], str]:
     """The member names of ``body`` (empty without them) by the rounded origin of each member (mm)."""
     if not body.member_names:
         return {}
     origins = np.vstack([p.origins for p in body.parts])
-    return {_place(o): n for o, n in zip(origins, body.member_names, strict=True)}
+    return dict(zip(_places(origins), body.member_names, strict=True))
 
 
 def _letters(name: str) -> str:
@@ -122,8 +127,8 @@ def step_tree(stack: Stack, name: str, rows: bool = False) -> occ_step.XAssembly
         for k, (part, proto) in enumerate(zip(body.parts, protos)):
             grouped = _rows(part) if rows else None
             if grouped is None:
-                for m in part.placements:
-                    label = names.get(_place(m[:3, 3]), str(i))
+                for m, place in zip(part.placements, _places(part.origins), strict=True):
+                    label = names.get(place, str(i))
                     assy.components.append((proto, m, f"{body.name}_{label}"))
                     i += 1
                 continue
