@@ -71,6 +71,7 @@ __all__ = [
     "lowest_point",
     "min_distance",
     "point_inside",
+    "points_inside",
     "sphere",
     "topology",
     "triangulate",
@@ -312,15 +313,31 @@ def min_distance(a: cq.Shape, b: cq.Shape) -> float:
 _CLASSIFIERS: WeakKeyDictionary[cq.Shape, BRepClass3d_SolidClassifier] = WeakKeyDictionary()
 
 
+def _classifier(shape: cq.Shape) -> BRepClass3d_SolidClassifier:
+    c = _CLASSIFIERS.get(shape)
+    if c is None:
+        c = _CLASSIFIERS[shape] = BRepClass3d_SolidClassifier(shape.wrapped)
+    return c
+
+
 def point_inside(shape: cq.Shape, point: Sequence[float], tol: float = 1e-7) -> bool:
     """True when ``point`` lies strictly inside the solid ``shape``. One OCCT classifier per shape, loaded once
     and kept while the shape lives (``Perform`` per probe: the same answers as a new classifier per probe, about
     5 times faster on the probes of a bump array)."""
-    c = _CLASSIFIERS.get(shape)
-    if c is None:
-        c = _CLASSIFIERS[shape] = BRepClass3d_SolidClassifier(shape.wrapped)
+    c = _classifier(shape)
     c.Perform(gp_Pnt(*map(float, point)), tol)
     return c.State() == TopAbs_IN
+
+
+def points_inside(shape: cq.Shape, points: np.ndarray, tol: float = 1e-7) -> np.ndarray:
+    """(N,) bool: :func:`point_inside` of each of the (N, 3) ``points`` (mm), the shape's classifier looked up
+    once for them all."""
+    c = _classifier(shape)
+    out = np.zeros(len(points), dtype=bool)
+    for i, (x, y, z) in enumerate(np.asarray(points, dtype=float).tolist()):
+        c.Perform(gp_Pnt(x, y, z), tol)
+        out[i] = c.State() == TopAbs_IN
+    return out
 
 
 def triangulate(shape: cq.Shape, deflection: float, angular: float) -> tuple[np.ndarray, np.ndarray]:
