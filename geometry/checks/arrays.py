@@ -152,7 +152,7 @@ def seated(stack: Stack, name: str, member: str, base: str, under: bool = False,
         probe = np.column_stack([centre, face + (1e-3 if under else -1e-3)])
         part = stack[base].parts[0]
         inv = np.linalg.inv(part.placements[0])
-        inside = np.array([occ.point_inside(part.shape, (inv @ np.append(p, 1.0))[:3]) for p in probe])
+        inside = occ.points_inside(part.shape, probe @ inv[:3, :3].T + inv[:3, 3])
     else:
         bc = (bb[:, :2] + bb[:, 3:5]) / 2
         dist, k = cKDTree(bc).query(centre)

@@ -101,8 +101,7 @@ def wire_loop(span: float, rise: float, peak: float, peak_at: float, diameter: f
     section = cq.Wire.makeCircle(diameter / 2, cq.Vector(0, 0, 0), cq.Vector(0, 0, 1))
     solid = cq.Solid.sweep(section, [], cq.Wire.assembleEdges([path]), makeSolid=True, isFrenet=False,
                            transitionMode="right")
-    pts, _ = path.sample(max(math.ceil(path.Length() / spine_step) + 1, 3))
-    return solid, np.array([p.toTuple() for p in pts])
+    return solid, occ.curve_points(path, max(math.ceil(path.Length() / spine_step) + 1, 3))
 
 
 def min_bend_radius(spine: np.ndarray) -> float:

@@ -5,6 +5,11 @@ description of the shape: topology counts, volume (mm3), area (mm2), tight bound
 distinct vertices (mm), all rounded (:data:`DIGITS` decimals of a millimetre, :data:`SIGNIFICANT` significant digits
 for volume and area), then its placements, centre line and sweep radius rounded the same way. Nothing depends on
 timestamps, file paths or Python object identity, so the same recipe gives the same digest in every process.
+
+The volume of a solid built from tiles is integrated once per distinct face
+(:func:`geometry.core.occ_volume.shared_volume`, which the valid-solids check has computed already): it equals OCCT's
+integration of every face to some 1e-13 relative, far inside the digits kept (the same digits on every recipe of
+builds/), where integrating every face again took 5.6 CPU s at fc-production.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import json
 
 import numpy as np
 
-from ..core import occ
+from ..core import occ, occ_volume
 from ..core.stack import Instances, Stack
 
 __all__ = ["DIGITS", "SIGNIFICANT", "prototype_record", "stack_digest"]
@@ -48,7 +53,7 @@ def prototype_record(part: Instances) -> dict:
     verts = verts[np.lexsort(verts.T[::-1])] if len(verts) else verts
     return {
         "topology": occ.topology(shape),
-        "volume_mm3": _sig(occ.volume(shape)),
+        "volume_mm3": _sig(occ_volume.shared_volume(shape) if part.tiled else occ.volume(shape)),
         "area_mm2": _sig(occ.area(shape)),
         "bounds_mm": [f"{v:.{DIGITS}f}" for v in _rounded(part.local_bounds)],  # a tiled solid's from its tiles
         "vertices": _array_hash(verts),

@@ -32,6 +32,52 @@ def test_point_inside_reused_classifier_answers_as_a_new_one_per_probe():
     assert occ.point_inside(holed, (0.7, 0.0, 0.25)) and not occ.point_inside(holed, (0.0, 0.0, 0.25))
 
 
+def test_points_inside_answers_as_point_inside_probe_by_probe():
+    holed = occ.cut(occ.box(-1, -1, 0, 1, 1, 0.5), [occ.cylinder(0.4, -1, 1)])
+    probes = np.random.default_rng(3).uniform((-1.2, -1.2, -0.2), (1.2, 1.2, 0.7), size=(400, 3))
+    got = occ.points_inside(holed, probes)
+    assert got.dtype == bool and got.shape == (400,)
+    assert got.tolist() == [_fresh(holed, p) for p in probes]
+    assert 50 < got.sum() < 350
+    assert occ.points_inside(holed, np.zeros((0, 3))).shape == (0,)
+
+
+def test_curve_points_are_edge_sample_points():
+    spline = cq.Edge.makeSpline([cq.Vector(0, 0, 0), cq.Vector(0.4, 0, 0.3), cq.Vector(1.2, 0, 0.1)],
+                                tangents=[cq.Vector(0, 0, 1), cq.Vector(1, 0, 0)], scale=True)
+    circle = cq.Edge.makeCircle(0.5, cq.Vector(1, 2, 3))
+    for edge, n in ((spline, 2), (spline, 57), (circle, 12)):
+        pts, _ = edge.sample(n)
+        got = occ.curve_points(edge, n)
+        assert got.shape == (len(pts), 3)
+        assert np.array_equal(got, np.array([p.toTuple() for p in pts]))
+    assert len(occ.curve_points(circle, 12)) == 12
+
+
+def _open_solid() -> cq.Shape:
+    """A solid whose shell is five faces of a box: open, which BRepCheck reports."""
+    from OCP.BRep import BRep_Builder
+    from OCP.TopoDS import TopoDS_Shell, TopoDS_Solid
+
+    builder = BRep_Builder()
+    shell, solid = TopoDS_Shell(), TopoDS_Solid()
+    builder.MakeShell(shell)
+    for face in occ.box(0, 0, 0, 1, 1, 1).Faces()[:5]:
+        builder.Add(shell, face.wrapped)
+    builder.MakeSolid(solid)
+    builder.Add(solid, shell)
+    return cq.Shape.cast(solid)
+
+
+def test_validity_is_brepchecks_and_kept_per_shape():
+    from OCP.BRepCheck import BRepCheck_Analyzer
+
+    good, bad = occ.box(0, 0, 0, 1, 1, 1), _open_solid()
+    for shape in (good, bad, good, bad):
+        assert occ.is_valid(shape) == bool(BRepCheck_Analyzer(shape.wrapped).IsValid())
+    assert occ.is_valid(good) and not occ.is_valid(bad)
+
+
 def test_area_of_located_copies_equals_shape_area_and_measures_are_kept_per_shape():
     solid = _holed()
     assert occ.area(solid) == solid.Area()

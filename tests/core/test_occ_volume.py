@@ -68,3 +68,13 @@ def test_a_misplaced_half_changes_shared_volume_as_it_changes_occts():
         assert len(shape.Faces()) == 10
         assert abs(occ_volume.shared_volume(shape) - expected) < 1e-12 * expected
         assert abs(occ.volume(shape) - expected) < 1e-12 * expected
+
+
+def test_shared_volume_is_kept_per_shape_and_orientation():
+    block = _holed(4)
+    first = occ_volume.shared_volume(block)
+    assert occ_volume.shared_volume(block) == first
+    flipped = cq.Shape.cast(block.wrapped.Reversed())
+    assert abs(occ_volume.shared_volume(flipped) + first) < 1e-12 * first
+    other = _holed(3)
+    assert abs(occ_volume.shared_volume(other) - occ.volume(other)) < 1e-11 * occ.volume(other) < first
