@@ -125,7 +125,8 @@ def build_figure(build, plane: str = "row", steps: bool = False, exaggeration: f
     makes the finished section about a quarter as tall as it is wide (or as the ``window``).
 
     Every prototype is meshed once for the whole strip (steps share their prototypes) and cut once per plane
-    offset (:func:`geometry.output.section.section`); ``prototypes`` (the finished stack's
+    offset (:func:`geometry.output.section.section`), a part that steps carry unchanged once for the strip;
+    ``prototypes`` (the finished stack's
     :func:`~geometry.output.instanced.stack_meshes`, e.g. the export's) are reused instead of meshing again."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -136,10 +137,10 @@ def build_figure(build, plane: str = "row", steps: bool = False, exaggeration: f
     levels = build.flow.views.levels(design)
     history = list(build.history) if steps else [build.history[-1]]
     known = prototype_index(build.stack, prototypes) if prototypes is not None else {}
-    panels = []
+    panels, cuts = [], {}
     for r in history:
         known = section_prototypes(r.stack, point, normal, known)
-        panels.append((r, section(r.stack, point, normal, prototypes=known)))
+        panels.append((r, section(r.stack, point, normal, prototypes=known, cuts=cuts)))
     exag = exaggeration if exaggeration is not None else _auto_exaggeration(panels[-1][1], window)
     n = len(panels)
     cols = min(n, STRIP_COLUMNS)
