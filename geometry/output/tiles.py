@@ -59,6 +59,17 @@ MERGE_DIGITS = trimesh.util.decimal_to_digits(trimesh.tol.merge)
 """Decimal digits (of mm) to which :func:`merged` rounds vertices before comparing them: trimesh's (8)."""
 
 
+def unique_rows(a: np.ndarray) -> np.ndarray:
+    """Indices of the first occurrence of each distinct row of the (n, 3) float array ``a``, in lexicographic
+    order of the rows: ``np.unique(a, axis=0, return_index=True)[1]``, from one stable ``lexsort`` of the columns
+    instead of a sort of row records."""
+    order = np.lexsort((a[:, 2], a[:, 1], a[:, 0]))
+    s = a[order]
+    new = np.ones(len(s), dtype=bool)
+    new[1:] = (s[1:] != s[:-1]).any(axis=1)
+    return order[new]
+
+
 def merged(v: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The mesh (v, f) with its vertices that are equal when rounded to :data:`MERGE_DIGITS` digits (mm) merged
     and unreferenced ones dropped: what ``trimesh.Trimesh(v, f, process=False)`` gives after ``merge_vertices()``
@@ -130,7 +141,7 @@ def stitched(meshes: Sequence[tuple[np.ndarray, np.ndarray]], placements: Sequen
         for a, level in outside:
             near |= _on(cand[:, a], level)
         cand = cand[near]
-        cand = cand[np.unique(np.round(cand, 8), axis=0, return_index=True)[1]]  # as merge_vertices rounds
+        cand = cand[unique_rows(np.round(cand, 8))]  # as merge_vertices rounds
         for wb in np.vstack(box_members):
             for a in range(3):
                 for level, outward in ((wb[a], -1.0), (wb[a + 3], 1.0)):
