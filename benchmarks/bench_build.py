@@ -323,7 +323,8 @@ def main(argv: list[str]) -> None:
                    pictures)
     else:
         designs = (option(argv, "--designs") or ",".join(DESIGNS)).split(",")
-        fuses = [int(n) for n in (option(argv, "--fuses") or ",".join(map(str, FUSES))).split(",") if n]
+        given = option(argv, "--fuses")  # --fuses '' runs no baseline
+        fuses = FUSES if given is None else [int(n) for n in given.split(",") if n]
         main_designs([d for d in designs if d], fuses, floors, pictures)
 
 
