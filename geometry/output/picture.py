@@ -71,7 +71,11 @@ def _arrays(pd) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _shaded(pd) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``pd`` triangulated with split point normals (feature angle 40 degrees), as arrays (:func:`_arrays`)."""
+    """``pd`` triangulated with split point normals (feature angle 40 degrees), as arrays (:func:`_arrays`). The
+    filter's consistency pass (re-winding polygons by a traversal of the mesh) is off: every mesh drawn is closed
+    and outward-wound already (the prototype meshes, and their clipped copies, capped by
+    ``vtkClipClosedSurface`` the same way), and the pass took half the filter's time (0.4 of 0.8 CPU s for
+    fc-production's clipped encapsulant) for the same arrays."""
     from vtkmodules.vtkFiltersCore import vtkPolyDataNormals, vtkTriangleFilter
 
     tri = vtkTriangleFilter()
@@ -80,15 +84,20 @@ def _shaded(pd) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     normals.SetInputConnection(tri.GetOutputPort())
     normals.SetFeatureAngle(40.0)
     normals.SplittingOn()
+    normals.ConsistencyOff()
     normals.Update()
     return _arrays(normals.GetOutput())
 
 
 def _clipped(v: np.ndarray, f: np.ndarray, cut_y: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The mesh (v, f) less what lies in front of (y <) ``cut_y``, its cut face closed (``vtkClipClosedSurface``),
-    shaded (:func:`_shaded`)."""
+    shaded (:func:`_shaded`). Triangles wholly in front of the plane are dropped before clipping (the clip would
+    drop them: half of fc-production's 980,864-triangle encapsulant); the triangles it crosses, which close the
+    cut, are all kept."""
     from vtkmodules.vtkCommonDataModel import vtkPlane, vtkPlaneCollection
     from vtkmodules.vtkFiltersGeneral import vtkClipClosedSurface
+
+    f = f[(v[:, 1] >= cut_y)[f].any(axis=1)]
 
     plane = vtkPlane()
     plane.SetOrigin(0.0, float(cut_y), 0.0)

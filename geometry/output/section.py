@@ -266,14 +266,16 @@ def _part_cut(part: Instances, mesh: ProtoMesh, p: np.ndarray, n: np.ndarray, u:
 
 def section(stack: Stack, plane_point: Sequence[float] = (0.0, 0.0, 0.0),
             plane_normal: Sequence[float] = (0.0, 1.0, 0.0), meshes: Mapping | None = None,
-            prototypes: Mapping[int, ProtoMesh] | None = None) -> list[Region]:
+            prototypes: Mapping[int, ProtoMesh] | None = None, cuts: dict | None = None) -> list[Region]:
     """The vertical section of every body of ``stack`` by the plane through ``plane_point`` with horizontal
     ``plane_normal``: one :class:`Region` per body the plane cuts, in stack order, in plane coordinates (u, z), mm.
 
     Each prototype with members crossing the plane is cut once per distinct (linear part, distance to the plane)
     of those members and the cut placed for each of them (:func:`_part_cut`). ``prototypes`` (keyed by
     ``id(part.shape)``: :func:`prototype_index`, :func:`section_prototypes`) are the prototype meshes to cut;
-    those missing are meshed (:func:`section_prototypes`). ``meshes`` may instead pass a ready tiled
+    those missing are meshed (:func:`section_prototypes`). ``cuts``, a dict the caller keeps for one plane and
+    one set of ``prototypes`` (the panels of a process strip), holds each part's cut by its prototype and
+    placements objects, so a part that steps carry unchanged is cut once. ``meshes`` may instead pass a ready tiled
     ``stack_mesh(stack)`` result, cut as a whole. Curved bodies are cut on their volume-true meshes, so their
     outlines deviate from the B-rep by at most the chordal tolerance each prototype's mesh states.
     """
@@ -292,7 +294,11 @@ def section(stack: Stack, plane_point: Sequence[float] = (0.0, 0.0, 0.0),
             outers, holes, area = [], [], 0.0
             for part in body.parts:
                 if id(part.shape) in prototypes:
-                    o, h, a = _part_cut(part, prototypes[id(part.shape)], p, n, u)
+                    key = (id(part.shape), id(part.placements))
+                    done = cuts.get(key) if cuts is not None else None
+                    o, h, a = done or _part_cut(part, prototypes[id(part.shape)], p, n, u)
+                    if cuts is not None:
+                        cuts[key] = (o, h, a)
                     outers, holes, area = outers + o, holes + h, area + a
         if outers:
             regions.append(Region(body.name, body.material_name, tuple(body.material.color), outers, holes, area,

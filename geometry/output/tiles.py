@@ -55,6 +55,44 @@ def _fan(points: np.ndarray, axis: int, outward: float) -> tuple[np.ndarray, np.
     return v, f if np.sign(normal[axis]) == np.sign(outward) else f[:, [0, 2, 1]]
 
 
+MERGE_DIGITS = trimesh.util.decimal_to_digits(trimesh.tol.merge)
+"""Decimal digits (of mm) to which :func:`merged` rounds vertices before comparing them: trimesh's (8)."""
+
+
+def unique_rows(a: np.ndarray) -> np.ndarray:
+    """Indices of the first occurrence of each distinct row of the (n, 3) float array ``a``, in lexicographic
+    order of the rows: ``np.unique(a, axis=0, return_index=True)[1]``, from one stable ``lexsort`` of the columns
+    instead of a sort of row records."""
+    order = np.lexsort((a[:, 2], a[:, 1], a[:, 0]))
+    s = a[order]
+    new = np.ones(len(s), dtype=bool)
+    new[1:] = (s[1:] != s[:-1]).any(axis=1)
+    return order[new]
+
+
+def merged(v: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The mesh (v, f) with its vertices that are equal when rounded to :data:`MERGE_DIGITS` digits (mm) merged
+    and unreferenced ones dropped: what ``trimesh.Trimesh(v, f, process=False)`` gives after ``merge_vertices()``
+    and ``remove_unreferenced_vertices()``, vertex for vertex (each kept at its first occurrence, in order of first
+    occurrence), with one stable ``lexsort`` of the three rounded columns instead of trimesh's sort of 24-byte row
+    keys (the stitched encapsulant of fc-production: 1.1 M vertices)."""
+    used = np.zeros(len(v), dtype=bool)
+    used[f] = True
+    ids = np.flatnonzero(used)
+    q = (v[ids] * 10.0 ** MERGE_DIGITS).round().astype(np.int64)
+    order = np.lexsort((q[:, 2], q[:, 1], q[:, 0]))
+    s = q[order]
+    new = np.ones(len(s), dtype=bool)
+    new[1:] = (s[1:] != s[:-1]).any(axis=1)
+    group = np.cumsum(new) - 1
+    first = order[new]
+    rank = np.empty(len(first), dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(first))
+    inverse = np.zeros(len(v), dtype=np.int64)
+    inverse[ids[order]] = rank[group]
+    return np.asarray(v[ids[np.sort(first)]], dtype=float), inverse[f].astype(np.int64)
+
+
 def _closed(f: np.ndarray, n: int) -> bool:
     """Whether the mesh of faces ``f`` over ``n`` vertices is closed and consistently wound: every directed edge
     once and its reverse too, i.e. every edge in two faces that run it opposite ways (trimesh's ``is_watertight and
@@ -103,7 +141,7 @@ def stitched(meshes: Sequence[tuple[np.ndarray, np.ndarray]], placements: Sequen
         for a, level in outside:
             near |= _on(cand[:, a], level)
         cand = cand[near]
-        cand = cand[np.unique(np.round(cand, 8), axis=0, return_index=True)[1]]  # as merge_vertices rounds
+        cand = cand[unique_rows(np.round(cand, 8))]  # as merge_vertices rounds
         for wb in np.vstack(box_members):
             for a in range(3):
                 for level, outward in ((wb[a], -1.0), (wb[a + 3], 1.0)):
@@ -119,12 +157,10 @@ def stitched(meshes: Sequence[tuple[np.ndarray, np.ndarray]], placements: Sequen
                     verts.append(fv)
                     faces.append(ff + offset)
                     offset += len(fv)
-    m = trimesh.Trimesh(np.vstack(verts), np.vstack(faces), process=False)
-    m.merge_vertices()
-    m.remove_unreferenced_vertices()
-    if not _closed(np.asarray(m.faces, dtype=np.int64), len(m.vertices)):
+    v, f = merged(np.vstack(verts), np.vstack(faces))
+    if not _closed(f, len(v)):
         return None
-    return np.asarray(m.vertices, dtype=float), np.asarray(m.faces, dtype=np.int64)
+    return v, f
 
 
 def _wall_faces(v: np.ndarray, f: np.ndarray, b: np.ndarray) -> np.ndarray:

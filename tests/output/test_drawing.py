@@ -26,7 +26,11 @@ def test_draw_section_content(small_build):
     regions = list({r.name: r for r in section(build.stack)}.values())
     levels = build.flow.views.levels(build.design)
     draw_section(regions, ax, levels, exaggeration=4.0, window=(-1.5, 1.5))
-    assert len(ax.patches) == sum(len(r.polygons) for r in regions)
+    assert sorted(p.get_gid() for p in ax.patches) == sorted(f"region:{r.name}" for r in regions)
+    for patch in ax.patches:  # one compound path per region: a closed loop per polygon and per hole
+        r = next(r for r in regions if f"region:{r.name}" == patch.get_gid())
+        closes = int((patch.get_path().codes == patch.get_path().CLOSEPOLY).sum())
+        assert closes == len(r.polygons) + sum(len(h) for h in r.holes) and not patch.get_in_layout()
     materials = {r.material for r in regions}
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert sorted(legend) == sorted(materials) and len(legend) == len(materials)

@@ -8,7 +8,7 @@ import trimesh
 from geometry.core import occ, occ_block
 from geometry.core.stack import Instances, translations
 from geometry.output.mesh import prototype_mesh, prototype_meshes, signed_volume
-from geometry.output.tiles import fewest_triangles, stitched, tile, visible_tiles
+from geometry.output.tiles import fewest_triangles, merged, stitched, tile, unique_rows, visible_tiles
 
 
 def _holed_block():
@@ -107,3 +107,34 @@ def test_closed_answers_as_trimesh_watertight_and_winding_consistent():
     meshes = [trimesh.Trimesh(vv, ff, process=False) for vv, ff in cases]
     assert answers == [m.is_watertight and m.is_winding_consistent for m in meshes]
     assert answers[0] and not any(answers[1:4])
+
+
+def _duplicated_mesh(seed: int):
+    """A random triangle soup whose vertices repeat (some within the 1e-8 mm rounding, some only almost), with
+    unreferenced vertices, -0.0 coordinates and mirrored copies."""
+    rng = np.random.default_rng(seed)
+    base = np.round(rng.uniform(-5, 5, (300, 3)), 3)
+    base[:20, 0] = -0.0
+    v = np.vstack([base, base[:150] + 3e-10, base[:100] + 2e-7, base[::-1]])
+    f = rng.integers(0, len(v) - 50, (900, 3))  # the last 50 vertices are never referenced
+    return v, f
+
+
+def test_merged_is_trimesh_merge_vertices_vertex_for_vertex():
+    for seed in range(3):
+        v, f = _duplicated_mesh(seed)
+        m = trimesh.Trimesh(v, f, process=False)
+        m.merge_vertices()
+        m.remove_unreferenced_vertices()
+        mv, mf = merged(v, f)
+        assert len(mv) < len(v) - 50
+        assert np.array_equal(mv, np.asarray(m.vertices)) and np.array_equal(mf, np.asarray(m.faces))
+
+
+def test_unique_rows_is_numpy_unique_first_occurrence():
+    for seed in range(3):
+        v, _ = _duplicated_mesh(seed)
+        a = np.round(v, 8)
+        got = unique_rows(a)
+        assert len(got) < len(a)
+        assert np.array_equal(got, np.unique(a, axis=0, return_index=True)[1])
