@@ -217,6 +217,10 @@ def parser() -> argparse.ArgumentParser:
                     help="cut every mesh interval N times more finely (1-4, default 1)")
     th.add_argument("--h", type=_positive_float, default=10.0, metavar="W/M2K",
                     help="still-air coefficient for theta_ja, W/(m2.K) (default 10)")
+    th.add_argument("--converge", action="store_true",
+                    help="solve again with every element edge halved (refine 2N) and write, per figure, the coarse "
+                         "and fine values, their change, Richardson's extrapolation and its error band (about 9x "
+                         "the CPU time)")
     _budget_argument(th)
     th.set_defaults(run="thermal", module="sweep.thermal", writes="dir")
     return ap

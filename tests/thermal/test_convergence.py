@@ -5,15 +5,18 @@ an extrapolated value with a band under 10 %."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from geometry import api
+from geometry.cli import main
 from geometry.sweep.thermal import box_model
 from geometry.thermal.convergence import convergence, richardson
 from geometry.thermal.fem import solve
 from geometry.thermal.jedec import Settings
 from geometry.thermal.model import Box, Isothermal, bottom
-from tests.conftest import RECIPES
+from tests.conftest import RECIPES, small_cavity, write_recipe
 
 
 def test_richardson_recovers_an_exact_second_order_limit() -> None:
@@ -56,3 +59,25 @@ def test_figures_converge_on_real_designs(recipe) -> None:
         e = c.estimates[k]
         assert e.coarse < e.fine < e.extrapolated
         assert e.relative_error < 0.10
+
+
+def test_thermal_command_converge_writes_the_refinement_study(tmp_path, capsys) -> None:
+    """``pkgcad thermal --converge``: thermal.json holds, per figure, the coarse (the written figure) and fine
+    values, their change, and Richardson's extrapolation with its band, consistent with each other."""
+    recipe = write_recipe(tmp_path / "small-cavity.toml", small_cavity())
+    out = tmp_path / "out"
+    assert main(["thermal", str(recipe), "-o", str(out), "--mesh", "1.0", "--converge"]) == 0
+    data = json.loads((out / "small-cavity" / "thermal.json").read_text())
+    c = data["convergence"]
+    assert c["refine"] == [1, 2] and c["order"] == 2.0
+    for k in ("theta_jc", "theta_jb", "theta_ja", "psi_jt"):
+        e = c[k]
+        assert e["coarse_KW"] == pytest.approx(data[f"{k}_KW"], rel=1e-12)
+        assert e["fine_KW"] > 0 and e["fine_KW"] != e["coarse_KW"]
+        assert e["change"] == pytest.approx((e["fine_KW"] - e["coarse_KW"]) / e["fine_KW"], rel=1e-9)
+        assert e["extrapolated_KW"] == pytest.approx(e["fine_KW"] + (e["fine_KW"] - e["coarse_KW"]) / 3, rel=1e-9)
+        assert e["error_KW"] == pytest.approx(abs(e["fine_KW"] - e["coarse_KW"]), rel=1e-9)
+    assert "refine 1 to 2" in capsys.readouterr().out
+    plain = tmp_path / "plain"
+    assert main(["thermal", str(recipe), "-o", str(plain), "--mesh", "1.0"]) == 0
+    assert "convergence" not in json.loads((plain / "small-cavity" / "thermal.json").read_text())
