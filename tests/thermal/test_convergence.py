@@ -70,6 +70,7 @@ def test_thermal_command_converge_writes_the_refinement_study(tmp_path, capsys) 
     data = json.loads((out / "small-cavity" / "thermal.json").read_text())
     c = data["convergence"]
     assert c["refine"] == [1, 2] and c["order"] == 2.0
+    assert c["nodes_jb"][1] > 4 * c["nodes_jb"][0] and data["solves"]["jb"]["nodes"] == c["nodes_jb"][0]
     for k in ("theta_jc", "theta_jb", "theta_ja", "psi_jt"):
         e = c[k]
         assert e["coarse_KW"] == pytest.approx(data[f"{k}_KW"], rel=1e-12)
