@@ -1,7 +1,7 @@
 """Mesh convergence of the JEDEC figures (issue 17): Richardson's extrapolation and its two-grid error band
 (:mod:`geometry.thermal.convergence`) on an exact h^2 sequence and on a spreading problem against a much finer
 mesh; on fc-basic and cavity-equal (slow) theta_jc moves under 2 % over the refinement and the board figures get
-an extrapolated value with a band under 10 %."""
+an extrapolated value with a band under 5 %; ``pkgcad thermal --converge`` writes the study."""
 
 from __future__ import annotations
 
@@ -51,14 +51,17 @@ def test_extrapolation_lands_near_a_much_finer_mesh() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("recipe", ["flip-chip/fc-basic.toml", "cavity/cavity-equal.toml"])
 def test_figures_converge_on_real_designs(recipe) -> None:
-    """Refine 1 to 2 at the default 0.5 mm package mesh: theta_jc changes under 2 %; theta_jb and theta_ja rise
-    with the refinement (trilinear elements are too stiff) and get an extrapolated value within 10 %."""
+    """Refine 1 to 2 at the default 0.25 mm package mesh (every element edge halved): theta_jc changes under
+    2 %; psi_jt, theta_jb and theta_ja rise with the refinement (trilinear elements are too stiff) by under
+    3.5 % (measured: fc-basic +1.2, +2.3, +1.8 %; cavity-equal +2.5, +3.3, +2.6 %: the 2 % goal is met by
+    theta_jc, psi_jt and theta_ja on fc-basic only) and get an extrapolated value with a band under 5 %."""
     c = convergence(box_model(api.run(api.load(RECIPES / recipe))), Settings())
     assert abs(c.estimates["theta_jc"].change) < 0.02
-    for k in ("theta_jb", "theta_ja"):
+    for k in ("psi_jt", "theta_jb", "theta_ja"):
         e = c.estimates[k]
         assert e.coarse < e.fine < e.extrapolated
-        assert e.relative_error < 0.10
+        assert e.change < 0.035
+        assert e.relative_error < 0.05
 
 
 def test_thermal_command_converge_writes_the_refinement_study(tmp_path, capsys) -> None:
