@@ -69,7 +69,7 @@ def test_thermal_command_converge_writes_the_refinement_study(tmp_path, capsys) 
     values, their change, and Richardson's extrapolation with its band, consistent with each other."""
     recipe = write_recipe(tmp_path / "small-cavity.toml", small_cavity())
     out = tmp_path / "out"
-    assert main(["thermal", str(recipe), "-o", str(out), "--mesh", "1.0", "--converge"]) == 0
+    assert main(["thermal", str(recipe), "-o", str(out), "--mesh", "2.0", "--converge"]) == 0
     data = json.loads((out / "small-cavity" / "thermal.json").read_text())
     c = data["convergence"]
     assert c["refine"] == [1, 2] and c["order"] == 2.0
@@ -83,5 +83,5 @@ def test_thermal_command_converge_writes_the_refinement_study(tmp_path, capsys) 
         assert e["error_KW"] == pytest.approx(abs(e["fine_KW"] - e["coarse_KW"]), rel=1e-9)
     assert "refine 1 to 2" in capsys.readouterr().out
     plain = tmp_path / "plain"
-    assert main(["thermal", str(recipe), "-o", str(plain), "--mesh", "1.0"]) == 0
+    assert main(["thermal", str(recipe), "-o", str(plain), "--mesh", "2.0"]) == 0
     assert "convergence" not in json.loads((plain / "small-cavity" / "thermal.json").read_text())
