@@ -211,12 +211,16 @@ def parser() -> argparse.ArgumentParser:
                         "solve on the JESD51-7 2s2p board: DIR/<design>/thermal.json and temperature pictures")
     th.add_argument("recipes", nargs="+", help="recipe files or folders of recipes")
     th.add_argument("-o", "--output", default="exports/thermal", help="output folder (default: exports/thermal)")
-    th.add_argument("--mesh", type=_positive_float, default=0.5, metavar="MM",
-                    help="largest element edge in the package (mm, default 0.5)")
+    th.add_argument("--mesh", type=_positive_float, default=0.25, metavar="MM",
+                    help="largest element edge in the package (mm, default 0.25)")
     th.add_argument("--refine", type=int, choices=range(1, 5), default=1, metavar="N",
                     help="cut every mesh interval N times more finely (1-4, default 1)")
     th.add_argument("--h", type=_positive_float, default=10.0, metavar="W/M2K",
                     help="still-air coefficient for theta_ja, W/(m2.K) (default 10)")
+    th.add_argument("--converge", action="store_true",
+                    help="solve again with every element edge halved (refine 2N) and write, per figure, the coarse "
+                         "and fine values, their change, Richardson's extrapolation and its error band (about 9x "
+                         "the CPU time)")
     _budget_argument(th)
     th.set_defaults(run="thermal", module="sweep.thermal", writes="dir")
     return ap

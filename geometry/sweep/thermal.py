@@ -2,6 +2,10 @@
 from the 3D conduction solve (:mod:`geometry.thermal.jedec`) in ``DIR/<design>/thermal.json`` and its
 temperature pictures (``section.png``: a vertical section through the package centre; ``top.png``: the package
 top), from the theta_ja solve (package on the 2s2p board in still air). Each file is written atomically.
+With ``--converge`` the design is solved again with every element edge halved (refine ``2 r``) and
+``thermal.json`` gains ``convergence``: per figure the coarse and fine values, their relative change, Richardson's
+extrapolation and its two-grid error band (:mod:`geometry.thermal.convergence`); the figures and pictures stay
+those of the coarse (requested) mesh.
 
 The flow's box model (``geometry.flows.<flow>.thermal.box_model``) is looked up by flow name here, above the
 flows in the layers.
@@ -23,6 +27,7 @@ from ..flows.flip_chip import thermal as fc_thermal
 from ..output.files import write_figure, write_text
 from ..output.folder import check_output_dir, design_folder
 from ..output.temperature import section_figure, top_figure
+from ..thermal.convergence import FIGURES, convergence
 from ..thermal.jedec import Figures, Settings, TemperatureMap, figures
 from ..thermal.package import PackageModel
 
@@ -39,12 +44,20 @@ def box_model(build: Build) -> PackageModel:
         raise ParameterError(f"{build.design.name}: the {build.design.flow!r} flow has no thermal box model") from None
 
 
-def analyse(build: Build, settings: Settings | None = None) -> tuple[PackageModel, Figures, dict[str, Any]]:
-    """Model, figures and the ``thermal.json`` summary (with CPU and wall seconds) of a finished build."""
+def analyse(build: Build, settings: Settings | None = None,
+            converge: bool = False) -> tuple[PackageModel, Figures, dict[str, Any]]:
+    """Model, figures and the ``thermal.json`` summary (with CPU and wall seconds) of a finished build; with
+    ``converge`` also the refinement study (module doc) in ``summary["convergence"]``."""
     cpu, wall = time.process_time(), time.perf_counter()
     model = box_model(build)
-    result = figures(model, settings)
-    summary = result.summary(model)
+    if converge:
+        study = convergence(model, settings)
+        result = study.coarse
+        summary = result.summary(model)
+        summary["convergence"] = study.summary()
+    else:
+        result = figures(model, settings)
+        summary = result.summary(model)
     summary["solve_cpu_s"] = round(time.process_time() - cpu, 2)
     summary["solve_wall_s"] = round(time.perf_counter() - wall, 2)
     return model, result, summary
@@ -66,18 +79,24 @@ def write(out: Path, model: PackageModel, result: Figures, summary: dict[str, An
     return paths
 
 
-def thermal(args, solve: Callable[[Build, Settings], tuple] = analyse) -> int:
-    """``pkgcad thermal RECIPE... -o DIR``: each design built, solved and written (module doc); the figures
-    printed one line per design. 0 done."""
+def thermal(args, solve: Callable[[Build, Settings, bool], tuple] = analyse) -> int:
+    """``pkgcad thermal RECIPE... -o DIR [--converge]``: each design built, solved and written (module doc);
+    the figures printed one line per design (with ``--converge``, each figure's change over the refinement).
+    0 done."""
     out = check_output_dir(args.output)
     for d in args.designs:
         design_folder(out, d.name)
     settings = Settings(mesh=args.mesh, refine=args.refine, h=args.h)
     for d in args.designs:
         build = build_design(d, args.budget)
-        model, result, summary = solve(build, settings)
+        model, result, summary = solve(build, settings, getattr(args, "converge", False))
         paths = write(out, model, result, summary)
         print(f"{d.name}: theta_jc {result.theta_jc:.3g}, theta_jb {result.theta_jb:.3g}, theta_ja "
               f"{result.theta_ja:.3g}, psi_jt {result.psi_jt:.3g} K/W; {summary['solve_cpu_s']} s CPU; wrote "
               f"{paths[0].parent}")
+        if "convergence" in summary:
+            c = summary["convergence"]
+            print(f"{d.name}: refine {c['refine'][0]} to {c['refine'][1]}: " + ", ".join(
+                f"{k} {100 * c[k]['change']:+.1f} % (extrapolated {c[k]['extrapolated_KW']:.4g} +/- "
+                f"{c[k]['error_KW']:.2g})" for k in FIGURES))
     return 0

@@ -11,13 +11,16 @@ from the coarse and fine figures ``f_1``, ``f_2`` (ratio ``r = 2``) Richardson's
 ``f_0 = f_2 + (f_2 - f_1) / (r^p - 1)``. Its error band is Roache's grid convergence index for two grids,
 ``F_s |f_2 - f_1| / (r^p - 1)`` with the factor of safety ``F_s = 3`` (P. J. Roache, "Perspective: a method for
 uniform reporting of grid refinement studies", J. Fluids Eng. 116 (1994) 405-413; 1.25 only when a third
-grid confirms the order). The measured behaviour: theta_jc changes under 1 % from refine 1 to 2 on fc-basic and
-cavity-equal, theta_jb and theta_ja up to about 9 % (the lateral resolution under the package; README, thermal
-section), so the board figures are reported as the extrapolated value with its band.
+grid confirms the order). The measured behaviour at the default mesh (0.25 mm in x-y over the package): from
+refine 1 to 2 theta_jc changes by under 1 % on fc-basic and cavity-equal, psi_jt, theta_jb and theta_ja by
++1.2, +2.3 and +1.8 % on fc-basic and +2.5, +3.3 and +2.6 % on cavity-equal (the lateral resolution under the
+package; README, thermal section), so ``pkgcad thermal --converge`` reports each figure's extrapolated value
+with its band beside it.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -68,16 +71,21 @@ def richardson(coarse: float, fine: float, ratio: float = 2.0, order: float = OR
 
 @dataclass(frozen=True, eq=False)
 class Convergence:
-    """The figures on the coarse and the fine mesh and the estimate of each (:data:`FIGURES`)."""
+    """The figures on the coarse and the fine mesh, the estimate of each (:data:`FIGURES`) and the CPU seconds
+    (this process) of the coarse and of the fine solves."""
 
     coarse: Figures
     fine: Figures
     estimates: dict[str, Estimate]
+    cpu_s: tuple[float, float] = (0.0, 0.0)
 
     def summary(self) -> dict[str, Any]:
-        """Per figure: coarse, fine, change, extrapolated value and error band (K/W), and the refinements."""
+        """Per figure: coarse, fine, change, extrapolated value and error band (K/W); the refinements, their
+        nodes (the theta_jb solve) and CPU seconds."""
         out: dict[str, Any] = {"refine": [self.coarse.settings.refine, self.fine.settings.refine],
-                               "order": ORDER, "safety_factor": SAFETY}
+                               "order": ORDER, "safety_factor": SAFETY,
+                               "nodes_jb": [f.solutions["jb"].info.nodes for f in (self.coarse, self.fine)],
+                               "cpu_s": [round(t, 2) for t in self.cpu_s]}
         for k, e in self.estimates.items():
             out[k] = {"coarse_KW": e.coarse, "fine_KW": e.fine, "change": e.change,
                       "extrapolated_KW": e.extrapolated, "error_KW": e.error}
@@ -88,6 +96,10 @@ def convergence(model: PackageModel, settings: Settings | None = None) -> Conver
     """The figures of ``model`` at ``settings`` and with every interval cut twice as often, and their
     Richardson estimates (module doc)."""
     s = settings or Settings()
+    t0 = time.process_time()
     coarse = figures(model, s)
+    t1 = time.process_time()
     fine = figures(model, replace(s, refine=2 * s.refine))
-    return Convergence(coarse, fine, {k: richardson(getattr(coarse, k), getattr(fine, k)) for k in FIGURES})
+    t2 = time.process_time()
+    return Convergence(coarse, fine, {k: richardson(getattr(coarse, k), getattr(fine, k)) for k in FIGURES},
+                       (t1 - t0, t2 - t1))

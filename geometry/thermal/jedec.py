@@ -48,6 +48,13 @@ BOARD_LEVELS = 8
 BOARD_MESH = 5.0
 """Largest element edge on the board far from the package, mm."""
 
+PACKAGE_MESH = 0.25
+"""Default element edge cap (mm) in x-y over the package (and so the board under it): the board figures are
+sensitive to the lateral resolution under the package (the heat converging in the substrate onto the ball pads
+and spreading from the land pads into the board), not to z or to the board outside. On fc-basic theta_jb was
+36.02, 36.73, 36.87 and 37.01 K/W with the package x-y cap at 0.5, 0.25, 0.167 and 0.125 mm (cavity-equal 23.01,
+24.69, 24.98 at the first three); 0.25 mm keeps a mid-size design's three solves near a CPU minute."""
+
 SOLVE_RTOL = 1e-8
 """Relative residual of the iterative solves: fc-basic's figures agree with those at 1e-10 to 6 digits (and at
 1e-6 too) in 20 % fewer iterations; the heat balance stays under 1e-10."""
@@ -62,7 +69,7 @@ class Settings:
     """Mesh and boundary conditions: ``mesh`` mm (element edge cap in the package), ``refine`` (every interval
     cut that many times more), ``h`` W/(m2.K), ``ring_gap`` mm, the board."""
 
-    mesh: float = 0.5
+    mesh: float = PACKAGE_MESH
     refine: int = 1
     h: float = STILL_AIR_H
     ring_gap: float = RING_GAP
@@ -107,10 +114,9 @@ class Figures:
                                "theta_ja": f"every face h = {s.h} W/(m2.K) to ambient (still air, convection and "
                                            "radiation lumped)",
                                "junction": "max temperature of the junction layer",
-                               "mesh": "halving every element edge of the default mesh moved theta_jc under 2 % "
-                                       "and raised theta_jb and theta_ja by several per cent on the designs "
-                                       "measured: they read low (geometry.thermal.convergence extrapolates them "
-                                       "with an error band)"},
+                               "mesh": f"package x-y element edges at most {s.mesh} mm; coarse meshes make theta_jb "
+                                       "and theta_ja read low (pkgcad thermal --converge solves again with every "
+                                       "edge halved and extrapolates each figure with an error band)"},
                 "mesh": {"package_mm": s.mesh, "board_mm": BOARD_MESH, "refine": s.refine},
                 "solves": info, "model": list(model.notes)}
 

@@ -36,7 +36,13 @@ JUNCTION_DEPTH = 0.01
 """Thickness (mm) of the chip layer at its active face that dissipates the power (the junction of JESD51-1)."""
 
 Z_PARTS = 3
-"""Elements at least through the thickness of every box of a package (thin layers conduct laterally)."""
+"""Elements at least through the thickness of every box of a package thicker than :data:`THIN` (thick layers
+conduct laterally)."""
+
+THIN = 0.05
+"""mm: a box thinner than this (the junction layer, pads) gets one element through its thickness. On fc-basic
+theta_jb is the same to 5 digits as with :data:`Z_PARTS` elements, at 12 % fewer nodes, which pays for the finer
+x-y mesh (:data:`geometry.thermal.jedec.PACKAGE_MESH`)."""
 
 POWER = 1.0
 """W dissipated in the junction layer (the problem is linear: the resistances do not depend on it)."""
@@ -83,9 +89,12 @@ class PackageModel:
 
     def with_mesh(self, size: float) -> PackageModel:
         """Every box capped to element edges of ``size`` mm in x-y and to :data:`Z_PARTS` elements through its
-        thickness (at most ``size``)."""
-        return replace(self, boxes=tuple(replace(b, mesh_size=(size, size, min(size, (b.hi[2] - b.lo[2]) / Z_PARTS)))
-                                         for b in self.boxes))
+        thickness (at most ``size``), one element through a box thinner than :data:`THIN`."""
+        def z_cap(b: Box) -> float:
+            t = b.hi[2] - b.lo[2]
+            return t if t < THIN else min(size, t / Z_PARTS)
+
+        return replace(self, boxes=tuple(replace(b, mesh_size=(size, size, z_cap(b))) for b in self.boxes))
 
 
 def rect_of(body: Body) -> Rect:

@@ -1,19 +1,22 @@
 """Mesh convergence of the JEDEC figures (issue 17): Richardson's extrapolation and its two-grid error band
 (:mod:`geometry.thermal.convergence`) on an exact h^2 sequence and on a spreading problem against a much finer
 mesh; on fc-basic and cavity-equal (slow) theta_jc moves under 2 % over the refinement and the board figures get
-an extrapolated value with a band under 10 %."""
+an extrapolated value with a band under 5 %; ``pkgcad thermal --converge`` writes the study."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
 from geometry import api
+from geometry.cli import main
 from geometry.sweep.thermal import box_model
 from geometry.thermal.convergence import convergence, richardson
 from geometry.thermal.fem import solve
 from geometry.thermal.jedec import Settings
 from geometry.thermal.model import Box, Isothermal, bottom
-from tests.conftest import RECIPES
+from tests.conftest import RECIPES, small_cavity, write_recipe
 
 
 def test_richardson_recovers_an_exact_second_order_limit() -> None:
@@ -48,11 +51,37 @@ def test_extrapolation_lands_near_a_much_finer_mesh() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("recipe", ["flip-chip/fc-basic.toml", "cavity/cavity-equal.toml"])
 def test_figures_converge_on_real_designs(recipe) -> None:
-    """Refine 1 to 2 at the default 0.5 mm package mesh: theta_jc changes under 2 %; theta_jb and theta_ja rise
-    with the refinement (trilinear elements are too stiff) and get an extrapolated value within 10 %."""
+    """Refine 1 to 2 at the default 0.25 mm package mesh (every element edge halved): theta_jc changes under
+    2 %; psi_jt, theta_jb and theta_ja rise with the refinement (trilinear elements are too stiff) by under
+    3.5 % (measured: fc-basic +1.2, +2.3, +1.8 %; cavity-equal +2.5, +3.3, +2.6 %: the 2 % goal is met by
+    theta_jc, psi_jt and theta_ja on fc-basic only) and get an extrapolated value with a band under 5 %."""
     c = convergence(box_model(api.run(api.load(RECIPES / recipe))), Settings())
     assert abs(c.estimates["theta_jc"].change) < 0.02
-    for k in ("theta_jb", "theta_ja"):
+    for k in ("psi_jt", "theta_jb", "theta_ja"):
         e = c.estimates[k]
         assert e.coarse < e.fine < e.extrapolated
-        assert e.relative_error < 0.10
+        assert e.change < 0.035
+        assert e.relative_error < 0.05
+
+
+def test_thermal_command_converge_writes_the_refinement_study(tmp_path, capsys) -> None:
+    """``pkgcad thermal --converge``: thermal.json holds, per figure, the coarse (the written figure) and fine
+    values, their change, and Richardson's extrapolation with its band, consistent with each other."""
+    recipe = write_recipe(tmp_path / "small-cavity.toml", small_cavity())
+    out = tmp_path / "out"
+    assert main(["thermal", str(recipe), "-o", str(out), "--mesh", "2.0", "--converge"]) == 0
+    data = json.loads((out / "small-cavity" / "thermal.json").read_text())
+    c = data["convergence"]
+    assert c["refine"] == [1, 2] and c["order"] == 2.0
+    assert c["nodes_jb"][1] > 4 * c["nodes_jb"][0] and data["solves"]["jb"]["nodes"] == c["nodes_jb"][0]
+    for k in ("theta_jc", "theta_jb", "theta_ja", "psi_jt"):
+        e = c[k]
+        assert e["coarse_KW"] == pytest.approx(data[f"{k}_KW"], rel=1e-12)
+        assert e["fine_KW"] > 0 and e["fine_KW"] != e["coarse_KW"]
+        assert e["change"] == pytest.approx((e["fine_KW"] - e["coarse_KW"]) / e["fine_KW"], rel=1e-9)
+        assert e["extrapolated_KW"] == pytest.approx(e["fine_KW"] + (e["fine_KW"] - e["coarse_KW"]) / 3, rel=1e-9)
+        assert e["error_KW"] == pytest.approx(abs(e["fine_KW"] - e["coarse_KW"]), rel=1e-9)
+    assert "refine 1 to 2" in capsys.readouterr().out
+    plain = tmp_path / "plain"
+    assert main(["thermal", str(recipe), "-o", str(plain), "--mesh", "2.0"]) == 0
+    assert "convergence" not in json.loads((plain / "small-cavity" / "thermal.json").read_text())
