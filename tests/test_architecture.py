@@ -145,6 +145,18 @@ def test_import_geometry_stays_light() -> None:
     assert not full & {"matplotlib", "dask", "distributed", "IPython", "pyarrow", "gmsh"}
 
 
+def test_the_report_loads_the_thermal_solver_only_to_solve() -> None:
+    """The design report of every ``pkgcad build --report`` imports the 3D thermal solve (scikit-fem, scipy's
+    interpolation, :mod:`geometry.thermal.fem`) only when a design asks for the solve (issue 15: imports)."""
+    code = "import sys, geometry.output.report; print(' '.join(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                         check=False)
+    assert out.returncode == 0, out.stderr
+    loaded = set(out.stdout.split())
+    assert "geometry.thermal.jedec" in loaded
+    assert not loaded & {"skfem", "scipy.interpolate", "geometry.thermal.fem", "geometry.thermal.grid"}
+
+
 def test_no_module_exceeds_500_lines() -> None:
     long = {p.relative_to(ROOT).as_posix(): n for p in MODULES
             if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}

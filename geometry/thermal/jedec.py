@@ -21,15 +21,16 @@ resistances.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy.interpolate import RegularGridInterpolator
 
 from .board import Board2s2p, board_boxes, land_pattern
-from .fem import Solution, solve
 from .model import TOL, Box, Convection, Faces, FaceSelector, Isothermal, Rect, every_face, in_rect, top
 from .package import PackageModel
+
+if TYPE_CHECKING:
+    from .fem import Solution
 
 STILL_AIR_H = 10.0
 """Combined convection and radiation coefficient of still air, W/(m2.K) (a usual figure for a horizontal board
@@ -186,8 +187,18 @@ def near_board(model: PackageModel, s: Settings) -> list[Box]:
 
 def point_temperature(solution: Solution, x: float, y: float, z: float) -> float:
     """Temperature (degC) at (x, y) on the plane z (mm), bilinear between grid nodes."""
+    from scipy.interpolate import RegularGridInterpolator
+
     plane = solution.section("z", z)
     return float(RegularGridInterpolator((plane.u, plane.v), plane.temperature)((x, y)))
+
+
+def _solve(boxes: list[Box], conditions: list, **options: Any) -> Solution:
+    """:func:`geometry.thermal.fem.solve`, imported on the first solve: scipy's sparse solvers and scikit-fem load
+    only when a figure is solved, not with the design report or a flow."""
+    from .fem import solve
+
+    return solve(boxes, conditions, **options)
 
 
 def centred(model: PackageModel, s: Settings) -> PackageModel:
@@ -199,7 +210,7 @@ def centred(model: PackageModel, s: Settings) -> PackageModel:
 def case_solve(model: PackageModel, s: Settings) -> tuple[float, Solution]:
     """theta_jc (K/W) and its solution: the package alone, the top isothermal (module doc)."""
     pkg = centred(model, s)
-    alone = solve(pkg.boxes, [Isothermal("case", top(pkg.outline, at=pkg.z_top))], max_size=s.mesh,
+    alone = _solve(pkg.boxes, [Isothermal("case", top(pkg.outline, at=pkg.z_top))], max_size=s.mesh,
                   refine=s.refine, rtol=SOLVE_RTOL)
     return alone.theta(pkg.junction, "case"), alone
 
@@ -213,7 +224,7 @@ def board_solve(model: PackageModel, s: Settings) -> tuple[float, float, Solutio
     edge = s.board.outline
     ring = [Isothermal("ring_top", board_ring(edge, inner, s.board.thickness, 1)),
             Isothermal("ring_bottom", board_ring(edge, inner, 0.0, -1))]
-    jb = solve(on_board(pkg, s), ring, max_size=BOARD_MESH, refine=s.refine, rtol=SOLVE_RTOL)
+    jb = _solve(on_board(pkg, s), ring, max_size=BOARD_MESH, refine=s.refine, rtol=SOLVE_RTOL)
     tj = jb.junction(pkg.junction).t_max
     tb = point_temperature(jb, x0 - BOARD_POINT, 0.0, s.board.thickness)
     return (tj - tb) / model.power, jb.theta(pkg.junction, "ring_top"), jb
@@ -222,7 +233,7 @@ def board_solve(model: PackageModel, s: Settings) -> tuple[float, float, Solutio
 def air_solve(model: PackageModel, s: Settings) -> tuple[float, float, float, Solution]:
     """theta_ja, psi_jt (K/W), the package's share of the heat and the solution (module doc)."""
     pkg = centred(model, s)
-    ja = solve(on_board(pkg, s), [Convection("board", every_face(), s.h),
+    ja = _solve(on_board(pkg, s), [Convection("board", every_face(), s.h),
                                   Convection("package", above(s.board.thickness), s.h)],
                max_size=BOARD_MESH, refine=s.refine, rtol=SOLVE_RTOL)
     tj = ja.junction(pkg.junction).t_max
