@@ -196,8 +196,8 @@ def test_small_flip_chip_every_body_within_one_percent(tmp_path):
     for name, diameter in (("bumps", design.bumps.diameter), ("solder_balls", design.solder_balls.diameter)):
         # each sphere its own size, 20 elements round its equator (2 pi r / 20)
         assert summary["face_size_mm"][name] == pytest.approx(np.pi * diameter / 20, rel=1e-6), name
-    b = stack["chip_gap_fill"].bounds()  # the 5-6 um gap: its faces at most THIN_SIZE thicknesses
-    assert summary["thin_size_mm"]["chip_gap_fill"] == pytest.approx(THIN_SIZE * (b[5] - b[2]), rel=1e-6)
+    b = stack["chip_gap_fill"].bounds()  # the 5-6 um gap (gmsh pads its box by its tolerance, 1e-7 mm)
+    assert summary["thin_size_mm"]["chip_gap_fill"] == pytest.approx(THIN_SIZE * (b[5] - b[2]), rel=1e-3)
     assert "substrate" not in summary["thin_size_mm"] and "chip" not in summary["thin_size_mm"]
     _check(tmp_path / "p.msh", stack, set(stack.names), BOARD)
     for b in stack:
