@@ -22,7 +22,10 @@ Element sizes: at most ``size_max`` everywhere; on each round face and curve, fr
 r), 2 pi r / ``curvature`` (``curvature`` elements round its circle: a 60 um bump and a 300 um ball each
 get their own size, flat bodies stay at ``size_max`` away from them); on a swept body (a bond wire, section radius
 r: its volumes, faces and edges) :data:`SWEEP_SIZE` r whatever the curvature setting, since a 25 um wire meshed
-at the package's size overlaps itself and sized by curvature would take elements of 2 um. All through gmsh's size
+at the package's size overlaps itself and sized by curvature would take elements of 2 um; on a thin body (a layer
+thinner than ``size_max`` / :data:`THIN_SIZE`: the 5 um chip-face gap fill) and its faces at most
+:data:`THIN_SIZE` times its thickness, since faces a few micrometres apart meshed at ``size_max`` cannot be
+recovered by gmsh's Delaunay. All through gmsh's size
 callback (one dictionary look-up per call; gmsh's own curvature sizing is off).
 
 Written as gmsh MSH 4.1 for ``.msh``; any other suffix meshio writes (``.vtu``, ``.xdmf``, ...) goes through
@@ -66,6 +69,12 @@ RETRY_THREADS = 1
 """When gmsh's 3D mesh fails (\"Could not recover boundary mesh\"), the mesh is cleared and made again, surfaces
 included, on this many threads: gmsh meshes the surfaces in parallel in no fixed order, so the same options give a
 different surface mesh from run to run (the small flip-chip design at curvature 20 failed once in three runs)."""
+
+THIN_SIZE = 10.0
+"""Largest element size on a volume and its faces, in multiples of the volume's thickness (the smallest extent of
+its bounding box): a 5 um chip-face gap fill 6 mm wide meshed at ``size_max`` (0.5 mm, 100 times its thickness)
+has faces 5 um apart that gmsh's Delaunay cannot recover as a boundary (``fc-basic``: "Could not recover boundary
+mesh")."""
 
 GLUE_RTOL = 1e-3
 """The glued fragment is kept when every solid's pieces keep its volume to this relative tolerance, else the
@@ -139,29 +148,48 @@ def _curvature(gmsh, dim: int, tag: int) -> float:
     return float(max(np.abs(k_max).max(initial=0.0), np.abs(k_min).max(initial=0.0)))
 
 
-def _sizes(gmsh, adjacent: dict[int, list[int]], sweep: dict[int, float], options: MeshOptions
-           ) -> dict[tuple[int, int], float]:
+def _thin(gmsh, volumes: list[int], sweep: dict[int, float], options: MeshOptions) -> dict[int, float]:
+    """Per thin sheet (a gmsh volume, not swept, whose bounding box's smallest extent, its thickness, times
+    :data:`THIN_SIZE` is below ``size_max`` and whose next extent is above it) its element size (mm),
+    :data:`THIN_SIZE` thicknesses; a small thin part (a 5 um die pad 0.1 mm wide) is sized by its own edges."""
+    out = {}
+    for v in volumes:
+        x0, y0, z0, x1, y1, z1 = gmsh.model.getBoundingBox(3, v)
+        thick, mid, _ = sorted((x1 - x0, y1 - y0, z1 - z0))
+        h = THIN_SIZE * thick
+        if v not in sweep and h < options.size_max < mid:
+            out[v] = max(h, options.size_min)
+    return out
+
+
+def _sizes(gmsh, adjacent: dict[int, list[int]], sweep: dict[int, float], thin: dict[int, float],
+           options: MeshOptions) -> dict[tuple[int, int], float]:
     """Per gmsh entity its element size (mm; see the module): on a round face or curve of radius r (its largest
-    curvature), 2 pi r / ``curvature``; a swept body's volumes, faces and edges :data:`SWEEP_SIZE` section radii;
-    every face's edges at most the size of their faces. Entities not listed take gmsh's size (``size_max``, or
-    interpolated from their boundary)."""
+    curvature), 2 pi r / ``curvature``; a thin volume and its faces its ``thin`` size (at most); a swept body's
+    volumes, faces and edges :data:`SWEEP_SIZE` section radii; every face's edges at most the size of their
+    faces. Entities not listed take gmsh's size (``size_max``, or interpolated from their boundary)."""
     def clamp(h: float) -> float:
         return min(options.size_max, max(h, options.size_min))
 
-    size = {(3, v): clamp(SWEEP_SIZE * r) for v, r in sweep.items()}
+    size = {(3, v): h for v, h in thin.items()}
+    for s, vols in adjacent.items():
+        mine = [size[3, v] for v in vols if (3, v) in size]
+        if mine:
+            size[2, s] = min(mine)
+    size.update({(3, v): clamp(SWEEP_SIZE * r) for v, r in sweep.items()})
     if options.curvature > 0:
         for s in adjacent:
             if gmsh.model.getType(2, s) == "Plane":
                 continue
             k = _curvature(gmsh, 2, s)
             if k > 0:
-                size[2, s] = clamp(2 * np.pi / (k * options.curvature))
+                size[2, s] = min(size.get((2, s), np.inf), clamp(2 * np.pi / (k * options.curvature)))
         for _, c in gmsh.model.getEntities(1):
             if gmsh.model.getType(1, c) != "Line" and (k := _curvature(gmsh, 1, c)) > 0:
                 size[1, c] = clamp(2 * np.pi / (k * options.curvature))
     swept = {}
     for s, vols in adjacent.items():
-        mine = [size[3, v] for v in vols if (3, v) in size]
+        mine = [size[3, v] for v in vols if v in sweep]
         if mine:
             size[2, s] = swept[s] = min(mine)
     edges: dict[int, float] = {}
@@ -307,8 +335,12 @@ def write_volume_mesh(stack: Stack, path: Path | str, options: MeshOptions = Mes
         gmsh.option.setNumber("Mesh.MeshSizeFromCurvature", 0)
         gmsh.option.setNumber("Mesh.Algorithm3D", options.algorithm)
         gmsh.option.setNumber("Mesh.SecondOrderLinear", 0)
-        fixed = _sizes(gmsh, adjacent, sweep, options)
+        thin = _thin(gmsh, tags, sweep, options)
+        fixed = _sizes(gmsh, adjacent, sweep, thin, options)
         body = dict(zip(tags, owner, strict=True))
+        thin_size: dict[str, float] = {}
+        for v, h in thin.items():
+            thin_size[body[v]] = min(thin_size.get(body[v], np.inf), h)
         smallest: dict[str, float] = {}
         for f, vols in adjacent.items():
             for v in vols:
@@ -346,6 +378,7 @@ def write_volume_mesh(stack: Stack, path: Path | str, options: MeshOptions = Mes
         summary = {"nodes": len(gmsh.model.mesh.getNodes()[0]), "tetrahedra": tets, "order": order,
                    "physical_volumes": physical, "physical_surfaces": {k: len(v) for k, v in surfaces.items()},
                    "swept_entities": len(fixed), "retried": retried, "face_size_mm": smallest,
+                   "thin_size_mm": thin_size,
                    "straightened": straightened, "volumes_mm3": body_mm3,
                    "min_jacobian": low}
         _write(gmsh, path, {"volumes": physical, "surfaces": boundary})

@@ -14,7 +14,7 @@ from geometry import api
 from geometry.cli import main
 from geometry.core import occ
 from geometry.flows import load_design
-from geometry.output.volume_mesh import MeshError, MeshOptions, write_volume_mesh
+from geometry.output.volume_mesh import THIN_SIZE, MeshError, MeshOptions, write_volume_mesh
 from tests.conftest import small_cavity, small_recipe, write_recipe
 
 CURVED = {"substrate_pads", "ball_pads", "bumps", "chip_pads", "solder_balls", "first_encapsulant", "chip_gap_fill"}
@@ -196,7 +196,9 @@ def test_small_flip_chip_every_body_within_one_percent(tmp_path):
     for name, diameter in (("bumps", design.bumps.diameter), ("solder_balls", design.solder_balls.diameter)):
         # each sphere its own size, 20 elements round its equator (2 pi r / 20)
         assert summary["face_size_mm"][name] == pytest.approx(np.pi * diameter / 20, rel=1e-6), name
-    assert "substrate" not in summary["face_size_mm"]
+    b = stack["chip_gap_fill"].bounds()  # the 5-6 um gap (gmsh pads its box by its tolerance, 1e-7 mm)
+    assert summary["thin_size_mm"]["chip_gap_fill"] == pytest.approx(THIN_SIZE * (b[5] - b[2]), rel=1e-3)
+    assert "substrate" not in summary["thin_size_mm"] and "chip" not in summary["thin_size_mm"]
     _check(tmp_path / "p.msh", stack, set(stack.names), BOARD)
     for b in stack:
         assert summary["volumes_mm3"][b.name] == pytest.approx(b.volume(), rel=0.01), b.name
