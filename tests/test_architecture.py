@@ -24,11 +24,13 @@ DEFERRED_OWN = {("geometry/cli.py", "geometry.commands"), ("geometry/cli.py", "g
                 *((f"geometry/flows/{f}/__init__.py", f"geometry.flows.{f}.{m}")
                   for f, ms in (("flip_chip", ("checks", "fills", "steps", "thermal", "views")),
                                 ("cavity", ("checks", "steps", "thermal", "views"))) for m in ms),
-                ("geometry/sweep/worker.py", "geometry.api"), ("geometry/sweep/worker.py", "geometry.output.report")}
+                ("geometry/sweep/worker.py", "geometry.api"), ("geometry/sweep/worker.py", "geometry.output.report"),
+                ("geometry/thermal/jedec.py", "geometry.thermal.fem")}
 """The deferred imports of pkgcad's own code, each where the kernel (OpenCascade) is first needed, so that reading,
 validating and budgeting a recipe or a sweep spec never loads it: the CLI loads the design models once the arguments
 are parsed (``--help`` stays light) and its commands once the inputs are accepted; a flow its steps, checks, thermal network and views (:attr:`geometry.core.flow.Flow.kernel`) on first use;
-:meth:`~geometry.core.flow.Flow.run` the stack; a sweep worker the modelling and report layers when it builds."""
+:meth:`~geometry.core.flow.Flow.run` the stack; a sweep worker the modelling and report layers when it builds; the JEDEC figures the FE solver (scipy's sparse
+solvers and interpolation, scikit-fem) on the first solve, so a design report without the 3D solve never loads it."""
 
 
 def _module_name(path: Path) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import trimesh
 
-from ..core import occ
+from ..core import occ_mesh
 from ..core.stack import Body, Instances
 from .broad import box_pairs
 
@@ -154,7 +154,7 @@ def surface_distances(points: np.ndarray, bodies: Sequence[Body], reach: float, 
 def mesh_distance(part: Instances, pts: np.ndarray, member: np.ndarray, reach: float,
                    deflection: float) -> np.ndarray:
     """Distance (mm) from each point to the surface of its ``member`` of ``part`` (inf beyond ``reach``)."""
-    v, f = occ.triangulate(part.shape, deflection, 0.1)
+    v, f = occ_mesh.triangulate(part.shape, deflection, 0.1)
     tri = v[f]
     m = part.placements[member]
     local = np.einsum("pjk,pj->pk", m[:, :3, :3], pts - m[:, :3, 3])

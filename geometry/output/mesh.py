@@ -22,7 +22,7 @@ import cadquery as cq
 import numpy as np
 import trimesh
 
-from ..core import occ
+from ..core import occ, occ_mesh
 from ..core.parts import min_bend_radius
 from ..core.stack import Instances, Stack
 from .tiles import fewest_triangles, stitched, tile, visible_tiles
@@ -179,7 +179,7 @@ def prototype_mesh(shape: cq.Shape, deflection: float, angular: float, tolerance
     box = occ.bounds(shape) if box is None else box
     for attempt in range(MAX_REFINE + 1):
         v, f, planar = first if attempt == 0 and first is not None else _welded(
-            *occ.triangulate_faces(shape, deflection, angular))
+            *occ_mesh.triangulate_faces(shape, deflection, angular))
         v, moved = _volume_true(v, f, planar, volume, box)
         error = (signed_volume(v, f) - volume) / volume if volume else 0.0
         bound = 0.0 if planar.all() else deflection + moved
@@ -308,7 +308,7 @@ def _coarsest(shape: cq.Shape, size: float) -> tuple[float, float, tuple]:
     of :data:`MESH_LEVELS`."""
     rel, ang = MESH_LEVELS[-1]
     deflection = max(rel * size, MESH_FLOOR_MM)
-    return deflection, ang, _welded(*occ.triangulate_faces(shape, deflection, ang))
+    return deflection, ang, _welded(*occ_mesh.triangulate_faces(shape, deflection, ang))
 
 
 def _finest_within(shape: cq.Shape, size: float, budget: float,
@@ -322,7 +322,7 @@ def _finest_within(shape: cq.Shape, size: float, budget: float,
         return best
     for rel, ang in reversed(MESH_LEVELS[:-1]):
         deflection = max(rel * size, MESH_FLOOR_MM)
-        mesh = _welded(*occ.triangulate_faces(shape, deflection, ang))
+        mesh = _welded(*occ_mesh.triangulate_faces(shape, deflection, ang))
         if len(mesh[1]) > budget:
             break
         best = (deflection, ang, mesh)

@@ -49,6 +49,7 @@ from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.interpolate import RegularGridInterpolator
 from scipy.sparse.csgraph import connected_components
 
 from .grid import (
@@ -208,6 +209,12 @@ class Solution:
             values = (1 - w) * lower + w * upper
         u, v = (b for b in range(3) if b != a)
         return Plane(("xyz"[u], "xyz"[v]), lines[u], lines[v], values)
+
+    def point(self, x: float, y: float, z: float) -> float:
+        """Temperature (degC) at (x, y) on the plane z (mm), bilinear between grid nodes (scipy's
+        ``RegularGridInterpolator``)."""
+        plane = self.section("z", z)
+        return float(RegularGridInterpolator((plane.u, plane.v), plane.temperature)((x, y)))
 
     def top_surface(self) -> Plane:
         """Temperatures seen from above: at each (x, y) grid node the temperature of the highest domain node,

@@ -187,10 +187,7 @@ def near_board(model: PackageModel, s: Settings) -> list[Box]:
 
 def point_temperature(solution: Solution, x: float, y: float, z: float) -> float:
     """Temperature (degC) at (x, y) on the plane z (mm), bilinear between grid nodes."""
-    from scipy.interpolate import RegularGridInterpolator
-
-    plane = solution.section("z", z)
-    return float(RegularGridInterpolator((plane.u, plane.v), plane.temperature)((x, y)))
+    return solution.point(x, y, z)
 
 
 def _solve(boxes: list[Box], conditions: list, **options: Any) -> Solution:

@@ -8,7 +8,7 @@ from OCP.BRepClass3d import BRepClass3d_SolidClassifier
 from OCP.gp import gp_Pnt
 from OCP.TopAbs import TopAbs_IN
 
-from geometry.core import occ, occ_block
+from geometry.core import occ, occ_block, occ_mesh
 from geometry.core.stack import translations
 
 
@@ -99,7 +99,7 @@ def _holed():
 
 def _per_node(shape, deflection, angular):
     """The reference reader: every face's triangulation node by node and triangle by triangle, as
-    occ.triangulate_faces read them before it parsed OCCT's binary triangulation block."""
+    occ_mesh.triangulate_faces read them before it parsed OCCT's binary triangulation block."""
     from OCP.BRep import BRep_Tool
     from OCP.BRepAdaptor import BRepAdaptor_Surface
     from OCP.BRepBuilderAPI import BRepBuilderAPI_Copy
@@ -149,12 +149,12 @@ def test_triangulate_faces_reads_every_face_as_node_by_node_reading_does():
                                                                 [0, 0, 0, 1]]))) for x in (0.0, 1.5)])
     for shape, deflection, angular in [(holed, 0.01, 0.3), (ball, 0.005, 0.2), (_holed(), 0.02, 0.5),
                                        (tube, 0.01, 0.3), (mirrored, 0.01, 0.3), (located, 0.01, 0.3)]:
-        v, f, planar = occ.triangulate_faces(shape, deflection, angular)
+        v, f, planar = occ_mesh.triangulate_faces(shape, deflection, angular)
         rv, rf, rplanar = _per_node(shape, deflection, angular)
         assert v.dtype == rv.dtype and f.dtype == rf.dtype and planar.dtype == rplanar.dtype
         np.testing.assert_array_equal(v, rv)
         np.testing.assert_array_equal(f, rf)
         np.testing.assert_array_equal(planar, rplanar)
         assert 0 < planar.sum() < len(planar) or shape is ball or shape is located or shape is tube
-    empty = occ.triangulate_faces(cq.Wire.makeCircle(1.0, cq.Vector(0, 0, 0), cq.Vector(0, 0, 1)), 0.01, 0.3)
+    empty = occ_mesh.triangulate_faces(cq.Wire.makeCircle(1.0, cq.Vector(0, 0, 0), cq.Vector(0, 0, 1)), 0.01, 0.3)
     assert [a.shape for a in empty] == [(0, 3), (0, 3), (0,)]
