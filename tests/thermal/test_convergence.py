@@ -64,6 +64,7 @@ def test_figures_converge_on_real_designs(recipe) -> None:
         assert e.relative_error < 0.05
 
 
+@pytest.mark.slow
 def test_thermal_command_converge_writes_the_refinement_study(tmp_path, capsys) -> None:
     """``pkgcad thermal --converge``: thermal.json holds, per figure, the coarse (the written figure) and fine
     values, their change, and Richardson's extrapolation with its band, consistent with each other."""
