@@ -64,6 +64,7 @@ __all__ = [
     "is_valid",
     "location",
     "lowest_point",
+    "measured",
     "min_distance",
     "point_inside",
     "points_inside",
@@ -195,7 +196,7 @@ def fragment(solids: Sequence[cq.Shape], glue: bool = False) -> list[list[cq.Sha
 _MEASURES: WeakKeyDictionary[cq.Shape, dict] = WeakKeyDictionary()
 
 
-def _measured(shape: cq.Shape, what: str, compute: Callable[[], object]):
+def measured(shape: cq.Shape, what: str, compute: Callable[[], object]):
     """``compute()`` once per shape (same TShape, location and orientation) while the shape lives: shapes are
     never modified after they are made (steps build new ones), and a prototype's volume, area or bounds were
     computed again by the checks, the manifest, the digest and the bill of materials (seconds each for the
@@ -208,10 +209,10 @@ def _measured(shape: cq.Shape, what: str, compute: Callable[[], object]):
 
 
 def volume(shape: cq.Shape) -> float:
-    """Volume in mm3 (0 for an empty shape); computed once per shape (:func:`_measured`)."""
+    """Volume in mm3 (0 for an empty shape); computed once per shape (:func:`measured`)."""
     if shape.wrapped.IsNull():
         return 0.0
-    return _measured(shape, "volume", lambda: float(shape.Volume()))
+    return measured(shape, "volume", lambda: float(shape.Volume()))
 
 
 def _face_area(face: TopoDS_Shape) -> float:
@@ -223,7 +224,7 @@ def _face_area(face: TopoDS_Shape) -> float:
 def area(shape: cq.Shape) -> float:
     """Surface area in mm2: the sum of its faces' areas in OCCT's order (as ``Shape.Area``), each distinct face
     geometry integrated once (located copies of one face, e.g. the 10,000 holes of an encapsulant, have its area:
-    locations are rigid); computed once per shape (:func:`_measured`)."""
+    locations are rigid); computed once per shape (:func:`measured`)."""
     def compute() -> float:
         known: dict = {}
         total = 0.0
@@ -237,7 +238,7 @@ def area(shape: cq.Shape) -> float:
             total += known[key]
         return total
 
-    return 0.0 if shape.wrapped.IsNull() else _measured(shape, "area", compute)
+    return 0.0 if shape.wrapped.IsNull() else measured(shape, "area", compute)
 
 
 def bounds(shape: cq.Shape) -> np.ndarray:
@@ -247,13 +248,13 @@ def bounds(shape: cq.Shape) -> np.ndarray:
         BRepBndLib.AddOptimal_s(shape.wrapped, bb, False, False)
         return np.array(bb.Get())
 
-    return _measured(shape, "bounds", compute).copy()
+    return measured(shape, "bounds", compute).copy()
 
 
 def is_valid(shape: cq.Shape) -> bool:
-    """OCCT's topology and geometry check (BRepCheck_Analyzer); computed once per shape (:func:`_measured`: a
+    """OCCT's topology and geometry check (BRepCheck_Analyzer); computed once per shape (:func:`measured`: a
     fused prototype checked when it is made is not checked again by the valid-solids check)."""
-    return _measured(shape, "valid", lambda: bool(BRepCheck_Analyzer(shape.wrapped).IsValid()))
+    return measured(shape, "valid", lambda: bool(BRepCheck_Analyzer(shape.wrapped).IsValid()))
 
 
 def is_closed(shape: cq.Shape) -> bool:
@@ -315,17 +316,14 @@ def _classifier(shape: cq.Shape) -> BRepClass3d_SolidClassifier:
 
 
 def point_inside(shape: cq.Shape, point: Sequence[float], tol: float = 1e-7) -> bool:
-    """True when ``point`` lies strictly inside the solid ``shape``. One OCCT classifier per shape, loaded once
-    and kept while the shape lives (``Perform`` per probe: the same answers as a new classifier per probe, about
-    5 times faster on the probes of a bump array)."""
-    c = _classifier(shape)
-    c.Perform(gp_Pnt(*map(float, point)), tol)
-    return c.State() == TopAbs_IN
+    """True when ``point`` (mm) lies strictly inside the solid ``shape`` (:func:`points_inside` of one point)."""
+    return bool(points_inside(shape, np.reshape(point, (1, 3)), tol)[0])
 
 
 def points_inside(shape: cq.Shape, points: np.ndarray, tol: float = 1e-7) -> np.ndarray:
-    """(N,) bool: :func:`point_inside` of each of the (N, 3) ``points`` (mm), the shape's classifier looked up
-    once for them all."""
+    """(N,) bool: whether each of the (N, 3) ``points`` (mm) lies strictly inside the solid ``shape``. One OCCT
+    classifier per shape, loaded once and kept while the shape lives (``Perform`` per probe: the same answers as a
+    new classifier per probe, about 5 times faster on the probes of a bump array)."""
     c = _classifier(shape)
     out = np.zeros(len(points), dtype=bool)
     for i, (x, y, z) in enumerate(np.asarray(points, dtype=float).tolist()):

@@ -5,8 +5,6 @@ apart from :mod:`geometry.core.occ` for its size. Units: mm, mm2, mm3."""
 
 from __future__ import annotations
 
-from weakref import WeakKeyDictionary
-
 import cadquery as cq
 import numpy as np
 from OCP.BRep import BRep_Tool
@@ -17,9 +15,9 @@ from OCP.TopExp import TopExp_Explorer
 from OCP.TopLoc import TopLoc_Location
 from OCP.TopoDS import TopoDS
 
-__all__ = ["shared_volume"]
+from .occ import measured
 
-_VOLUMES: WeakKeyDictionary[cq.Shape, dict] = WeakKeyDictionary()
+__all__ = ["shared_volume"]
 
 
 def _cone(face, point: gp_Pnt) -> float:
@@ -52,12 +50,8 @@ def shared_volume(shape: cq.Shape) -> float:
     the shape (its first vertex), V0 + (t - c)·(R A) / 3, where V0 = (1/3)∫x·n dA and A = ∫n dA of F (from its
     cones about the origin and the three unit points); a face met once is integrated in place about c. Computed
     once per shape and orientation while the shape lives (the valid-solids check and the geometry digest both ask
-    for the encapsulant's: 1.7 CPU s each at fc-production)."""
-    store = _VOLUMES.setdefault(shape, {})
-    key = shape.wrapped.Orientation()
-    if key not in store:
-        store[key] = _integrated(shape)
-    return store[key]
+    for the encapsulant's: 1.7 CPU s each at fc-production; :func:`geometry.core.occ.measured`)."""
+    return measured(shape, "shared_volume", lambda: _integrated(shape))
 
 
 def _integrated(shape: cq.Shape) -> float:
