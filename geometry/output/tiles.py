@@ -59,14 +59,21 @@ MERGE_DIGITS = trimesh.util.decimal_to_digits(trimesh.tol.merge)
 """Decimal digits (of mm) to which :func:`merged` rounds vertices before comparing them: trimesh's (8)."""
 
 
-def unique_rows(a: np.ndarray) -> np.ndarray:
-    """Indices of the first occurrence of each distinct row of the (n, 3) float array ``a``, in lexicographic
-    order of the rows: ``np.unique(a, axis=0, return_index=True)[1]``, from one stable ``lexsort`` of the columns
-    instead of a sort of row records."""
+def _sorted_runs(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(order, new) of the (n, 3) array ``a``: its rows' stable ``lexsort`` (first column first, equal rows in
+    their original order) and whether each sorted row starts a run of equal rows."""
     order = np.lexsort((a[:, 2], a[:, 1], a[:, 0]))
     s = a[order]
     new = np.ones(len(s), dtype=bool)
     new[1:] = (s[1:] != s[:-1]).any(axis=1)
+    return order, new
+
+
+def unique_rows(a: np.ndarray) -> np.ndarray:
+    """Indices of the first occurrence of each distinct row of the (n, 3) float array ``a``, in lexicographic
+    order of the rows: ``np.unique(a, axis=0, return_index=True)[1]``, from one stable ``lexsort`` of the columns
+    instead of a sort of row records."""
+    order, new = _sorted_runs(a)
     return order[new]
 
 
@@ -79,11 +86,7 @@ def merged(v: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     used = np.zeros(len(v), dtype=bool)
     used[f] = True
     ids = np.flatnonzero(used)
-    q = (v[ids] * 10.0 ** MERGE_DIGITS).round().astype(np.int64)
-    order = np.lexsort((q[:, 2], q[:, 1], q[:, 0]))
-    s = q[order]
-    new = np.ones(len(s), dtype=bool)
-    new[1:] = (s[1:] != s[:-1]).any(axis=1)
+    order, new = _sorted_runs((v[ids] * 10.0 ** MERGE_DIGITS).round().astype(np.int64))
     group = np.cumsum(new) - 1
     first = order[new]
     rank = np.empty(len(first), dtype=np.int64)
