@@ -16,7 +16,7 @@ from .gltf import GLB_SCALE, glb, srgb_to_linear
 from .instanced import BodyMeshes, StackMeshes, stack_meshes
 from .mesh import tile
 
-__all__ = ["GLB_SCALE", "STL_CHUNK", "STL_RECORD", "srgb_to_linear", "stl_chunks", "stl_records", "write_body_stl", "write_glb", "write_stl"]
+__all__ = ["GLB_SCALE", "STL_CHUNK", "STL_RECORD", "srgb_to_linear", "stl_chunks", "write_body_stl", "write_glb", "write_stl"]
 
 #: One binary STL triangle: normal, three vertices (float32, mm) and a zero attribute word; 50 bytes.
 STL_RECORD = np.dtype([("normal", "<f4", (3,)), ("vertices", "<f4", (3, 3)), ("attribute", "<u2")])
@@ -46,12 +46,6 @@ def stl_chunks(bodies: Iterable[BodyMeshes]) -> Iterator[np.ndarray]:
                     rows["normal"][valid] = unit
                     rows["vertices"] = tri
                     yield rows
-
-
-def stl_records(bodies: Iterable[BodyMeshes]) -> np.ndarray:
-    """Every member's triangles of ``bodies`` as one :data:`STL_RECORD` array (:func:`stl_chunks` joined)."""
-    chunks = [c.copy() for c in stl_chunks(bodies)]
-    return np.concatenate(chunks) if chunks else np.zeros(0, dtype=STL_RECORD)
 
 
 def _write_records(path: Path | str, bodies: Sequence[BodyMeshes]) -> Path:
