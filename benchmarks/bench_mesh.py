@@ -3,7 +3,7 @@
 Usage: python benchmarks/bench_mesh.py [--size-max MM] [--curvature N] [--order 1|2] [RECIPE ...]
 (default: fc-basic, cavity-smaller, cavity-equal; the mesh defaults: size 0.5 mm, curvature 40 per 2 pi, 4-node
 tetrahedra; `--order 2 --curvature 20` for 10-node ones)
-Run by hand; prints a table. Wall-clock seconds on this machine (gmsh on 2 threads), the mesh's CPU seconds (all
+Run by hand; prints a table. Wall-clock seconds on this machine (gmsh on one thread, its default), the mesh's CPU seconds (all
 threads; on shared cores the honest figure), its stages (fragment, surfaces, volumes) and peak resident memory
 (ru_maxrss, MiB), the elements straightened, whether the 3D mesh was retried on one thread, and the worst body's
 volume error against its conformal solid (%, the elements' exact volumes); each recipe runs in a fresh process,

@@ -66,15 +66,21 @@ STRAIGHTEN_PASSES = 3
 the curved boundary inverts (see :func:`_straighten`)."""
 
 RETRY_THREADS = 1
-"""When gmsh's 3D mesh fails (\"Could not recover boundary mesh\"), the mesh is cleared and made again, surfaces
-included, on this many threads: gmsh meshes the surfaces in parallel in no fixed order, so the same options give a
-different surface mesh from run to run (the small flip-chip design at curvature 20 failed once in three runs)."""
+"""When gmsh's 3D mesh fails (\"Could not recover boundary mesh\") on more than one thread, the mesh is cleared and
+made again, surfaces included, on this many threads: gmsh meshes the surfaces in parallel in no fixed order, so the
+same options give a different surface mesh from run to run (the small flip-chip design at curvature 20 failed once
+in three runs on 2 threads)."""
 
 THIN_SIZE = 10.0
 """Largest element size on a volume and its faces, in multiples of the volume's thickness (the smallest extent of
 its bounding box): a 5 um chip-face gap fill 6 mm wide meshed at ``size_max`` (0.5 mm, 100 times its thickness)
 has faces 5 um apart that gmsh's Delaunay cannot recover as a boundary (``fc-basic``: "Could not recover boundary
 mesh")."""
+
+DEGENERATE_SICN = 1e-9
+"""A 4-node tetrahedron whose signed inverse condition number (gmsh's ``minSICN``, 1 for a regular one) is below
+this is flat or inverted to round-off: gmsh's optimiser is run once over the mesh, and a mesh that still holds one
+is refused. The small flip-chip test design's worst element is 0.01 (a sliver in the 5 um chip-face gap fill)."""
 
 GLUE_RTOL = 1e-3
 """The glued fragment is kept when every solid's pieces keep its volume to this relative tolerance, else the
@@ -90,13 +96,19 @@ class MeshOptions:
     """Mesh sizes (mm), elements per 2 pi of curvature on curved faces (0: off), element order (1: 4-node
     tetrahedra, the default; 2: 10-node, C3D10, their edge nodes on the true geometry, refused when straightening
     leaves an element inverted), gmsh's threads and 3D algorithm
-    (1, Delaunay: gmsh's HXT, 10, took 16 times longer on the small test design on 2 shared cores)."""
+    (1, Delaunay: gmsh's HXT, 10, took 16 times longer on the small test design on 2 shared cores).
+
+    One thread (the default) makes the mesh a function of the stack and the options: on 2 threads gmsh meshes the
+    surfaces in no fixed order, and the small flip-chip design at ``size_max`` 0.5, curvature 0 gave 61,280 to
+    61,844 tetrahedra over four runs (once, on a loaded machine, an element of zero volume) where one thread gave
+    61,777 every time, in the same CPU time (7.6-8.5 s against 8.1-11.7 s); Delaunay's 3D stage runs on one thread
+    either way."""
 
     size_max: float = 0.5
     size_min: float = 0.0
     curvature: int = 40
     order: int = 1
-    threads: int = 2
+    threads: int = 1
     algorithm: int = 1
 
 
@@ -241,6 +253,15 @@ def _straighten(gmsh) -> int:
     return -1
 
 
+def _degenerate(gmsh) -> int:
+    """How many 4-node tetrahedra are degenerate (:data:`DEGENERATE_SICN`)."""
+    count = 0
+    for kind, tags, _ in zip(*gmsh.model.mesh.getElements(3), strict=True):
+        if kind == 4 and len(tags):
+            count += int((np.asarray(gmsh.model.mesh.getElementQualities(tags, "minSICN")) < DEGENERATE_SICN).sum())
+    return count
+
+
 def _body_volumes(gmsh, physical: dict[str, int]) -> tuple[dict[str, float], float]:
     """Per physical volume the exact volume of its elements (mm3: the Jacobian determinant integrated with gmsh's
     degree-4 Gauss rule, exact for the cubic determinant of a 10-node tetrahedron), and the smallest determinant
@@ -355,13 +376,24 @@ def write_volume_mesh(stack: Stack, path: Path | str, options: MeshOptions = Mes
             done("surfaces", "volumes")
             try:
                 gmsh.model.mesh.generate(3)
-            except Exception:  # noqa: BLE001 (see RETRY_THREADS)
+            except Exception:  # see RETRY_THREADS
+                if options.threads <= RETRY_THREADS:
+                    raise
                 retried = 1
                 gmsh.model.mesh.clear()
                 gmsh.option.setNumber("General.NumThreads", RETRY_THREADS)
                 gmsh.model.mesh.generate(3)
+            degenerate = _degenerate(gmsh)
+            if degenerate:
+                gmsh.model.mesh.optimize("")
+                left = _degenerate(gmsh)
+                if left:
+                    raise MeshError(f"{path.name}: {left} tetrahedra stay flat after gmsh's optimiser (size_max "
+                                    f"{options.size_max} mm); try a smaller --size-max")
             if options.order > 1:
                 gmsh.model.mesh.setOrder(options.order)
+        except MeshError:
+            raise
         except Exception as e:  # noqa: BLE001 (gmsh raises a bare Exception)
             raise MeshError(f"gmsh could not mesh {path.name} (size_max {options.size_max} mm, curvature "
                             f"{options.curvature}): {str(e).splitlines()[0]}; try a smaller --size-max") from None
@@ -377,7 +409,7 @@ def write_volume_mesh(stack: Stack, path: Path | str, options: MeshOptions = Mes
         body_mm3, low = _body_volumes(gmsh, physical)
         summary = {"nodes": len(gmsh.model.mesh.getNodes()[0]), "tetrahedra": tets, "order": order,
                    "physical_volumes": physical, "physical_surfaces": {k: len(v) for k, v in surfaces.items()},
-                   "swept_entities": len(fixed), "retried": retried, "face_size_mm": smallest,
+                   "swept_entities": len(fixed), "retried": retried, "optimised": degenerate, "face_size_mm": smallest,
                    "thin_size_mm": thin_size,
                    "straightened": straightened, "volumes_mm3": body_mm3,
                    "min_jacobian": low}

@@ -13,6 +13,7 @@ import pytest
 from geometry import api
 from geometry.cli import main
 from geometry.core import occ
+from geometry.core.stack import Body, Stack
 from geometry.flows import load_design
 from geometry.output.volume_mesh import THIN_SIZE, MeshError, MeshOptions, write_volume_mesh
 from tests.conftest import small_cavity, small_recipe, write_recipe
@@ -127,10 +128,17 @@ def _check(path, stack, exact: set[str], board: tuple[float, float]) -> None:
     assert (lo, hi) == pytest.approx(board, abs=1e-9)
 
 
-def test_small_flip_chip_coarse(tmp_path):
+@pytest.fixture(scope="module")
+def small_stack():
+    """The small flip-chip design's conformal stack, built once for the tests that mesh it."""
+    return api.conformal(api.run(load_design(small_recipe())))
+
+
+def test_small_flip_chip_coarse(tmp_path, small_stack):
     """Coarse, curvature sizing off (seconds): flat-faced bodies to 1 %, every element positive; the VTU read back
-    by meshio carries the tags, the names (beside it) and the element count gmsh made."""
-    stack = api.conformal(api.run(load_design(small_recipe())))
+    by meshio carries the tags, the names (beside it) and the element count gmsh made, the same as the MSH's (one
+    thread: the mesh is a function of the stack and the options)."""
+    stack = small_stack
     summary = write_volume_mesh(stack, tmp_path / "p.msh", MeshOptions(size_max=0.5, curvature=0, order=1),
                                progress=False)
     assert summary["tetrahedra"] > 0 and set(summary["physical_volumes"]) == set(stack.names)
@@ -139,13 +147,27 @@ def test_small_flip_chip_coarse(tmp_path):
     vtu = write_volume_mesh(stack, tmp_path / "p.vtu", MeshOptions(size_max=0.5, curvature=0, order=1),
                                progress=False)
     _check(tmp_path / "p.vtu", stack, set(stack.names) - CURVED, BOARD)
-    assert sum(len(v) for v in _read(tmp_path / "p.vtu")[0].values()) == vtu["tetrahedra"]
+    assert sum(len(v) for v in _read(tmp_path / "p.vtu")[0].values()) == vtu["tetrahedra"] == summary["tetrahedra"]
+    assert vtu["nodes"] == summary["nodes"] and summary["optimised"] == 0
 
 
-def test_xdmf_read_back_or_refused(tmp_path):
+def test_flat_elements_are_optimised_then_refused(tmp_path, monkeypatch):
+    """A mesh whose tetrahedra stay flat after gmsh's optimiser is refused in one line, and nothing is written
+    (every element counts as flat when the threshold is above a regular one's quality, 1)."""
+    from geometry.output import volume_mesh
+
+    monkeypatch.setattr(volume_mesh, "DEGENERATE_SICN", 2.0)
+    stack = Stack((Body.one("substrate", "BT", occ.box(0.0, 0.0, 0.0, 2.0, 1.0, 0.5)),
+                   Body.one("chip", "Si", occ.box(0.5, 0.25, 0.5, 1.5, 0.75, 0.8))))
+    with pytest.raises(MeshError, match="tetrahedra stay flat after gmsh's optimiser"):
+        write_volume_mesh(stack, tmp_path / "p.msh", MeshOptions(size_max=0.5, curvature=0), progress=False)
+    assert not list(tmp_path.iterdir())
+
+
+def test_xdmf_read_back_or_refused(tmp_path, small_stack):
     """XDMF (FEniCS) through meshio and h5py, read back with its tags and names; without h5py a one-line refusal
     before any meshing."""
-    stack = api.conformal(api.run(load_design(small_recipe())))
+    stack = small_stack
     if importlib.util.find_spec("h5py") is None:
         with pytest.raises(MeshError, match="h5py"):
             write_volume_mesh(stack, tmp_path / "p.xdmf", progress=False)
@@ -157,10 +179,10 @@ def test_xdmf_read_back_or_refused(tmp_path):
     _check(tmp_path / "p.xdmf", stack, set(stack.names) - CURVED, BOARD)
 
 
-def test_glued_fragment_matches_the_plain_one():
+def test_glued_fragment_matches_the_plain_one(small_stack):
     """The shift-glued general fuse of the conformal stack gives the same solids, faces and volumes as the plain
     one (the glue is what makes fc-basic's fragment about 4 times faster)."""
-    stack = api.conformal(api.run(load_design(small_recipe())))
+    stack = small_stack
     solids = [s for b in stack for s in b.shape().Solids()]
     glued, plain = occ.fragment(solids, glue=True), occ.fragment(solids)
     assert [len(p) for p in glued] == [len(p) for p in plain] == [1] * len(solids)
@@ -185,11 +207,11 @@ def test_small_cavity_wires_with_curvature_off(tmp_path):
         assert vols[name].sum() == pytest.approx(stack[name].volume(), rel=0.01), name
 
 
-def test_small_flip_chip_every_body_within_one_percent(tmp_path):
+def test_small_flip_chip_every_body_within_one_percent(tmp_path, small_stack):
     """10-node tetrahedra at 20 per 2 pi, each round face sized from its own radius: every body, balls and bumps
     too, within 1 % read back by meshio and integrated here, every determinant positive (about 25-40 CPU s; 4-node
     ones at 40 took 150-330 s)."""
-    stack = api.conformal(api.run(load_design(small_recipe())))
+    stack = small_stack
     summary = write_volume_mesh(stack, tmp_path / "p.msh", MeshOptions(curvature=20, order=2), progress=False)
     assert summary["order"] == 2 and summary["min_jacobian"] > 0
     design = load_design(small_recipe())
