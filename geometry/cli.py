@@ -211,8 +211,9 @@ def parser() -> argparse.ArgumentParser:
                         "solve on the JESD51-7 2s2p board: DIR/<design>/thermal.json and temperature pictures")
     th.add_argument("recipes", nargs="+", help="recipe files or folders of recipes")
     th.add_argument("-o", "--output", default="exports/thermal", help="output folder (default: exports/thermal)")
-    th.add_argument("--mesh", type=_positive_float, default=0.25, metavar="MM",
-                    help="largest element edge in the package (mm, default 0.25)")
+    th.add_argument("--mesh", type=_positive_float, default=None, metavar="MM",
+                    help="largest element edge in the package (mm, default: the recipe's thermal.mesh, 0.25 "
+                         "unless it says)")
     th.add_argument("--refine", type=int, choices=range(1, 5), default=1, metavar="N",
                     help="cut every mesh interval N times more finely (1-4, default 1)")
     th.add_argument("--h", type=_positive_float, default=10.0, metavar="W/M2K",

@@ -86,9 +86,9 @@ def thermal(args, solve: Callable[[Build, Settings, bool], tuple] = analyse) -> 
     out = check_output_dir(args.output)
     for d in args.designs:
         design_folder(out, d.name)
-    settings = Settings(mesh=args.mesh, refine=args.refine, h=args.h)
     for d in args.designs:
         build = build_design(d, args.budget)
+        settings = Settings(mesh=args.mesh or build.design.thermal.mesh, refine=args.refine, h=args.h)
         model, result, summary = solve(build, settings, getattr(args, "converge", False))
         paths = write(out, model, result, summary)
         print(f"{d.name}: theta_jc {result.theta_jc:.3g}, theta_jb {result.theta_jb:.3g}, theta_ja "

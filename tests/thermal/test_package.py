@@ -10,6 +10,7 @@ import pytest
 
 from geometry import api
 from geometry.cli import main
+from geometry.core.models import ThermalChoices
 from geometry.flows import load_design
 from geometry.flows.cavity import thermal as cavity_thermal
 from geometry.flows.flip_chip import thermal as fc_thermal
@@ -17,7 +18,7 @@ from geometry.output.report import content
 from geometry.output.tables import report_tables
 from geometry.sweep.worker import run_variant
 from geometry.thermal.fem import solve
-from geometry.thermal.jedec import Settings, board_solve, case_solve
+from geometry.thermal.jedec import PACKAGE_MESH, Settings, board_solve, case_solve
 from geometry.thermal.model import Box, Isothermal, bottom, top
 from geometry.thermal.network import series, slab
 from geometry.thermal.package import junction_box, laminate_k
@@ -117,10 +118,15 @@ def test_refinement_converges_on_a_real_design() -> None:
     assert abs(values[2] - values[1]) < abs(values[1] - values[0]) + 1e-9
 
 
+def test_the_recipe_default_mesh_is_the_solver_default() -> None:
+    """thermal.mesh's default (the recipe model, kept in core) is jedec.PACKAGE_MESH (the measured choice)."""
+    assert ThermalChoices().mesh == Settings().mesh == PACKAGE_MESH
+
+
 def test_thermal_command_writes_figures(tmp_path, capsys) -> None:
-    recipe = write_recipe(tmp_path / "small-cavity.toml", small_cavity())
+    recipe = write_recipe(tmp_path / "small-cavity.toml", small_cavity(thermal={"mesh": 1.0}))
     out = tmp_path / "out"
-    assert main(["thermal", str(recipe), "-o", str(out), "--mesh", "1.0"]) == 0
+    assert main(["thermal", str(recipe), "-o", str(out)]) == 0  # the mesh the recipe gives
     data = json.loads((out / "small-cavity" / "thermal.json").read_text())
     for key in ("theta_jc_KW", "theta_jb_KW", "theta_ja_KW", "psi_jt_KW"):
         assert np.isfinite(data[key]) and data[key] > 0
@@ -151,16 +157,18 @@ def test_bad_thermal_key_is_refused_on_load() -> None:
 def test_sweep_row_and_report_carry_the_3d_figures_when_asked() -> None:
     """thermal.solve = true: the sweep row's metrics and the report table hold theta_jc/jb/ja and psi_jt
     (:mod:`geometry.thermal.jedec`); without it the metrics are None and the network states no split."""
-    m = run_variant(small_cavity(thermal={"solve": True}))["metrics"]
+    coarse = {"solve": True, "mesh": 1.0}  # the plumbing, not the figures' accuracy, is under test
+    m = run_variant(small_cavity(thermal=coarse))["metrics"]
     for key in ("theta_jc_KW", "theta_jb_KW", "theta_ja_KW", "psi_jt_KW"):
         assert m[key] is not None and m[key] > 0
     assert 0 < m["heat_top_share"] < 1
     assert m["theta_jb_KW"] < m["theta_ja_KW"]
     plain = run_variant(small_cavity())["metrics"]
     assert plain["theta_jc_KW"] is None and plain["heat_top_share"] is None
-    b = api.run(load_design(small_cavity(thermal={"solve": True})))
+    b = api.run(load_design(small_cavity(thermal=coarse)))
     c = content(b, with_pictures=False)
     tables = {t[0]: t for t in report_tables(c)}
     rows = dict(tuple(r) for r in tables["3D thermal resistances (JEDEC-style)"][3] if r[0].endswith("_KW"))
     assert float(rows["theta_jc_KW"]) == pytest.approx(c["metrics"]["theta_jc_KW"], rel=1e-3)
+    assert c["thermal"].solved["mesh"]["package_mm"] == 1.0  # the recipe's thermal.mesh
     assert "dominates" not in tables["Thermal estimate (first-order)"][1]

@@ -32,7 +32,7 @@ def plot_colours(fig) -> int:
 
 
 def test_report_embeds_the_temperature_pictures_when_solved(tmp_path) -> None:
-    build = api.run(load_design(small_cavity(thermal={"solve": True})))
+    build = api.run(load_design(small_cavity(thermal={"solve": True, "mesh": 1.0})))
     folder, c = api.report(build, None, tmp_path)
     md, page = (folder / "report.md").read_text(), (folder / "report.html").read_text()
     tm = c["thermal"].temperature

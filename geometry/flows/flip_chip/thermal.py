@@ -20,7 +20,7 @@ from ...core import occ
 from ...core.flow import Build
 from ...core.materials import material
 from ...core.stack import Stack
-from ...thermal.jedec import figures
+from ...thermal.jedec import Settings, figures
 from ...thermal.network import Element, Thermal, array, footprint, parallel, series, slab
 from ...thermal.package import (
     AIR_K,
@@ -50,7 +50,7 @@ def of_build(build: Build) -> Thermal:
     if not build.design.thermal.solve:
         return th
     model = box_model(build)
-    result = figures(model)
+    result = figures(model, Settings(mesh=build.design.thermal.mesh))
     return replace(th, solved=result.summary(model), temperature=result.temperature_map(model))
 
 
