@@ -321,7 +321,6 @@ def prepare(args: argparse.Namespace, read: dict[Path, dict]) -> None:
     :class:`OutputError` (exit 3). The design models (pydantic, scipy: some 0.3 s) are imported here, not with the
     module, so ``pkgcad --help`` and argument errors stay at some 0.2 s."""
     from .recipes import load_all, output_bytes
-    from .sweep.spec import parse_spec
 
     args.read = read
     if args.run in ("section", "picture"):
@@ -338,6 +337,8 @@ def prepare(args: argparse.Namespace, read: dict[Path, dict]) -> None:
         if args.run == "build":
             check_free_space(args.output, output_bytes(args.designs))
     if args.run == "sweep":
+        from .sweep.spec import parse_spec
+
         p = Path(args.spec)
         args.sweep_spec = parse_spec(read[p], str(p), p.parent)
         out = Path(args.output) if args.output else Path("exports") / "sweeps" / args.sweep_spec.name

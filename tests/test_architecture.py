@@ -16,9 +16,10 @@ PACKAGE = ROOT / "geometry"
 MODULES = sorted(PACKAGE.rglob("*.py"))
 MAX_LINES = 500
 
-DEFERRED = ("matplotlib", "vtkmodules", "IPython", "pyarrow", "distributed", "dask", "gmsh", "meshio")
+DEFERRED = ("matplotlib", "vtkmodules", "IPython", "pyarrow", "distributed", "dask", "gmsh", "meshio", "scipy")
 """Optional heavy libraries a function may import where it needs them (pictures, notebooks, Parquet, Dask, the
-volume mesh)."""
+volume mesh; scipy's spatial search and statistics, some 0.5 and 0.8 s, where a recipe's validation or a sweep
+would otherwise load them without using them: issue 15)."""
 DEFERRED_OWN = {("geometry/cli.py", "geometry.commands"), ("geometry/cli.py", "geometry.recipes"),
                 ("geometry/cli.py", "geometry.sweep.spec"), ("geometry/core/flow.py", "geometry.core.stack"),
                 *((f"geometry/flows/{f}/__init__.py", f"geometry.flows.{f}.{m}")
