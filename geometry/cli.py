@@ -25,8 +25,8 @@ import sys
 import threading
 from pathlib import Path
 
+from .core.errors import ParameterError
 from .core.expr import precheck_spec
-from .core.params import ParameterError
 from .core.text import printable
 from .core.toml import MAX_RECIPE_BYTES, read_toml
 from .output.files import OutputError, write_text
@@ -318,8 +318,9 @@ def prepare(args: argparse.Namespace, read: dict[Path, dict]) -> None:
     with the tables read added to ``read`` (``args.read``: each file is read once); their design folders inside
     ``-o`` (``build``, ``report``); the sweep spec (and its base) into ``args.sweep_spec`` and its output folder
     into ``args.sweep_out``; the suffix of an output picture. Raises :class:`ParameterError` (exit 2) or
-    :class:`OutputError` (exit 3). The design models (pydantic, scipy: some 0.3 s) are imported here, not with the
-    module, so ``pkgcad --help`` and argument errors stay at some 0.2 s."""
+    :class:`OutputError` (exit 3). The design models (pydantic, numpy) are imported here and the sweep spec (with
+    the sweep package) only for a sweep, not with the module, so ``pkgcad --help`` and argument errors load neither
+    and ``pkgcad check`` no sweep code."""
     from .recipes import load_all, output_bytes
 
     args.read = read
