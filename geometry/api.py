@@ -10,13 +10,16 @@
     api.export(build, results, "exports", steps=True)    # STEP, STL, GLB, HTML viewer, manifest
     stack = api.conformal(build)                         # no overlaps: mold cut around what it embeds, gaps filled
     api.report(build, results, "exports")                # report.html and report.md beside them
+
+The output layer (meshes, STEP, pictures, report: trimesh and the drawing modules) is imported by the functions
+that write, so loading, running and checking a design (``pkgcad check``, a sweep's worker) does not load it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .core.claims import ClaimResult, evaluate
 from .core.conformal import conformal as conformal_stack
@@ -25,13 +28,11 @@ from .core.results import CheckResult
 from .core.stack import Stack
 from .flows import FLOWS
 from .flows.budget import check_budget
-from .output import report as reports
-from .output.design import publish as publish_design
-from .output.design import write_design, write_report, write_report_files
-from .output.instanced import StackMeshes, stack_meshes
-from .output.manifest import manifest as build_manifest
 from .output.step import reproducible_timestamp
 from .recipes import load, parse
+
+if TYPE_CHECKING:
+    from .output.instanced import StackMeshes
 
 
 def run(design: Any, budget: float | None = 1.0) -> Build:
@@ -70,6 +71,8 @@ def _conformal(build: Build) -> Stack:
 def manifest(build: Build, results: Sequence[CheckResult], stack: Stack | None = None) -> dict:
     """The manifest content of a checked build: parameters, bodies, checks, claims, steps, versions. ``stack``
     (e.g. :func:`conformal`) replaces the finished stack in the bodies, and the manifest says ``conformal``."""
+    from .output.manifest import manifest as build_manifest
+
     design = build.design
     steps = [{"index": r.index, "key": r.step.key, "title": r.step.title, "claim": r.step.claim,
               "reference": r.step.reference, "bodies": list(r.stack.names)} for r in build.history]
@@ -102,6 +105,8 @@ def export(build: Build, results: Sequence[CheckResult], out_dir: str | Path, st
     (:func:`meshes` of ``build`` to ``tolerance``) reuses a tessellation of the finished stack, e.g. one the report
     draws too; ignored with ``conformal`` (a different stack). ``staged`` writes everything into a hidden work
     folder in ``out_dir`` and returns it without putting it in place: :func:`publish` does, later."""
+    from .output.design import write_design
+
     history = [(r.step.key, r.stack) for r in build.history] if steps else None
     stack = _conformal(build) if conformal else None
     return write_design(Path(out_dir), build.design.name, build.stack if stack is None else stack,
@@ -112,6 +117,8 @@ def export(build: Build, results: Sequence[CheckResult], out_dir: str | Path, st
 
 def publish(work: Path) -> Path:
     """Put a design folder written by :func:`export` with ``staged=True`` in place (one swap); returns it."""
+    from .output.design import publish as publish_design
+
     return publish_design(work)
 
 
@@ -119,6 +126,8 @@ def meshes(build: Build, tolerance: float | None = None) -> StackMeshes:
     """The prototype meshes of the finished stack of ``build`` (:func:`geometry.output.instanced.stack_meshes`:
     each prototype tessellated once, to the chordal ``tolerance`` mm or the budgeted default quality): what
     :func:`export` writes and :func:`report` draws, made once when both are handed it."""
+    from .output.instanced import stack_meshes
+
     return stack_meshes(build.stack, tolerance=tolerance)
 
 
@@ -128,6 +137,9 @@ def report(build: Build, results: Sequence[CheckResult] | None, out_dir: str | P
     (:func:`geometry.output.report.content`: claim rows, checks, bill of materials, thermal network, metrics).
     The pictures are drawn from ``meshes`` (:func:`meshes`, e.g. the ones :func:`export` just wrote) when given.
     ``folder`` (a work folder :func:`export` staged) takes the two files instead of ``out_dir/<name>/``."""
+    from .output import report as reports
+    from .output.design import write_report, write_report_files
+
     c = reports.content(build, results, meshes=meshes)
     md, page = reports.markdown(c), reports.html(c)
     if folder is not None:

@@ -25,8 +25,8 @@ import sys
 import threading
 from pathlib import Path
 
+from .core.errors import ParameterError
 from .core.expr import precheck_spec
-from .core.params import ParameterError
 from .core.text import printable
 from .core.toml import MAX_RECIPE_BYTES, read_toml
 from .output.files import OutputError, write_text
@@ -319,10 +319,10 @@ def prepare(args: argparse.Namespace, read: dict[Path, dict]) -> None:
     with the tables read added to ``read`` (``args.read``: each file is read once); their design folders inside
     ``-o`` (``build``, ``report``); the sweep spec (and its base) into ``args.sweep_spec`` and its output folder
     into ``args.sweep_out``; the suffix of an output picture. Raises :class:`ParameterError` (exit 2) or
-    :class:`OutputError` (exit 3). The design models (pydantic, scipy: some 0.3 s) are imported here, not with the
-    module, so ``pkgcad --help`` and argument errors stay at some 0.2 s."""
+    :class:`OutputError` (exit 3). The design models (pydantic, numpy) are imported here and the sweep spec (with
+    the sweep package) only for a sweep, not with the module, so ``pkgcad --help`` and argument errors load neither
+    and ``pkgcad check`` no sweep code."""
     from .recipes import load_all, output_bytes
-    from .sweep.spec import parse_spec
 
     args.read = read
     if args.run in ("section", "picture"):
@@ -339,6 +339,8 @@ def prepare(args: argparse.Namespace, read: dict[Path, dict]) -> None:
         if args.run == "build":
             check_free_space(args.output, output_bytes(args.designs))
     if args.run == "sweep":
+        from .sweep.spec import parse_spec
+
         p = Path(args.spec)
         args.sweep_spec = parse_spec(read[p], str(p), p.parent)
         out = Path(args.output) if args.output else Path("exports") / "sweeps" / args.sweep_spec.name

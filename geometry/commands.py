@@ -2,7 +2,11 @@
 (:mod:`geometry.cli` parses the arguments and maps errors to statuses). The arguments carry what
 :func:`geometry.cli.prepare` accepted before the kernel loaded: ``designs`` (validated, within the budget, their
 output folders checked), ``read`` (the recipe tables read, by path) and, for a sweep, ``sweep_spec`` and
-``sweep_out``."""
+``sweep_out``.
+
+Each command imports the output modules only it uses (the section and 3D pictures, the ball map, the footprint,
+the volume mesh, the sweep runner) in its own function, so ``pkgcad check`` loads the flows, their checks and the
+check table, and not trimesh, the drawing code, gmsh's wrapper or the sweep's pool (issue 15)."""
 
 from __future__ import annotations
 
@@ -17,17 +21,10 @@ from .core.params import ParameterError
 from .core.process import ProcessError
 from .core.results import rules_pass
 from .flows import FLOWS
-from .output.ballmap import write_ball_map
-from .output.design import write_html
-from .output.drawing import section_figure
 from .output.files import write_bytes, write_text
 from .output.folder import remove_tree
-from .output.footprint import bga_footprint, design_footprint
-from .output.picture import picture_png
 from .output.tables import format_checks
-from .output.volume_mesh import MeshError, MeshOptions, write_volume_mesh
 from .recipes import Default, defaults_taken, recipe_paths
-from .sweep import run_sweep
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -178,6 +175,8 @@ def check(args) -> int:
 def sweep(args) -> int:
     """``pkgcad sweep``: 0 done, 1 some variant ended in error or timeout, 2 bad spec (ParameterError, raised for
     the caller to print) or a missing package, 130 interrupted (finished rows kept)."""
+    from .sweep import run_sweep
+
     spec, out = args.sweep_spec, args.sweep_out
     try:
         result = run_sweep(spec, out, workers=args.workers, scheduler=args.scheduler, limit=args.limit,
@@ -196,12 +195,18 @@ def sweep(args) -> int:
 
 
 def section(args) -> int:
+    from .output.drawing import section_figure
+
     path = section_figure(api.run(args.designs[0], budget=None), args.output, plane=args.plane, steps=args.steps)
     print(f"wrote {path}")
     return EXIT_OK
 
 
 def picture(args) -> int:
+    from .output.ballmap import write_ball_map
+    from .output.design import write_html
+    from .output.picture import picture_png
+
     design = args.designs[0]
     if args.view == "bottom":
         balls = FLOWS[design.flow].views.ball_map
@@ -258,6 +263,8 @@ def explain_defaults(path: Path, taken: list[Default]) -> str:
 def footprint(args) -> int:
     """``pkgcad footprint``: run and check every design, then write ``<output>/<design>.kicad_mod`` for each; a
     failing design rule writes nothing (exit 1), a ball size the IPC-7351B table lacks is bad input (exit 2)."""
+    from .output.footprint import bga_footprint, design_footprint
+
     designs = args.designs
     done, ok = build_and_check(designs, verbose=False)
     if len(done) < len(designs) or not ok:
@@ -280,6 +287,8 @@ def footprint(args) -> int:
 
 def mesh(args) -> int:
     """``pkgcad mesh``: run and check the design, then mesh its conformal stack (a failing design rule: exit 1)."""
+    from .output.volume_mesh import MeshError, MeshOptions, write_volume_mesh
+
     designs = args.designs
     done, ok = build_and_check(designs, verbose=False)
     if not done or not ok:

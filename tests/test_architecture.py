@@ -16,21 +16,31 @@ PACKAGE = ROOT / "geometry"
 MODULES = sorted(PACKAGE.rglob("*.py"))
 MAX_LINES = 500
 
-DEFERRED = ("matplotlib", "vtkmodules", "IPython", "pyarrow", "distributed", "dask", "gmsh", "meshio")
+DEFERRED = ("matplotlib", "vtkmodules", "IPython", "pyarrow", "distributed", "dask", "gmsh", "meshio", "scipy",
+            "trimesh")
 """Optional heavy libraries a function may import where it needs them (pictures, notebooks, Parquet, Dask, the
-volume mesh)."""
+volume mesh; scipy's spatial search and statistics, some 0.5 and 0.8 s, and trimesh, some 0.3 s, where a recipe's
+validation, a check or a sweep would otherwise load them without using them: issue 15)."""
 DEFERRED_OWN = {("geometry/cli.py", "geometry.commands"), ("geometry/cli.py", "geometry.recipes"),
                 ("geometry/cli.py", "geometry.sweep.spec"), ("geometry/core/flow.py", "geometry.core.stack"),
                 *((f"geometry/flows/{f}/__init__.py", f"geometry.flows.{f}.{m}")
                   for f, ms in (("flip_chip", ("checks", "fills", "steps", "thermal", "views")),
                                 ("cavity", ("checks", "steps", "thermal", "views"))) for m in ms),
                 ("geometry/sweep/worker.py", "geometry.api"), ("geometry/sweep/worker.py", "geometry.output.report"),
-                ("geometry/thermal/jedec.py", "geometry.thermal.fem")}
+                ("geometry/thermal/jedec.py", "geometry.thermal.fem"),
+                *(("geometry/api.py", f"geometry.output.{m}") for m in ("design", "instanced", "manifest", "report")),
+                *(("geometry/commands.py", f"geometry.output.{m}")
+                  for m in ("ballmap", "design", "drawing", "footprint", "picture", "volume_mesh")),
+                ("geometry/commands.py", "geometry.sweep"),
+                *(("geometry/output/report.py", f"geometry.output.{m}") for m in ("drawing", "instanced", "picture"))}
 """The deferred imports of pkgcad's own code, each where the kernel (OpenCascade) is first needed, so that reading,
 validating and budgeting a recipe or a sweep spec never loads it: the CLI loads the design models once the arguments
 are parsed (``--help`` stays light) and its commands once the inputs are accepted; a flow its steps, checks, thermal network and views (:attr:`geometry.core.flow.Flow.kernel`) on first use;
 :meth:`~geometry.core.flow.Flow.run` the stack; a sweep worker the modelling and report layers when it builds; the JEDEC figures the FE solver (scipy's sparse
-solvers and interpolation, scikit-fem) on the first solve, so a design report without the 3D solve never loads it."""
+solvers and interpolation, scikit-fem) on the first solve, so a design report without the 3D solve never loads it;
+the API its output layer (meshes, pictures, STEP folders, the report) in the functions that write, the commands each
+the output modules only it uses, and the report its drawing modules when it draws, so ``pkgcad check`` and a sweep
+worker load no drawing code (issue 15: imports)."""
 
 
 def _module_name(path: Path) -> str:
@@ -144,7 +154,70 @@ def test_import_geometry_stays_light() -> None:
                         "pyarrow", "gmsh", "skfem", "trimesh"}
     full = _loaded("import geometry.api, geometry.commands")
     assert "cadquery" in full
-    assert not full & {"matplotlib", "dask", "distributed", "IPython", "pyarrow", "gmsh"}
+    assert not full & {"matplotlib", "dask", "distributed", "IPython", "pyarrow", "gmsh", "trimesh", "meshio"}
+
+
+def _modules(code: str) -> set[str]:
+    """Every module in ``sys.modules`` after ``code`` ran in a fresh interpreter at the project root (the last line
+    of its output: what the command printed before is not read)."""
+    probe = f"{code}\nimport sys\nprint('\\n' + ' '.join(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=600,
+                         check=False)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return set(out.stdout.splitlines()[-1].split())
+
+
+def _packages(modules: set[str]) -> set[str]:
+    return {m.split(".")[0] for m in modules}
+
+
+UNUSED_BY_CHECK = {"matplotlib", "trimesh", "meshio", "skfem", "gmsh", "PIL", "tqdm", "scipy.stats",
+                   "scipy.interpolate", "scipy.optimize", "scipy.ndimage", "geometry.sweep", "geometry.output.drawing",
+                   "geometry.output.picture", "geometry.output.instanced", "geometry.output.design",
+                   "geometry.output.manifest", "geometry.thermal.fem"}
+"""What ``pkgcad check`` of a flip-chip recipe (no swept members, no 3D thermal solve) and a sweep worker running one
+never use: no picture, mesh file, volume mesh, report drawing, yield statistics or sweep pool (issue 15)."""
+
+
+def test_help_loads_neither_the_kernel_nor_the_models() -> None:
+    """``pkgcad --help`` imports the argument parser and the input readers only: no OpenCascade, no pydantic models,
+    no numpy."""
+    loaded = _modules("from geometry.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit as e:\n"
+                      "    assert e.code == 0, e.code")
+    assert "geometry.cli" in loaded
+    heavy = _packages(loaded) & {"cadquery", "OCP", "vtkmodules", "numpy", "pydantic", "scipy", "trimesh", "matplotlib"}
+    assert not heavy, heavy
+
+
+def test_check_imports_only_what_it_uses() -> None:
+    """``pkgcad check`` of fc-basic builds and checks (the kernel, the flow's checks and their k-d trees load: the
+    probe is not vacuous) and loads none of :data:`UNUSED_BY_CHECK`."""
+    loaded = _modules("from geometry.cli import main\nassert main(['check', 'builds/flip-chip/fc-basic.toml']) == 0")
+    assert {"cadquery", "OCP", "scipy.spatial", "geometry.flows.flip_chip.checks", "geometry.output.tables"} <= loaded
+    unused = (loaded | _packages(loaded)) & UNUSED_BY_CHECK
+    assert not unused, unused
+
+
+def test_a_sweep_worker_imports_only_what_it_uses() -> None:
+    """A worker (the fork server's preload, then one variant with its checks, bodies and report metrics) loads none
+    of :data:`UNUSED_BY_CHECK` but the sweep package itself, which holds the worker."""
+    loaded = _modules("import importlib, tomllib\nfrom geometry.sweep.runners import PRELOAD\n"
+                      "for m in PRELOAD:\n    importlib.import_module(m)\n"
+                      "from geometry.sweep.worker import run_variant\n"
+                      "row = run_variant(tomllib.loads(open('builds/flip-chip/fc-basic.toml', encoding='utf-8').read()))\n"
+                      "assert row['status'] == 'ok' and row['metrics'] and row['checks'], row")
+    assert {"cadquery", "geometry.output.report", "geometry.flows.flip_chip.checks"} <= loaded
+    unused = (loaded | _packages(loaded)) & (UNUSED_BY_CHECK - {"geometry.sweep", "tqdm"})
+    assert not unused, unused
+
+
+def test_the_report_pictures_load_the_drawing_modules() -> None:
+    """The other side of the two tests above: drawing the report's pictures does import trimesh and the drawing
+    modules, so their absence there means they were not needed, not that the probe cannot see them."""
+    loaded = _modules("from geometry import api\nfrom geometry.output.report import pictures\n"
+                      "b = api.run(api.load('builds/flip-chip/fc-basic.toml'))\n"
+                      "p = pictures(b)\nassert p['strip'][:4] == b'\\x89PNG' and p['3d'][:4] == b'\\x89PNG'")
+    assert {"trimesh", "matplotlib", "geometry.output.drawing", "geometry.output.picture"} <= loaded
 
 
 def test_the_report_loads_the_thermal_solver_only_to_solve() -> None:

@@ -5,6 +5,9 @@ Coordinates are the top view of the package: x to the right, y up, centred on th
 or a chip's mounting area) and moved by ``offset_x``/``offset_y``. Ball and bump names follow JEDEC (rows A, B, ...
 without I, O, Q, S, X, Z along y, columns 1, 2, ... along x), with A1 at the corner named by ``a1_corner`` as seen
 in the bottom view (:mod:`geometry.core.jedec`).
+
+The closest-pair searches import ``scipy.spatial`` (some 0.5 s) when they run, so validating a rectangular array
+or refusing a recipe does not load it.
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ from typing import Any, Literal
 
 import numpy as np
 from pydantic import Field, model_validator
-from scipy.spatial import cKDTree
 
 from .jedec import BallLattice, Corner, ball_name, name_sites, parse_ranges
 from .params import MAX_ARRAY_MEMBERS, MAX_SIZE, Count, Length, Model, Offset, fail
@@ -147,6 +149,8 @@ class Grid(Model):
         if dup:
             fail("sites", dup[0], "is the name of more than one site: every site needs its own name")
         if len(self.sites) > 1:
+            from scipy.spatial import cKDTree
+
             xy = np.array([(s.x, s.y) for s in self.sites])
             d, k = cKDTree(xy).query(xy, k=2)
             i = int(np.argmin(d[:, 1]))
@@ -201,10 +205,14 @@ class Grid(Model):
         p = self.positions()
         if len(p) < 2:
             return min(self.lattice_x, self.lattice_y)
+        from scipy.spatial import cKDTree
+
         return float(cKDTree(p).query(p, k=2)[0][:, 1].min())
 
     def closest_pair(self) -> tuple[int, int]:
         """Indices (in :meth:`positions` order, the lower first) of the two closest members."""
+        from scipy.spatial import cKDTree
+
         p = self.positions()
         dist, idx = cKDTree(p).query(p, k=2)
         j = int(np.argmin(dist[:, 1]))

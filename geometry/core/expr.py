@@ -20,7 +20,7 @@ import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .params import ParameterError
+from .errors import ParameterError
 
 MAX_CHARS = 2_000
 """Longest expression text (characters)."""

@@ -17,6 +17,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.fields import FieldInfo
 
+from .errors import ParameterError
 from .materials import MATERIALS
 from .text import echo, quoted
 
@@ -54,10 +55,6 @@ SPREAD_LEVELS = 13
 """Sampled member sizes take at most this many values (3 sigma either side, half a sigma apart when 13), so a
 spread array is built from a few prototypes whatever its member count."""
 MaterialName = Literal[tuple(MATERIALS)]  # type: ignore[valid-type]
-
-
-class ParameterError(ValueError):
-    """A design parameter breaks a rule; ``str()`` names field, value and rule."""
 
 
 class Model(BaseModel):

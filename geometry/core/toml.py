@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from .params import ParameterError
+from .errors import ParameterError
 
 MAX_RECIPE_BYTES = 1_000_000
 MAX_KEY_PARTS = 32

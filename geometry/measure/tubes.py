@@ -2,7 +2,8 @@
 
 Distances from spine points to tessellated member surfaces, and member bounds grown from the spine, stand in for
 OCCT booleans, distances and optimal bounds of the swept solids (the bounds alone take 0.1 s per loop prototype; the
-interference engine took 12 minutes on the 400 wires of the production recipe).
+interference engine took 12 minutes on the 400 wires of the production recipe). trimesh (some 0.3 s to import) is
+imported by :func:`mesh_distance`, which alone uses it, so checking a design without swept members never loads it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import trimesh
 
 from ..core import occ_mesh
 from ..core.stack import Body, Instances
@@ -161,6 +161,8 @@ def mesh_distance(part: Instances, pts: np.ndarray, member: np.ndarray, reach: f
     a, t = box_pairs(local - reach, local + reach, tri.min(axis=1), tri.max(axis=1), strict=False)
     d = np.full(len(pts), np.inf)
     if len(a):
-        cp = trimesh.triangles.closest_point(tri[t], local[a])
+        from trimesh.triangles import closest_point
+
+        cp = closest_point(tri[t], local[a])
         np.minimum.at(d, a, np.linalg.norm(cp - local[a], axis=1))
     return d

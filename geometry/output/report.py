@@ -12,17 +12,18 @@ import html as _html
 import io
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ..core.claims import ClaimResult, embodied, evaluate
 from ..core.results import CheckResult, rules_pass
 from ..core.text import printable
 from ..thermal.jedec import solved_metrics
 from ..thermal.network import Thermal
-from .drawing import build_figure
-from .instanced import StackMeshes, stack_meshes
-from .picture import picture_png
 from .tables import claim_summary, report_tables
 from .temperature import TITLES, temperature_pngs
+
+if TYPE_CHECKING:
+    from .instanced import StackMeshes
 
 PICTURES = (("strip", "Process strip"), ("3d", "3D view"), *TITLES)
 """Report picture keys and titles, in order (the temperature pictures only with ``thermal.solve``)."""
@@ -38,7 +39,12 @@ def pictures(build, meshes: StackMeshes | None = None) -> dict[str, bytes]:
     """PNG bytes: ``strip`` (one section panel per process step, :func:`geometry.output.drawing.build_figure`) and ``3d``
     (:func:`geometry.output.picture.picture_png` of the finished stack), both from one set of prototype meshes of
     the finished stack: ``meshes`` (e.g. the export's :func:`~geometry.output.instanced.stack_meshes`) or made
-    here once."""
+    here once. The drawing modules (trimesh, the section cutter, VTK) are imported here, so the report's data
+    without pictures (a sweep's metrics, ``with_pictures=False``) does not load them."""
+    from .drawing import build_figure
+    from .instanced import stack_meshes
+    from .picture import picture_png
+
     meshes = stack_meshes(build.stack) if meshes is None else meshes
     return {"strip": _png(build_figure(build, steps=True, dpi=110, prototypes=meshes)),
             "3d": picture_png(build.stack, width=900, height=650, prototypes=meshes)}

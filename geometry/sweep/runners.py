@@ -39,8 +39,9 @@ from .worker import error_row, run_variant, timeout_row
 Task = tuple[str, dict[str, Any]]
 OnDone = Callable[[str, dict[str, Any]], None]
 
-PRELOAD = ["geometry.sweep.worker", "geometry.api", "geometry.flows"]
-"""Modules the fork server imports once (no kernel operation runs there), so workers start in milliseconds."""
+PRELOAD = ["geometry.sweep.worker", "geometry.api", "geometry.flows", "geometry.output.report"]
+"""Modules the fork server imports once (no kernel operation runs there), so workers start in milliseconds: what
+:func:`~geometry.sweep.worker.run_variant` imports when it builds (the API, the report's metrics), and no more."""
 STARTUP_TIMEOUT = 300.0
 """Seconds a new worker process may take to import the geometry package."""
 

@@ -13,7 +13,6 @@ import math
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from ...core.params import Model
 
@@ -143,7 +142,8 @@ def crossing(wires: list[WirePlan]) -> tuple[int, int] | None:
     """The first pair (i < j, lowest i, then lowest j) of wires whose plan-view segments cross, or None. Only pairs
     whose midpoints lie within the longest wire's span of each other can cross, so those alone are tested (found
     with a k-d tree): linear in the wires of a real die, where testing every pair of 4,000 wires took 15 s and
-    1.4 GB."""
+    1.4 GB. scipy.spatial is imported here, when the test runs, not with the cavity flow's models that every
+    recipe's validation loads."""
     if len(wires) < 2:
         return None
     a = np.array([w.start[:2] for w in wires])
@@ -152,6 +152,8 @@ def crossing(wires: list[WirePlan]) -> tuple[int, int] | None:
     def orient(p, q, r):
         return np.sign((q[..., 0] - p[..., 0]) * (r[..., 1] - p[..., 1])
                        - (q[..., 1] - p[..., 1]) * (r[..., 0] - p[..., 0]))
+
+    from scipy.spatial import cKDTree
 
     reach = float(np.hypot(*(b - a).T).max())
     pairs = cKDTree((a + b) / 2).query_pairs(reach * (1 + 1e-9) + 1e-12, output_type="ndarray")
