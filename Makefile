@@ -11,7 +11,7 @@ IMAGES  := docs/images
 REFERENCE := docs/recipes
 FLOWS   := flip-chip cavity
 # Test workers (pytest-xdist): one per core, at most 4; each test file runs whole on one worker, so a file's
-# module fixtures are built once. `make test JOBS=0` runs serially.
+# module fixtures are built once. `make test JOBS=0` runs serially. The 20 slowest tests are listed at the end.
 JOBS    ?= $(shell $(PYTHON) -c 'import os; print(min(4, len(os.sched_getaffinity(0))))')
 
 .PHONY: run images recipes test clean
@@ -45,7 +45,7 @@ recipes: $(STAMP)
 	done
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --durations=20
 
 clean:
 	rm -rf $(VENV) exports/*/

@@ -75,15 +75,31 @@ def checked_recipe(path: Path) -> tuple:
 @pytest.fixture(scope="session")
 def exported_recipe(tmp_path_factory: pytest.TempPathFactory):
     """A function: recipe file -> its design folder as ``pkgcad build`` writes it (``api.export`` of
-    :func:`checked_recipe`), written once per session under a session temporary folder and shared read-only."""
-    root = tmp_path_factory.mktemp("exports")
+    :func:`checked_recipe`), written once per test run and shared read-only. Under pytest-xdist the folders live
+    in the run's temporary root that every worker shares, and a lock file per recipe makes the first worker to
+    ask export it while the others wait and read it (the exports are byte-identical from process to process,
+    ``tests/test_output_faults.py``), so the STEP, gmsh and FreeCAD readers on different workers build and export
+    each recipe once in all."""
+    import fcntl
+    import os
+
+    base = tmp_path_factory.getbasetemp()
+    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "exports-shared"
+    root.mkdir(exist_ok=True)
     folders: dict[Path, Path] = {}
 
     def folder(path: Path) -> Path:
         key = Path(path).resolve()
         if key not in folders:
-            build, results = checked_recipe(key)
-            folders[key] = api.export(build, list(results), root)
+            mine = root / key.stem
+            with open(root / f"{key.stem}.lock", "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                done = root / f"{key.stem}.folder"
+                if not done.exists():
+                    build, results = checked_recipe(key)
+                    written = api.export(build, list(results), mine)
+                    done.write_text(written.name)
+                folders[key] = mine / done.read_text()
         return folders[key]
 
     return folder
