@@ -13,9 +13,9 @@ from the coarse and fine figures ``f_1``, ``f_2`` (ratio ``r = 2``) Richardson's
 uniform reporting of grid refinement studies", J. Fluids Eng. 116 (1994) 405-413; 1.25 only when a third
 grid confirms the order). The measured behaviour at the default mesh (0.25 mm in x-y over the package): from
 refine 1 to 2 theta_jc changes by under 1 % on fc-basic and cavity-equal, psi_jt, theta_jb and theta_ja by
-+1.2, +2.3 and +1.8 % on fc-basic and +2.5, +3.3 and +2.6 % on cavity-equal (the lateral resolution under the
-package; README, thermal section), so ``pkgcad thermal --converge`` reports each figure's extrapolated value
-with its band beside it.
++1.3, +2.1 and +1.6 % on fc-basic and +2.3, +3.6 and +2.4 % on cavity-equal (mostly the lateral resolution
+under the package, then z: :data:`geometry.thermal.jedec.PACKAGE_MESH`; README, thermal section), so
+``pkgcad thermal --converge`` reports each figure's extrapolated value with its band beside it.
 """
 
 from __future__ import annotations

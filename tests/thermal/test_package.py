@@ -18,10 +18,19 @@ from geometry.output.report import content
 from geometry.output.tables import report_tables
 from geometry.sweep.worker import run_variant
 from geometry.thermal.fem import solve
-from geometry.thermal.jedec import PACKAGE_MESH, Settings, board_solve, case_solve
+from geometry.thermal.grid import build_mesh
+from geometry.thermal.jedec import (
+    BOARD_POINT,
+    EDGE_GRADING,
+    PACKAGE_MESH,
+    Settings,
+    board_solve,
+    case_solve,
+    near_board,
+)
 from geometry.thermal.model import Box, Isothermal, bottom, top
 from geometry.thermal.network import series, slab
-from geometry.thermal.package import junction_box, laminate_k
+from geometry.thermal.package import ANISOTROPY, junction_box, laminate_k, z_size
 from tests.conftest import RECIPES, small_cavity, small_recipe, write_recipe
 
 COARSE = Settings(mesh=1.0)
@@ -108,6 +117,32 @@ def test_junction_layer_sits_at_the_active_face() -> None:
     die = b.stack["die"].bounds()
     j = junction_box(b.stack["die"], "top", 2.0)
     assert j.hi[2] == pytest.approx(die[5]) and j.lo[2] > die[2] and j.power == 2.0
+
+
+def test_orthotropic_boxes_get_z_elements_scaled_to_their_anisotropy() -> None:
+    """An orthotropic laminate (kz << kxy) is meshed in z at ANISOTROPY size sqrt(kz / kxy); an isotropic box,
+    or one conducting better in z (a bump layer), at the x-y size."""
+    assert z_size(0.2, (25.0, 25.0, 0.25)) == pytest.approx(0.2 * ANISOTROPY * 0.1, rel=1e-12)
+    assert z_size(0.2, (25.0, 16.0, 0.16)) == pytest.approx(0.2 * ANISOTROPY * 0.1, rel=1e-12)
+    assert z_size(0.2, (148.0, 148.0, 148.0)) == 0.2 and z_size(0.2, (0.9, 0.9, 12.0)) == 0.2
+    model = fc_thermal.box_model(built("flip-chip/fc-basic.toml")).with_mesh(0.2)
+    substrate = next(b for b in model.boxes if b.name == "substrate")
+    assert substrate.sizes[2] == pytest.approx(z_size(0.2, substrate.kxyz)) and substrate.sizes[2] < 0.06
+
+
+def test_board_is_graded_from_the_package_edge_to_the_ring_gap() -> None:
+    """Between the package edge and the T_B point the board's x-y elements are at most EDGE_GRADING times the
+    package mesh, farther out in the ring gap at most max(2 mesh, 1) mm."""
+    model = fc_thermal.box_model(built("flip-chip/fc-basic.toml"))
+    s = Settings(mesh=0.2)
+    x0 = model.outline[0] - model.centre[0]
+    moved = model.moved(-model.centre[0], -model.centre[1], 0.0)
+    x = build_mesh(near_board(moved, s), 5.0).x
+    reach, times = EDGE_GRADING[0]
+    near = np.diff(x[(x >= x0 - reach - 1e-9) & (x <= x0 + 1e-9)])
+    assert reach >= BOARD_POINT and len(near) >= 2 and near.max() <= times * s.mesh + 1e-9
+    ring = np.diff(x[(x >= x0 - s.ring_gap - 1e-9) & (x <= x0 - reach + 1e-9)])
+    assert 0.5 * max(2 * s.mesh, 1.0) < ring.max() <= max(2 * s.mesh, 1.0) + 1e-9
 
 
 def test_refinement_converges_on_a_real_design() -> None:
