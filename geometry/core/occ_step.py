@@ -120,8 +120,9 @@ def write_step(root: XAssembly, path: str, timestamp: str | None = None, header:
     With ``instances``, an assembly of many translated components (an array body;
     :func:`geometry.core.occ_step_instances.runs`) is written by OCCT with the first component of each run of one
     definition, the others added as text by :func:`geometry.core.occ_step_instances.splice` (the same entities;
-    fc-production's STEP phase MEASURED); when the added text fails its checks, the file is written with every
-    component through OCCT, with a RuntimeWarning."""
+    fc-production's STEP phase 4.5 instead of 9.8 CPU s, fc-100k's 12.5 instead of 40.8, benchmarks/bench_build.py);
+    when the added text fails its checks, the file is written with every component through OCCT, with a
+    RuntimeWarning."""
     Interface_Static.SetCVal_s("write.step.schema", "AP242DIS" if ap242 else "AP214IS")
     Interface_Static.SetCVal_s("xstep.cascade.unit", "MM")
     Interface_Static.SetCVal_s("write.step.unit", "MM")
