@@ -53,15 +53,17 @@ def runs(components: list, least: int | None = None) -> list[Run] | None:
     least = LEAST if least is None else least
     if len(components) < least:
         return None
-    moves = [translation(m) for _, m, _ in components]
-    if any(t is None for t in moves) or not all(_SAFE.match(name) for _, _, name in components):
+    mats = np.array([m for _, m, _ in components], dtype=float)
+    if mats.shape[1:] != (4, 4) or not (mats[:, :3, :3] == np.eye(3)).all() or not (mats[:, 3] == [0, 0, 0, 1]).all():
+        return None
+    if not all(_SAFE.match(name) for _, _, name in components):
         return None
     starts = [i for i, (node, _, _) in enumerate(components) if i == 0 or node is not components[i - 1][0]]
     if 2 * len(starts) >= len(components):
         return None
     ends = starts[1:] + [len(components)]
-    return [Run(a, np.array(moves[a + 1:b], dtype=float).reshape(-1, 3), [n for _, _, n in components[a + 1:b]])
-            for a, b in zip(starts, ends, strict=True)]
+    moves = mats[:, :3, 3]
+    return [Run(a, moves[a + 1:b], [n for _, _, n in components[a + 1:b]]) for a, b in zip(starts, ends, strict=True)]
 
 
 def tag(assembly: int, run: int) -> str:
