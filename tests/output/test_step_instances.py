@@ -211,8 +211,8 @@ def test_freecad_reads_the_same_assembly(files, tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_production_instances_are_the_same(tmp_path: Path) -> None:
     """fc-production (32,316 members: the components of its five array bodies but the first of each written as
-    text): the same entities, and the same solids through cadquery's ``importStep`` (gmsh takes some 24 min on it: the small design's tests
-    cover gmsh)."""
+    text): the same entities, and the same solids through cadquery's ``importStep`` (gmsh takes some 24 min on
+    it: the small design's tests cover gmsh)."""
     build = api.run(api.load(ROOT / "builds/flip-chip/fc-production.toml"))
     files = _pair(build, tmp_path)
     assert _entities(files[True]) == _entities(files[False])
