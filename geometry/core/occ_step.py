@@ -181,6 +181,7 @@ def write_step(root: XAssembly, path: str, timestamp: str | None = None, header:
     writer = STEPCAFControl_Writer()
     Interface_Static.SetIVal_s("write.surfacecurve.mode", 0)  # no pcurves (module docstring); set once the writer,
     # which initialises the STEP statics, is made
+    Interface_Static.SetCVal_s("write.step.schema", "AP242DIS" if ap242 else "AP214IS")  # so is the schema
     writer.SetColorMode(True)
     writer.SetNameMode(True)
     writer.SetMaterialMode(True)

@@ -126,6 +126,33 @@ def test_rows_form_is_the_same(many_build, tmp_path: Path) -> None:
         np.testing.assert_allclose(b, pb, atol=1e-9)
 
 
+def test_ap242_is_the_same(many_build, tmp_path: Path) -> None:
+    files = _pair(many_build, tmp_path, ap242=True)
+    assert "AP242_MANAGED_MODEL_BASED_3D_ENGINEERING_MIM_LF" in files[True].read_text(encoding="latin-1")
+    assert _entities(files[True]) == _entities(files[False])
+    assert _nodes(files[True]) == _nodes(files[False])
+
+
+FIRST_WRITE = """
+import sys
+import cadquery as cq
+import numpy as np
+from geometry.core.occ_step import XAssembly, XPart, write_step
+part = XPart("box", cq.Solid.makeBox(1.0, 1.0, 1.0), (0.5, 0.5, 0.5, 1.0))
+write_step(XAssembly("demo", [(part, np.eye(4), "box_0")]), sys.argv[1], ap242=True)
+"""
+
+
+def test_first_write_of_a_process_is_ap242(tmp_path: Path) -> None:
+    """The schema is set once OCCT's writer has initialised its statics (it was AP214 in a fresh process)."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "first.step"
+    subprocess.run([sys.executable, "-c", FIRST_WRITE, str(path)], check=True, cwd=ROOT, timeout=300)
+    assert "AP242_MANAGED_MODEL_BASED_3D_ENGINEERING_MIM_LF" in path.read_text(encoding="latin-1")
+
+
 def test_same_bytes_every_run(many_build, files, tmp_path: Path) -> None:
     again = write_step(many_build.stack, "many", tmp_path / "again.step", timestamp=TIMESTAMP)
     assert again.read_bytes() == files[True].read_bytes()
