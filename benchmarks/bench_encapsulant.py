@@ -1,12 +1,13 @@
 """CPU seconds per build phase of one recipe (default ``fc-production``, whose first encapsulant is one holed
 solid of about 30,000 faces): import, load, flow, checks, manifest, STEP, tessellation, STL, GLB, HTML viewer.
 
-Usage: python benchmarks/bench_encapsulant.py [RECIPE] [--profile PHASE] [--no-copies]
+Usage: python benchmarks/bench_encapsulant.py [RECIPE] [--profile PHASE] [--no-copies] [--no-instances]
 Run by hand (from the repository root, ``PYTHONPATH=.``); prints a table of CPU time (user + system of this
 process, ``time.process_time``: the machine is shared, so wall time is not trusted) and the peak resident memory
 after each phase. ``--profile PHASE`` also prints the 25 most expensive functions of that phase (cProfile).
 ``--no-copies`` writes the STEP with OCCT's transfer of every face (``write_step(..., copies=False)``) instead of the
-located hole copies as text (the default).
+located hole copies as text (the default); ``--no-instances`` writes every assembly component through OCCT's
+transfer (``write_step(..., instances=False)``) instead of the components of array bodies as text (the default).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ def main() -> None:
     ap.add_argument("recipe", nargs="?", type=Path, default=DEFAULT)
     ap.add_argument("--profile", default=None, help="phase to profile")
     ap.add_argument("--no-copies", action="store_true", help="STEP without the copies written as text")
+    ap.add_argument("--no-instances", action="store_true", help="STEP without the components written as text")
     args = ap.parse_args()
     rows: list[tuple[str, float, float]] = []
 
@@ -62,7 +64,8 @@ def main() -> None:
     timed("manifest", api.manifest, build, results)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
-        timed("STEP", write_step, build.stack, design.name, out / "p.step", copies=not args.no_copies)
+        timed("STEP", write_step, build.stack, design.name, out / "p.step", copies=not args.no_copies,
+              instances=not args.no_instances)
         meshes = timed("tessellation", stack_meshes, build.stack)
         timed("STL", write_stl, build.stack, out / "p.stl", meshes=meshes)
         timed("GLB", write_glb, build.stack, out / "p.glb", meshes=meshes)

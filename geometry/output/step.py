@@ -147,7 +147,8 @@ def step_tree(stack: Stack, name: str, rows: bool = False) -> occ_step.XAssembly
 
 
 def write_step(stack: Stack, name: str, path: Path | str, rows: bool = False, timestamp: str | None = None,
-               ap242: bool = False, description: str | None = None, copies: bool = True) -> Path:
+               ap242: bool = False, description: str | None = None, copies: bool = True,
+               instances: bool = True) -> Path:
     """Write ``stack`` as a STEP assembly (mm) whose root product is ``name``; returns ``path``. AP214
     (automotive_design), or AP242 (ISO 10303-242, managed model based 3D engineering) with ``ap242``. The header
     names the design (FILE_NAME) and pkgcad with its version (originating system, FILE_DESCRIPTION); every solid
@@ -155,14 +156,16 @@ def write_step(stack: Stack, name: str, path: Path | str, rows: bool = False, ti
     ``rows`` as in :func:`step_tree`. ``timestamp`` (ISO 8601) replaces the current time in the header, so the same
     stack gives the same bytes on every run. ``description`` replaces the header's default FILE_DESCRIPTION text
     (``<name>: semiconductor package assembly``); the writer is appended either way. ``copies`` as in
-    :func:`geometry.core.occ_step.write_step` (the same solids; False: every face through OCCT's transfer)."""
+    :func:`geometry.core.occ_step.write_step` (the same solids; False: every face through OCCT's transfer), and so is
+    ``instances`` (the same components; False: every component through OCCT's transfer)."""
     if not len(stack):
         raise ValueError(f"cannot write STEP {name!r}: the stack has no bodies")
     tree = step_tree(stack, name, rows)
     system = f"pkgcad {pkgcad_version()}"
     text = description or f"{name}: semiconductor package assembly"
     header = occ_step.XHeader(name, system, f"{text} written by {system}")
-    return atomic(path, lambda tmp: occ_step.write_step(tree, str(tmp), timestamp, header, ap242, copies))
+    return atomic(path, lambda tmp: occ_step.write_step(tree, str(tmp), timestamp, header, ap242, copies,
+                                                                   instances))
 
 
 def read_step(path: Path | str) -> dict[str, dict[str, float]]:
