@@ -270,17 +270,22 @@ def _distinct(shape: cq.Shape, kind) -> TopTools_IndexedMapOfShape:
 
 
 def topology(shape: cq.Shape) -> dict[str, int]:
-    """Number of distinct solids, shells, faces, edges and vertices of ``shape``."""
-    kinds = {"solids": TopAbs_SOLID, "shells": TopAbs_SHELL, "faces": TopAbs_FACE, "edges": TopAbs_EDGE,
-             "vertices": TopAbs_VERTEX}
-    return {k: _distinct(shape, v).Extent() for k, v in kinds.items()}
+    """Number of distinct solids, shells, faces, edges and vertices of ``shape`` (the vertices counted from
+    :func:`vertices`, mapped once per shape)."""
+    kinds = {"solids": TopAbs_SOLID, "shells": TopAbs_SHELL, "faces": TopAbs_FACE, "edges": TopAbs_EDGE}
+    return {k: _distinct(shape, v).Extent() for k, v in kinds.items()} | {"vertices": len(vertices(shape))}
 
 
 def vertices(shape: cq.Shape) -> np.ndarray:
-    """(n, 3) coordinates (mm) of the distinct vertices of ``shape``, in OCCT's traversal order."""
-    found = _distinct(shape, TopAbs_VERTEX)
-    pts = (BRep_Tool.Pnt_s(TopoDS.Vertex_s(found.FindKey(i))) for i in range(1, found.Extent() + 1))
-    return np.array([(p.X(), p.Y(), p.Z()) for p in pts], dtype=float).reshape(-1, 3)
+    """(n, 3) coordinates (mm) of the distinct vertices of ``shape``, in OCCT's traversal order; computed once per
+    shape (:func:`measured`: the digest reads them and their count)."""
+    def compute() -> np.ndarray:
+        found = _distinct(shape, TopAbs_VERTEX)
+        key, pnt, vertex = found.FindKey, BRep_Tool.Pnt_s, TopoDS.Vertex_s
+        pts = [pnt(vertex(key(i))).Coord() for i in range(1, found.Extent() + 1)]
+        return np.array(pts, dtype=float).reshape(-1, 3)
+
+    return measured(shape, "vertices", compute).copy()
 
 
 def curve_points(edge: cq.Edge, n: int) -> np.ndarray:

@@ -13,7 +13,7 @@ import numpy as np
 import trimesh
 
 from ..core.stack import Stack
-from .instanced import StackMeshes, stack_meshes
+from .instanced import StackMeshes, linear_groups, stack_meshes
 from .mesh import tile
 
 #: Opacity of translucent materials (alpha < 1: the encapsulants) in the PNG picture, so the interior shows.
@@ -126,8 +126,7 @@ def _body(pieces, cut_y: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarr
         if not len(pl) or not len(f):
             continue
         shaded = None
-        linear, inverse = np.unique(np.round(pl[:, :3, :3], 12).reshape(len(pl), 9), axis=0, return_inverse=True)
-        inverse = inverse.ravel()
+        linear, inverse = linear_groups(pl)
         for k, a in enumerate(linear):
             group = pl[inverse == k]
             y = v @ a.reshape(3, 3)[1]

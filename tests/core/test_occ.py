@@ -158,3 +158,17 @@ def test_triangulate_faces_reads_every_face_as_node_by_node_reading_does():
         assert 0 < planar.sum() < len(planar) or shape is ball or shape is located or shape is tube
     empty = occ_mesh.triangulate_faces(cq.Wire.makeCircle(1.0, cq.Vector(0, 0, 0), cq.Vector(0, 0, 1)), 0.01, 0.3)
     assert [a.shape for a in empty] == [(0, 3), (0, 3), (0,)]
+
+
+def test_vertices_are_measured_once_and_counted_by_topology() -> None:
+    """The vertex array is cached per shape (a copy is returned) and topology counts the same vertices."""
+    import cadquery as cq
+
+    from geometry.core import occ
+
+    box = cq.Workplane().box(1.0, 2.0, 3.0).val()
+    first = occ.vertices(box)
+    first[:] = 99.0
+    again = occ.vertices(box)
+    assert again.shape == (8, 3) and np.allclose(np.abs(again), [0.5, 1.0, 1.5])
+    assert occ.topology(box) == {"solids": 1, "shells": 1, "faces": 6, "edges": 12, "vertices": 8}

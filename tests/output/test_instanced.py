@@ -8,7 +8,7 @@ import pytest
 
 from geometry import api
 from geometry.flows import load_design
-from geometry.output.instanced import stack_meshes
+from geometry.output.instanced import linear_groups, stack_meshes
 from geometry.output.mesh import concat, mesh_bounds, mesh_record, signed_volume, stack_mesh, tile
 from tests.conftest import small_cavity, small_recipe
 
@@ -55,3 +55,18 @@ def test_a_tiled_body_is_viewed_as_instanced_tiles_enclosing_its_volume(small_bu
     assert plain.vertices is proto.vertices and plain.per_member == 1
     bumps = meshes["bumps"]
     assert not bumps.tiled_view and [len(x.placements) for x in bumps.views()] == [len(p) for p in bumps.placements]
+
+
+def test_linear_groups_matches_unique_for_shared_and_mixed_linear_parts() -> None:
+    """One shared linear part takes the fast path; mixed parts give np.unique's rows and inverse."""
+    eye = np.tile(np.eye(4), (5, 1, 1))
+    eye[:, 0, 3] = np.arange(5.0)
+    rows, inverse = linear_groups(eye)
+    assert rows.shape == (1, 9) and np.array_equal(rows[0], np.eye(3).ravel())
+    assert np.array_equal(inverse, np.zeros(5, dtype=np.intp))
+    mixed = eye.copy()
+    mixed[[1, 3], :3, :3] = [[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]
+    rows, inverse = linear_groups(mixed)
+    ref, ref_inv = np.unique(np.round(mixed[:, :3, :3], 12).reshape(5, 9), axis=0, return_inverse=True)
+    assert np.array_equal(rows, ref) and np.array_equal(inverse, ref_inv.ravel())
+    assert len(rows) == 2
