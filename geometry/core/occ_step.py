@@ -123,7 +123,6 @@ def write_step(root: XAssembly, path: str, timestamp: str | None = None, header:
     fc-production's STEP phase 4.5 instead of 9.8 CPU s, fc-100k's 12.5 instead of 40.8, benchmarks/bench_build.py);
     when the added text fails its checks, the file is written with every component through OCCT, with a
     RuntimeWarning."""
-    Interface_Static.SetCVal_s("write.step.schema", "AP242DIS" if ap242 else "AP214IS")
     Interface_Static.SetCVal_s("xstep.cascade.unit", "MM")
     Interface_Static.SetCVal_s("write.step.unit", "MM")
     splits: list[occ_step_copies.Split] = []
@@ -179,9 +178,9 @@ def write_step(root: XAssembly, path: str, timestamp: str | None = None, header:
     define(root)
     tool.UpdateAssemblies()
     writer = STEPCAFControl_Writer()
-    Interface_Static.SetIVal_s("write.surfacecurve.mode", 0)  # no pcurves (module docstring); set once the writer,
-    # which initialises the STEP statics, is made
-    Interface_Static.SetCVal_s("write.step.schema", "AP242DIS" if ap242 else "AP214IS")  # so is the schema
+    # no pcurves (module docstring) and the schema: set once the writer, which initialises the STEP statics, is made
+    Interface_Static.SetIVal_s("write.surfacecurve.mode", 0)
+    Interface_Static.SetCVal_s("write.step.schema", "AP242DIS" if ap242 else "AP214IS")
     writer.SetColorMode(True)
     writer.SetNameMode(True)
     writer.SetMaterialMode(True)
@@ -189,7 +188,8 @@ def write_step(root: XAssembly, path: str, timestamp: str | None = None, header:
         raise KernelError(f"OCCT STEP writer failed for {path}")
     finder = writer.ChangeWriter().WS().TransferWriter().FinderProcess()
     if not all(occ_step_copies.tag_split(finder, split, i) for i, split in enumerate(splits)):
-        return _fallback(root, path, (timestamp, header, ap242, instances), "OCCT's entities of a solid were not found")
+        return _fallback(root, path, "copies", "face", "OCCT's entities of a solid were not found",
+                         timestamp=timestamp, header=header, ap242=ap242, copies=False, instances=instances)
     made = APIHeaderSection_MakeHeader(writer.ChangeWriter().Model())
     if timestamp is not None:
         made.SetTimeStamp(TCollection_HAsciiString(timestamp))
@@ -208,29 +208,25 @@ def write_step(root: XAssembly, path: str, timestamp: str | None = None, header:
         try:
             text = occ_step_copies.splice(text, splits)
         except KernelError as e:
-            return _fallback(root, path, (timestamp, header, ap242, instances), str(e))
+            return _fallback(root, path, "copies", "face", str(e), timestamp=timestamp, header=header, ap242=ap242,
+                             copies=False, instances=instances)
     if instanced:
         try:
             text = occ_step_instances.splice(text, instanced)
         except KernelError as e:
-            return _fallback(root, path, (timestamp, header, ap242, copies), str(e), instances=True)
+            return _fallback(root, path, "components", "component", str(e), timestamp=timestamp, header=header,
+                             ap242=ap242, copies=copies, instances=False)
     text = _NAUO_ID.sub(_numbered_ids(), text)
     with open(path, "w", encoding="latin-1", newline="") as fh:
         fh.write(text)
 
 
-def _fallback(root: XAssembly, path: str, rest: tuple, why: str, instances: bool = False) -> None:
-    """:func:`write_step` without copies (or, with ``instances``, without instances), after a RuntimeWarning saying
-    ``why``; ``rest``: the other arguments (timestamp, header, ap242, and the other of copies and instances)."""
-    timestamp, header, ap242, other = rest
-    if instances:
-        warnings.warn(f"STEP components not written as text ({why}); OCCT writes every component of {path}",
-                      RuntimeWarning, stacklevel=3)
-        write_step(root, path, timestamp, header, ap242, copies=other, instances=False)
-    else:
-        warnings.warn(f"STEP copies not written as text ({why}); OCCT writes every face of {path}", RuntimeWarning,
-                      stacklevel=3)
-        write_step(root, path, timestamp, header, ap242, copies=False, instances=other)
+def _fallback(root: XAssembly, path: str, what: str, each: str, why: str, **options) -> None:
+    """:func:`write_step` again with ``options`` (copies or instances off), after a RuntimeWarning saying that the
+    ``what`` were not written as text and ``why``."""
+    warnings.warn(f"STEP {what} not written as text ({why}); OCCT writes every {each} of {path}", RuntimeWarning,
+                  stacklevel=3)
+    write_step(root, path, **options)
 
 
 _NAUO_ID = re.compile(r"(NEXT_ASSEMBLY_USAGE_OCCURRENCE\(')(\d+)('[^;]*;)")
