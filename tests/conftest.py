@@ -164,6 +164,20 @@ def small_build():
     return api.run(load_design(small_recipe()))
 
 
+def many_bumps_recipe() -> dict:
+    """The small flip-chip design with 12 x 10 bumps (120 bumps, substrate pads and chip pads, so 120 hole copies in
+    its first encapsulant) and 25 balls: arrays above and below the STEP writer's text thresholds (``LEAST`` of
+    :mod:`geometry.core.occ_step_copies` and :mod:`geometry.core.occ_step_instances`)."""
+    return small_recipe(name="many", bumps={"count_x": 12, "count_y": 10, "pitch": 0.15, "diameter": 0.09,
+                                            "height": 0.07}, bump_pads={"diameter": 0.08})
+
+
+@pytest.fixture(scope="module")
+def many_build():
+    """:func:`many_bumps_recipe`, built (once per module)."""
+    return api.run(load_design(many_bumps_recipe()))
+
+
 # ------------------------------------------------------------------------------------------------ recipes as files
 
 

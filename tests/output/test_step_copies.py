@@ -14,19 +14,10 @@ import pytest
 
 from geometry import api
 from geometry.core import occ_step_copies
-from geometry.flows import load_design
 from geometry.output.step import write_step
-from tests.conftest import ROOT, small_recipe
+from tests.conftest import ROOT
 
 TIMESTAMP = "2026-01-01T00:00:00"
-MANY = small_recipe(name="many", bumps={"count_x": 12, "count_y": 10, "pitch": 0.15, "diameter": 0.09,
-                                        "height": 0.07}, bump_pads={"diameter": 0.08})
-"""The small flip-chip design with 120 bumps: its first encapsulant has 120 hole copies, at least LEAST."""
-
-
-@pytest.fixture(scope="module")
-def many_build():
-    return api.run(load_design(MANY))
 
 
 def _pair(build, folder: Path) -> dict[bool, Path]:
@@ -36,7 +27,7 @@ def _pair(build, folder: Path) -> dict[bool, Path]:
 
 @pytest.fixture(scope="module")
 def files(many_build, tmp_path_factory: pytest.TempPathFactory) -> dict[bool, Path]:
-    """The STEP of :data:`MANY` with copies (True) and without (False)."""
+    """The STEP of :func:`~tests.conftest.many_bumps_recipe` with copies (True) and without (False)."""
     return _pair(many_build, tmp_path_factory.mktemp("copies"))
 
 

@@ -16,19 +16,10 @@ import pytest
 
 from geometry import api
 from geometry.core import occ_step_instances
-from geometry.flows import load_design
 from geometry.output.step import step_tree, write_step
-from tests.conftest import ROOT, small_recipe
+from tests.conftest import ROOT
 
 TIMESTAMP = "2026-01-01T00:00:00"
-MANY = small_recipe(name="many", bumps={"count_x": 12, "count_y": 10, "pitch": 0.15, "diameter": 0.09,
-                                        "height": 0.07}, bump_pads={"diameter": 0.08})
-"""The small flip-chip design with 120 bumps, substrate pads and chip pads (at least LEAST), 25 balls (fewer)."""
-
-
-@pytest.fixture(scope="module")
-def many_build():
-    return api.run(load_design(MANY))
 
 
 def _pair(build, folder: Path, **kw) -> dict[bool, Path]:
@@ -38,7 +29,7 @@ def _pair(build, folder: Path, **kw) -> dict[bool, Path]:
 
 @pytest.fixture(scope="module")
 def files(many_build, tmp_path_factory: pytest.TempPathFactory) -> dict[bool, Path]:
-    """The STEP of :data:`MANY` with components as text (True) and without (False)."""
+    """The STEP of :func:`~tests.conftest.many_bumps_recipe` with components as text (True) and without (False)."""
     return _pair(many_build, tmp_path_factory.mktemp("instances"))
 
 
