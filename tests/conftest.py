@@ -30,6 +30,26 @@ LARGE_SOLIDS = 2000
 takes 45 s to 3 min for each of the 2,500 to 11,000-solid recipes, 24 min for fc-production)."""
 
 
+HEAVY_FIRST = (
+    "tests/output/test_freecad.py", "tests/output/test_gmsh.py", "tests/output/test_volume_mesh.py",
+    "tests/thermal/test_package.py", "tests/output/test_step.py", "tests/core/test_conformal.py", "tests/test_cli.py",
+    "tests/test_architecture.py", "tests/output/test_step_instances.py", "tests/test_golden.py",
+    "tests/test_lazy_kernel.py", "tests/flows/cavity/test_wires.py", "tests/measure/test_interference.py",
+    "tests/thermal/test_pictures.py", "tests/output/test_step_copies.py", "notebooks/cavity.ipynb",
+    "notebooks/thermal.ipynb", "tests/core/test_claims.py", "tests/test_fuzz.py",
+)
+"""The test files that take longest (the sums of their tests' durations in a full run, longest first: the FreeCAD
+batch is one indivisible block of 4-5 min). They are collected first, so that pytest-xdist's ``--dist loadfile``
+hands them out before the many short files and no worker is left with a long file at the end (longest
+processing time first); the order of the tests inside a file is kept."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the :data:`HEAVY_FIRST` files first, in that order, then the others in their collection order."""
+    rank = {name: i for i, name in enumerate(HEAVY_FIRST)}
+    items.sort(key=lambda item: rank.get(Path(item.path).resolve().relative_to(ROOT).as_posix(), len(rank)))
+
+
 def recipe_files() -> list[Path]:
     """Every design recipe in builds/ (not the sweep specs), sorted."""
     return sorted(p for p in RECIPES.glob("*/*.toml") if p.parent.name != "sweeps")

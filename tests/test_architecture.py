@@ -236,3 +236,18 @@ def test_no_module_exceeds_500_lines() -> None:
     long = {p.relative_to(ROOT).as_posix(): n for p in MODULES
             if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
     assert not long, long
+
+
+def test_heavy_test_files_exist_and_are_handed_out_first() -> None:
+    """The files that tests/conftest.py hands out first under pytest-xdist are real test files (a renamed one would
+    silently fall back to the plain order), and the hook puts their tests first, in that order, keeping the order
+    inside each file and of the other files."""
+    from types import SimpleNamespace
+
+    from tests.conftest import HEAVY_FIRST, ROOT, pytest_collection_modifyitems
+
+    assert [n for n in HEAVY_FIRST if not (ROOT / n).is_file()] == []
+    names = ["tests/a.py", HEAVY_FIRST[1], "tests/b.py", HEAVY_FIRST[0], HEAVY_FIRST[1], "tests/a.py"]
+    items = [SimpleNamespace(path=ROOT / name, n=i) for i, name in enumerate(names)]
+    pytest_collection_modifyitems(items)
+    assert [item.n for item in items] == [3, 1, 4, 0, 2, 5]
