@@ -74,9 +74,9 @@ def _compare_step(design: Path, step: Path, labels: bool = False) -> None:
 def _closed(faces: np.ndarray) -> bool:
     """Every directed edge of the triangles ``faces`` is matched by the same edge the other way: the surface is
     closed (a union of closed surfaces, which may touch each other along edges)."""
-    e = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
-    fwd = collections.Counter(map(tuple, e.tolist()))
-    return all(fwd.get((b, a), 0) == n for (a, b), n in fwd.items())
+    e = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]).astype(np.int64)
+    n = int(e.max()) + 1
+    return np.array_equal(np.sort(e[:, 0] * n + e[:, 1]), np.sort(e[:, 1] * n + e[:, 0]))
 
 
 def _check_stl(design: Path, build) -> None:
