@@ -215,6 +215,26 @@ def write_recipe(path: Path, recipe: dict) -> Path:
     return path
 
 
+def solid_volumes(shapes) -> list[float]:
+    """The volume (mm3) of every solid of the cadquery ``shapes`` a reader returned, computed once per shared
+    definition: copies placed by a location (a STEP's mapped items) are the same solid moved, so of the same
+    volume (cavity-bga23: 107 definitions for 1,767 solids, 1.8 instead of 8.8 s)."""
+    import cadquery as cq
+    from OCP.TopLoc import TopLoc_Location
+
+    seen: dict[int, list[tuple[object, float]]] = {}
+    out = []
+    for solid in (x for shape in shapes for x in shape.Solids()):
+        bare = solid.wrapped.Located(TopLoc_Location())
+        bucket = seen.setdefault(hash(bare), [])
+        volume = next((v for other, v in bucket if other.IsSame(bare)), None)
+        if volume is None:
+            volume = cq.Shape.cast(bare).Volume()
+            bucket.append((bare, volume))
+        out.append(volume)
+    return out
+
+
 def design_file(design: Path, suffix: str) -> Path:
     """The one file of the design folder ``design`` with ``suffix`` (".step", ".stl", ".glb", ".html"), whatever
     the output layer names it (<design>.step since issue 13, package.step before)."""
