@@ -15,13 +15,15 @@ only):
 
 Elements are 4-node tetrahedra by default; ``order=2`` gives 10-node ones (edge nodes on the true faces; a
 quadratic edge on a circle of 6 segments loses about 0.25 % of the section against 17 % for a straight one), so
-round bodies meet 1 % at 20 elements per 2 pi where 4-node ones need 40 (flip-chip designs; a cavity design can be
-refused: an element its wire boundary inverts stays inverted).
+round bodies meet 1 % at 20 elements per 2 pi where 4-node ones need 40, and bond wires meet it too (the small
+cavity design at 16: every body within 0.4 %, where 4-node elements keep 60-67 % of the wires); the curved elements
+that a round face inverts are straightened (:func:`_straighten`).
 
 Element sizes: at most ``size_max`` everywhere; on each round face and curve, from its own largest curvature (radius
 r), 2 pi r / ``curvature`` (``curvature`` elements round its circle: a 60 um bump and a 300 um ball each
 get their own size, flat bodies stay at ``size_max`` away from them); on a swept body (a bond wire, section radius
-r: its volumes, faces and edges) :data:`SWEEP_SIZE` r whatever the curvature setting, since a 25 um wire meshed
+r: its volumes, faces and edges) :data:`SWEEP_SIZE` r (:data:`SWEEP_SIZE_QUADRATIC` r for 10-node elements)
+whatever the curvature setting, since a 25 um wire meshed
 at the package's size overlaps itself and sized by curvature would take elements of 2 um; on a thin body (a layer
 thinner than ``size_max`` / :data:`THIN_SIZE`: the 5 um chip-face gap fill) and its faces at most
 :data:`THIN_SIZE` times its thickness, since faces a few micrometres apart meshed at ``size_max`` cannot be
@@ -60,8 +62,8 @@ one radius, about 6 around the section, made gmsh fail to recover the small cavi
 
 SWEEP_SIZE_QUADRATIC = 1.0
 """Element size on a swept body's faces, in section radii, for 10-node tetrahedra: at :data:`SWEEP_SIZE`, about 3
-around the section, the small cavity design's curved wire elements held 7 % less than the wires (1,499 inverted
-elements before straightening); at one radius the wires are within 0.3 %."""
+around the section, the small cavity design's curved wire elements held 7.1 % less than the wires (curvature 0,
+``size_max`` 0.5; 1,499 inverted elements before straightening); at one radius, 0.2 % less."""
 
 TET10_EDGES = ((0, 1), (1, 2), (2, 0), (3, 0), (3, 2), (3, 1))
 """The vertices of the edge that carries each of gmsh's 10-node tetrahedron's nodes 4-9 (gmsh's node order)."""
@@ -99,8 +101,8 @@ class MeshError(RuntimeError):
 @dataclass(frozen=True)
 class MeshOptions:
     """Mesh sizes (mm), elements per 2 pi of curvature on curved faces (0: off), element order (1: 4-node
-    tetrahedra, the default; 2: 10-node, C3D10, their edge nodes on the true geometry, refused when straightening
-    leaves an element inverted), gmsh's threads and 3D algorithm
+    tetrahedra, the default; 2: 10-node, C3D10, their edge nodes on the true geometry, the elements that this
+    inverts straightened), gmsh's threads and 3D algorithm
     (1, Delaunay: gmsh's HXT, 10, took 16 times longer on the small test design on 2 shared cores).
 
     One thread (the default) makes the mesh a function of the stack and the options: on 2 threads gmsh meshes the
@@ -237,9 +239,9 @@ def _straighten(gmsh) -> tuple[int, int]:
     rounds, or (-1, rounds) when an inverted element has no curved edge left. Curving a thin element's boundary
     edge onto a round face can invert it; a straight edge is the linear element's, which gmsh made valid
     (:data:`DEGENERATE_SICN`), and costs only that edge's sagitta of volume. Straightening an edge can invert a
-    neighbour that shares it (the small cavity design: mold elements in the wedge between a wire's descending loop
-    and its finger, where the wire's end section touches the finger, and the 15 um ball pads' rims; 1,600 inverted
-    at first, the last neighbour straight after 14 rounds), so the rounds go on while elements are inverted, each
+    neighbour that shares it (the small cavity design: mold in the wedge between a wire's landing and its finger,
+    where the wire's end section touches the finger, and the 15 um bottom pads' rims; 1,650 inverted at first at
+    curvature 12, the last neighbour straight after 14 rounds), so the rounds go on while elements are inverted, each
     round checking only the elements that share a moved node: each round straightens at least one curved edge for
     good, so they end (gmsh's own high-order optimisation took minutes on the small test design)."""
     blocks = [(t, n) for k, t, n in zip(*gmsh.model.mesh.getElements(3), strict=True) if k == 11 and len(t)]
