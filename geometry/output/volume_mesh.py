@@ -242,8 +242,8 @@ def _straighten(gmsh) -> tuple[int, int]:
     neighbour that shares it (the small cavity design: mold in the wedge between a wire's landing and its finger,
     where the wire's end section touches the finger, and the 15 um bottom pads' rims; 1,650 inverted at first at
     curvature 12, the last neighbour straight after 14 rounds), so the rounds go on while elements are inverted, each
-    round checking only the elements that share a moved node: each round straightens at least one curved edge for
-    good, so they end (gmsh's own high-order optimisation took minutes on the small test design)."""
+    round checking only the elements that share a moved node: each round after the halving ones straightens at
+    least one curved edge for good, so they end (gmsh's own high-order optimisation took minutes on the small test design)."""
     blocks = [(t, n) for k, t, n in zip(*gmsh.model.mesh.getElements(3), strict=True) if k == 11 and len(t)]
     if not blocks:
         return 0, 0
