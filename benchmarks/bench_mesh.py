@@ -6,8 +6,8 @@ tetrahedra; `--order 2 --curvature 20` for 10-node ones)
 Run by hand; prints a table. Wall-clock seconds on this machine (gmsh on one thread, its default), the mesh's CPU seconds (all
 threads; on shared cores the honest figure), its stages (fragment, surfaces, volumes) and peak resident memory
 (ru_maxrss, MiB), the elements straightened, whether the 3D mesh was retried on one thread, and the worst body's
-volume error against its conformal solid (%, the elements' exact volumes); each recipe runs in a fresh process,
-so its memory figure is its own.
+volume error against its conformal solid (%, the elements' exact volumes; every body's on the line below); each
+recipe runs in a fresh process, so its memory figure is its own.
 """
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ def bench(recipe: Path, size_max: float, curvature: int, order: int) -> dict:
     return {"recipe": recipe.stem, "conformal_s": t1 - t0, "conformal_MiB": peak_conformal, "mesh_s": t2 - t1,
             "mesh_cpu_s": time.process_time() - c1, "stages": s["seconds"],
             "peak_MiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "tets": s["tetrahedra"],
-            "straightened": s["straightened"], "retried": s["retried"], "worst": worst, "worst_pct": errors[worst]}
+            "straightened": s["straightened"], "retried": s["retried"], "worst": worst, "worst_pct": errors[worst],
+            "errors": errors}
 
 
 def main() -> None:
@@ -77,6 +78,7 @@ def main() -> None:
               f"{d['peak_MiB']:9.0f} {d['tets']:10d} {d['straightened']:9d} {d['retried']:8d} {d['worst']:>20} "
               f"{d['worst_pct']:+7.3f}",
               flush=True)
+        print("  per body, volume error %: " + ", ".join(f"{k} {v:+.3f}" for k, v in d["errors"].items()), flush=True)
 
 
 if __name__ == "__main__":

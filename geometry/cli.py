@@ -195,10 +195,10 @@ def parser() -> argparse.ArgumentParser:
     me.add_argument("--curvature", type=int, default=40, metavar="N",
                     help="elements per 2 pi of curvature on round faces (default 40: 4-node tetrahedra of balls and "
                          "bumps within 1 %%; with --order 2, 20 is enough on flip-chip designs; 0 off: faster, round "
-                         "bodies short); bond wires get elements of two wire radii either way")
+                         "bodies short); bond wires get elements of two wire radii either way (one at --order 2)")
     me.add_argument("--order", type=int, choices=(1, 2), default=1,
                     help="element order: 1, 4-node tetrahedra (default); 2, 10-node tetrahedra (C3D10) with their edge "
-                         "nodes on the true faces (flip-chip designs; a cavity design can be refused)")
+                         "nodes on the true faces (bond wires within 1 %% on the small cavity test design at --curvature 16)")
     _budget_argument(me)
     me.set_defaults(run="mesh", writes="file")
     yi = sub.add_parser("yield", help="the limit of one parameter at which the flip-chip yield reaches a target at "

@@ -15,13 +15,15 @@ only):
 
 Elements are 4-node tetrahedra by default; ``order=2`` gives 10-node ones (edge nodes on the true faces; a
 quadratic edge on a circle of 6 segments loses about 0.25 % of the section against 17 % for a straight one), so
-round bodies meet 1 % at 20 elements per 2 pi where 4-node ones need 40 (flip-chip designs; a cavity design can be
-refused: an element its wire boundary inverts stays inverted).
+round bodies meet 1 % at 20 elements per 2 pi where 4-node ones need 40, and bond wires meet it too (the small
+cavity design at 16: every body within 0.4 %, where 4-node elements keep 60-67 % of the wires); the curved elements
+that a round face inverts are straightened (:func:`_straighten`).
 
 Element sizes: at most ``size_max`` everywhere; on each round face and curve, from its own largest curvature (radius
 r), 2 pi r / ``curvature`` (``curvature`` elements round its circle: a 60 um bump and a 300 um ball each
 get their own size, flat bodies stay at ``size_max`` away from them); on a swept body (a bond wire, section radius
-r: its volumes, faces and edges) :data:`SWEEP_SIZE` r whatever the curvature setting, since a 25 um wire meshed
+r: its volumes, faces and edges) :data:`SWEEP_SIZE` r (:data:`SWEEP_SIZE_QUADRATIC` r for 10-node elements)
+whatever the curvature setting, since a 25 um wire meshed
 at the package's size overlaps itself and sized by curvature would take elements of 2 um; on a thin body (a layer
 thinner than ``size_max`` / :data:`THIN_SIZE`: the 5 um chip-face gap fill) and its faces at most
 :data:`THIN_SIZE` times its thickness, since faces a few micrometres apart meshed at ``size_max`` cannot be
@@ -55,15 +57,20 @@ FLAT = 1e-5
 """Largest z extent (mm) of a face counted flat."""
 
 SWEEP_SIZE = 2.0
-"""Element size on a swept body's faces, in section radii (a 25 um wire: 25 um elements; one radius, about 6
-around the section, made gmsh fail to recover the small cavity design's boundary)."""
+"""Element size on a swept body's faces, in section radii, for 4-node tetrahedra (a 25 um wire: 25 um elements;
+one radius, about 6 around the section, made gmsh fail to recover the small cavity design's boundary)."""
+
+SWEEP_SIZE_QUADRATIC = 1.0
+"""Element size on a swept body's faces, in section radii, for 10-node tetrahedra: at :data:`SWEEP_SIZE`, about 3
+around the section, the small cavity design's curved wire elements held 7.1 % less than the wires (curvature 0,
+``size_max`` 0.5; 1,499 inverted elements before straightening); at one radius, 0.2 % less."""
 
 TET10_EDGES = ((0, 1), (1, 2), (2, 0), (3, 0), (3, 2), (3, 1))
 """The vertices of the edge that carries each of gmsh's 10-node tetrahedron's nodes 4-9 (gmsh's node order)."""
 
 STRAIGHTEN_PASSES = 3
-"""Rounds of halving, then at most as many of undoing, the curving of the edges of the quadratic elements that
-the curved boundary inverts (see :func:`_straighten`)."""
+"""Rounds of halving the curving of the edges of the quadratic elements that the curved boundary inverts, before
+rounds of undoing it (see :func:`_straighten`)."""
 
 RETRY_THREADS = 1
 """When gmsh's 3D mesh fails (\"Could not recover boundary mesh\") on more than one thread, the mesh is cleared and
@@ -94,8 +101,8 @@ class MeshError(RuntimeError):
 @dataclass(frozen=True)
 class MeshOptions:
     """Mesh sizes (mm), elements per 2 pi of curvature on curved faces (0: off), element order (1: 4-node
-    tetrahedra, the default; 2: 10-node, C3D10, their edge nodes on the true geometry, refused when straightening
-    leaves an element inverted), gmsh's threads and 3D algorithm
+    tetrahedra, the default; 2: 10-node, C3D10, their edge nodes on the true geometry, the elements that this
+    inverts straightened), gmsh's threads and 3D algorithm
     (1, Delaunay: gmsh's HXT, 10, took 16 times longer on the small test design on 2 shared cores).
 
     One thread (the default) makes the mesh a function of the stack and the options: on 2 threads gmsh meshes the
@@ -188,7 +195,8 @@ def _sizes(gmsh, adjacent: dict[int, list[int]], sweep: dict[int, float], thin: 
         mine = [size[3, v] for v in vols if (3, v) in size]
         if mine:
             size[2, s] = min(mine)
-    size.update({(3, v): clamp(SWEEP_SIZE * r) for v, r in sweep.items()})
+    per_radius = SWEEP_SIZE if options.order == 1 else SWEEP_SIZE_QUADRATIC
+    size.update({(3, v): clamp(per_radius * r) for v, r in sweep.items()})
     if options.curvature > 0:
         for s in adjacent:
             if gmsh.model.getType(2, s) == "Plane":
@@ -224,33 +232,43 @@ def _nodes(gmsh) -> np.ndarray:
     return xyz
 
 
-def _straighten(gmsh) -> int:
-    """Pull the edge nodes of every quadratic tetrahedron whose Jacobian determinant is not positive somewhere
-    (gmsh's Bezier bound, ``minDetJac``) half way to their edge's midpoint, for :data:`STRAIGHTEN_PASSES` rounds,
-    then onto it, until none is left; returns how many elements were moved, or -1 when some stay inverted.
-    Curving a thin element's boundary edge onto a round face can invert it; a straight edge is the linear
-    element's, which gmsh made valid, and costs only that edge's sagitta of volume (gmsh's own high-order
-    optimisation took minutes on the small test design)."""
-    total = 0
-    for round_ in range(2 * STRAIGHTEN_PASSES + 1):
-        keep = 0.5 if round_ < STRAIGHTEN_PASSES else 0.0
-        bad = []
-        for kind, tags, nodes in zip(*gmsh.model.mesh.getElements(3), strict=True):
-            if kind == 11 and len(tags):
-                q = np.asarray(gmsh.model.mesh.getElementQualities(tags, "minDetJac"))
-                bad.append(nodes.reshape(-1, 10)[q <= 0].astype(int))
-        bad = np.concatenate(bad) if bad else np.zeros((0, 10), int)
+def _straighten(gmsh) -> tuple[int, int]:
+    """Pull the edge nodes of every inverted quadratic tetrahedron (its Jacobian determinant not positive
+    somewhere: gmsh's Bezier bound, ``minDetJac``) half way to their edge's midpoint for :data:`STRAIGHTEN_PASSES`
+    rounds, then onto it, round after round until none is left; returns how many elements were moved and the
+    rounds, or (-1, rounds) when an inverted element has no curved edge left. Curving a thin element's boundary
+    edge onto a round face can invert it; a straight edge is the linear element's, which gmsh made valid
+    (:data:`DEGENERATE_SICN`), and costs only that edge's sagitta of volume. Straightening an edge can invert a
+    neighbour that shares it (the small cavity design: mold in the wedge between a wire's landing and its finger,
+    where the wire's end section touches the finger, and the 15 um bottom pads' rims; 1,650 inverted at first at
+    curvature 12, the last neighbour straight after 14 rounds), so the rounds go on while elements are inverted, each
+    round checking only the elements that share a moved node: each round after the halving ones straightens at
+    least one curved edge for good, so they end (gmsh's own high-order optimisation took minutes on the small test design)."""
+    blocks = [(t, n) for k, t, n in zip(*gmsh.model.mesh.getElements(3), strict=True) if k == 11 and len(t)]
+    if not blocks:
+        return 0, 0
+    tags = np.concatenate([t for t, _ in blocks])
+    nodes = np.concatenate([n.reshape(-1, 10) for _, n in blocks]).astype(int)
+    xyz = _nodes(gmsh)
+    check = np.arange(len(tags))
+    total = rounds = 0
+    while len(check):
+        q = np.asarray(gmsh.model.mesh.getElementQualities(tags[check], "minDetJac"))
+        bad = nodes[check[q <= 0]]
         if not len(bad):
-            return total
-        if round_ == 2 * STRAIGHTEN_PASSES:
             break
-        total += len(bad)
-        xyz = _nodes(gmsh)
+        keep = 0.5 if rounds < STRAIGHTEN_PASSES else 0.0
         mid = {int(n): (xyz[bad[i, a]] + xyz[bad[i, b]]) / 2 * (1 - keep) + xyz[n] * keep
                for k, (a, b) in enumerate(TET10_EDGES, start=4) for i, n in enumerate(bad[:, k])}
+        if keep == 0.0 and all(np.array_equal(xyz[n], x) for n, x in mid.items()):
+            return -1, rounds
         for n, x in mid.items():
+            xyz[n] = x
             gmsh.model.mesh.setNode(n, list(x), [])
-    return -1
+        check = np.flatnonzero(np.isin(nodes, np.fromiter(mid, int)).any(axis=1))
+        total += len(bad)
+        rounds += 1
+    return total, rounds
 
 
 def _degenerate(gmsh) -> int:
@@ -397,12 +415,12 @@ def write_volume_mesh(stack: Stack, path: Path | str, options: MeshOptions = Mes
         except Exception as e:  # noqa: BLE001 (gmsh raises a bare Exception)
             raise MeshError(f"gmsh could not mesh {path.name} (size_max {options.size_max} mm, curvature "
                             f"{options.curvature}): {str(e).splitlines()[0]}; try a smaller --size-max") from None
-        straightened = _straighten(gmsh) if options.order == 2 else 0
+        straightened, rounds = _straighten(gmsh) if options.order == 2 else (0, 0)
         order = options.order
         if straightened < 0:
-            raise MeshError(f"{path.name}: some 10-node tetrahedra stay inverted after {2 * STRAIGHTEN_PASSES} "
-                            f"rounds of straightening (curvature {options.curvature}); try a larger --curvature "
-                            "or 4-node elements (MeshOptions(order=1))")
+            raise MeshError(f"{path.name}: some 10-node tetrahedra stay inverted with every edge straight after "
+                            f"{rounds} rounds of straightening (curvature {options.curvature}); try a smaller "
+                            "--size-max or 4-node elements (MeshOptions(order=1))")
         done("volumes", "write")
         types, elements, _ = gmsh.model.mesh.getElements(3)
         tets = sum(len(e) for t, e in zip(types, elements, strict=True) if t in (4, 11))
@@ -411,7 +429,7 @@ def write_volume_mesh(stack: Stack, path: Path | str, options: MeshOptions = Mes
                    "physical_volumes": physical, "physical_surfaces": {k: len(v) for k, v in surfaces.items()},
                    "swept_entities": len(fixed), "retried": retried, "optimised": degenerate, "face_size_mm": smallest,
                    "thin_size_mm": thin_size,
-                   "straightened": straightened, "volumes_mm3": body_mm3,
+                   "straightened": straightened, "straighten_rounds": rounds, "volumes_mm3": body_mm3,
                    "min_jacobian": low}
         _write(gmsh, path, {"volumes": physical, "surfaces": boundary})
         done("write", "done")
