@@ -112,9 +112,16 @@ def _clipped(v: np.ndarray, f: np.ndarray, cut_y: float) -> tuple[np.ndarray, np
 
 
 def _placed(v: np.ndarray, f: np.ndarray, nrm: np.ndarray, placements: np.ndarray):
-    """(vertices, faces, normals) of the shaded mesh copied to each (N, 4, 4) rigid placement (numpy)."""
-    verts, faces = tile(v, f, placements)
-    return verts, faces, np.einsum("nij,kj->nki", placements[:, :3, :3], nrm).reshape(-1, 3)
+    """(vertices, faces, normals) of the shaded mesh copied to each of the (N, 4, 4) rigid placements, which share
+    one linear part (:func:`_body` groups them so): the mesh and its normals turned once and the vertices shifted
+    by each translation (numpy; for translations the same numbers as :func:`geometry.output.mesh.tile`, without
+    its per-member product: 0.08 of 2.1 CPU s per 10,000-member array of fc-production)."""
+    a = placements[0, :3, :3]
+    n, k = len(placements), len(v)
+    verts = ((v @ a.T)[None] + placements[:, None, :3, 3]).reshape(-1, 3)
+    faces = np.repeat((f[:, ::-1] if np.linalg.det(a) < 0 else f)[None], n, axis=0)
+    faces += (np.arange(n, dtype=np.int64) * k)[:, None, None]
+    return verts, faces.reshape(-1, 3), np.broadcast_to(nrm @ a.T, (n, k, 3)).reshape(-1, 3)
 
 
 def _body(pieces, cut_y: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
