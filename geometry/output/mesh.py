@@ -75,11 +75,9 @@ class ProtoMesh:
 
     @property
     def triangles(self) -> int:
-        """Triangles of one member's mesh; without faces (a tiled mesh not stitched) those of its visible tiles,
-        which stand for the stitched mesh's in a triangle budget."""
-        if len(self.faces) or not self.tiles:
-            return len(self.faces)
-        return sum(len(f) * len(q) for _, f, q in self.tiles)
+        """Triangles of one member; of a tiled mesh not stitched (no faces) its visible tiles' (the budget's count)."""
+        faces = len(self.faces)
+        return faces if faces or not self.tiles else sum(len(f) * len(q) for _, f, q in self.tiles)
 
 
 def _size(part: Instances) -> float:
@@ -287,8 +285,7 @@ def _tiled(part: Instances, deflection: float, angular: float, tolerance: float 
     (mm3); ``tiles`` holds the same tile meshes as the viewers draw them. None when the tiles do not stitch into
     one closed mesh, or when they would give more than ``budget`` triangles
     (:func:`geometry.output.tiles.fewest_triangles`, known before stitching). Without ``stitch`` only ``tiles``
-    (no vertices or faces, the volume error that of the closed tile meshes; whether they would stitch is not
-    tested): what a section cuts (:mod:`geometry.output.section`), without welding 10,000 tiles."""
+    (no faces; volume error of the tile meshes; stitching not tried): what a section cuts, without welding."""
     own = [prototype_mesh(q.shape, deflection, angular, tolerance, occ.volume(q.shape), box=q.local_bounds)
            for q in part.pieces]
     tiles = ([(m.vertices, m.faces) for m in own], [q.placements for q in part.pieces],
@@ -414,9 +411,8 @@ def prototype_meshes(stack: Stack, tolerance: float | None = None, angular: floa
     is shared equally among the members of curved prototypes, and each gets the finest :data:`MESH_LEVELS` step
     that fits its share; wires get :data:`TUBE_SIDES` facets (a fused wire: its tube joined with the meshes of its
     ball bond and stitch, each meshed once, :func:`_joined`). In both modes every prototype is then made
-    volume-true and checked (:func:`prototype_mesh`), which may refine past the budget. Without ``stitch`` a
-    solid built from tiles gets only its visible tiles (:func:`_tiled`), their triangles counted in the budget
-    for the stitched mesh's (:attr:`ProtoMesh.triangles`): a section's meshes."""
+    volume-true and checked (:func:`prototype_mesh`), which may refine past the budget. Without ``stitch`` (a
+    section's meshes) a solid built from tiles gets only its visible tiles (:func:`_tiled`, :attr:`ProtoMesh.triangles`)."""
     parts = [(body.name, p) for body in stack for p in body.parts]
     parts += _piece_items(parts)
     meshes: list[ProtoMesh] = []
