@@ -63,7 +63,8 @@ class ProtoMesh:
     solid; ``tolerance_mm`` the bound on the distance between mesh and B-rep surface (mm); ``solid_volume`` the
     prototype's B-rep volume (mm3); ``tiles``, for a solid built from tiles, the visible surface as instanced
     tile meshes (:func:`geometry.output.tiles.visible_tiles`: vertices, faces and placements in the prototype's
-    frame, the same tile meshes as the welded one), empty otherwise."""
+    frame, the same tile meshes as the welded one), empty otherwise. A tiled mesh made without stitching
+    (:func:`prototype_meshes` with ``stitch=False``, for sections) has only ``tiles``: no vertices or faces."""
 
     vertices: np.ndarray
     faces: np.ndarray
@@ -71,6 +72,12 @@ class ProtoMesh:
     tolerance_mm: float
     solid_volume: float
     tiles: tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...] = field(default=(), compare=False)
+
+    @property
+    def triangles(self) -> int:
+        """Triangles of one member; of a tiled mesh not stitched (no faces) its visible tiles' (the budget's count)."""
+        faces = len(self.faces)
+        return faces if faces or not self.tiles else sum(len(f) * len(q) for _, f, q in self.tiles)
 
 
 def _size(part: Instances) -> float:
@@ -271,33 +278,38 @@ def tube_mesh(spine: np.ndarray, radius: float, sides: int = TUBE_SIDES,
 
 
 def _tiled(part: Instances, deflection: float, angular: float, tolerance: float | None,
-           budget: float = math.inf) -> ProtoMesh | None:
+           budget: float = math.inf, stitch: bool = True) -> ProtoMesh | None:
     """The mesh of a solid built from tiles (:attr:`Instances.tiled`): each tile prototype meshed once
     (:func:`prototype_mesh`, volume-true) and stitched over its placements (:func:`geometry.output.tiles.stitched`),
     instead of tessellating the whole (30,402 faces for fc-production's encapsulant); its volume is the tiles'
     (mm3); ``tiles`` holds the same tile meshes as the viewers draw them. None when the tiles do not stitch into
     one closed mesh, or when they would give more than ``budget`` triangles
-    (:func:`geometry.output.tiles.fewest_triangles`, known before stitching)."""
+    (:func:`geometry.output.tiles.fewest_triangles`, known before stitching). Without ``stitch`` only ``tiles``
+    (no faces; volume error of the tile meshes; stitching not tried): what a section cuts, without welding."""
     own = [prototype_mesh(q.shape, deflection, angular, tolerance, occ.volume(q.shape), box=q.local_bounds)
            for q in part.pieces]
     tiles = ([(m.vertices, m.faces) for m in own], [q.placements for q in part.pieces],
              [q.local_bounds for q in part.pieces])
     if fewest_triangles(*tiles) > budget:
         return None
+    volume = part.volume() / part.count
+    if not stitch:
+        meshed = sum(signed_volume(m.vertices, m.faces) * q.count for m, q in zip(own, part.pieces))
+        return ProtoMesh(np.zeros((0, 3)), np.zeros((0, 3), np.int64), (meshed - volume) / volume,
+                         max(m.tolerance_mm for m in own), volume, tuple(visible_tiles(*tiles)))
     out = stitched(*tiles)
     if out is None:
         return None
-    volume = part.volume() / part.count
     return ProtoMesh(*out, (signed_volume(*out) - volume) / volume, max(m.tolerance_mm for m in own), volume,
                      tuple(visible_tiles(*tiles)))
 
 
-def _tiled_within(part: Instances, budget: float, coarsest: ProtoMesh) -> ProtoMesh:
+def _tiled_within(part: Instances, budget: float, coarsest: ProtoMesh, stitch: bool = True) -> ProtoMesh:
     """:func:`_tiled` at the finest of :data:`MESH_LEVELS` within ``budget`` triangles, else ``coarsest``."""
     best = coarsest
     for rel, ang in reversed(MESH_LEVELS[:-1]):
-        mesh = _tiled(part, max(rel * _size(part), MESH_FLOOR_MM), ang, None, budget)
-        if mesh is None or len(mesh.faces) > budget:
+        mesh = _tiled(part, max(rel * _size(part), MESH_FLOOR_MM), ang, None, budget, stitch)
+        if mesh is None or mesh.triangles > budget:
             break
         best = mesh
     return best
@@ -390,7 +402,7 @@ def _joined(tube: ProtoMesh, part: Instances, pieces: Mapping[int, ProtoMesh]) -
 
 
 def prototype_meshes(stack: Stack, tolerance: float | None = None, angular: float | None = None,
-                     max_triangles: float = MAX_TRIANGLES) -> dict[str, list[ProtoMesh]]:
+                     max_triangles: float = MAX_TRIANGLES, stitch: bool = True) -> dict[str, list[ProtoMesh]]:
     """Per body (stack order) the :class:`ProtoMesh` of each of its prototypes (parts in order).
 
     With ``tolerance`` (mm): every prototype's surface lies within it (OCCT deflection ``tolerance / 2``, then
@@ -399,32 +411,33 @@ def prototype_meshes(stack: Stack, tolerance: float | None = None, angular: floa
     is shared equally among the members of curved prototypes, and each gets the finest :data:`MESH_LEVELS` step
     that fits its share; wires get :data:`TUBE_SIDES` facets (a fused wire: its tube joined with the meshes of its
     ball bond and stitch, each meshed once, :func:`_joined`). In both modes every prototype is then made
-    volume-true and checked (:func:`prototype_mesh`), which may refine past the budget."""
+    volume-true and checked (:func:`prototype_mesh`), which may refine past the budget. Without ``stitch`` (a
+    section's meshes) a solid built from tiles gets only its visible tiles (:func:`_tiled`, :attr:`ProtoMesh.triangles`)."""
     parts = [(body.name, p) for body in stack for p in body.parts]
     parts += _piece_items(parts)
     meshes: list[ProtoMesh] = []
     if tolerance is not None:
         ang = ANGULAR if angular is None else angular
         meshes = [_tube(p, tolerance) if _is_tube(p) else
-                  p.tiled and _tiled(p, tolerance / 2.0, ang, tolerance) or
+                  p.tiled and _tiled(p, tolerance / 2.0, ang, tolerance, stitch=stitch) or
                   prototype_mesh(p.shape, tolerance / 2.0, ang, tolerance, p.volume() / p.count, box=p.local_bounds)
                   for _, p in parts]
     else:
         rel, ang = MESH_LEVELS[-1]
         tiled = {i: m for i, (_, p) in enumerate(parts) if p.tiled and not _is_tube(p)
-                 and (m := _tiled(p, max(rel * _size(p), MESH_FLOOR_MM), ang, None)) is not None}
+                 and (m := _tiled(p, max(rel * _size(p), MESH_FLOOR_MM), ang, None, stitch=stitch)) is not None}
         coarse = {i: _coarsest(p.shape, _size(p)) for i, (_, p) in enumerate(parts)
                   if not _is_tube(p) and i not in tiled}
         tubes = {i: _tube(p, None) for i, (_, p) in enumerate(parts) if _is_tube(p)}
         fixed = sum(len(tubes[i].faces) * p.count for i, (_, p) in enumerate(parts) if i in tubes)
         fixed += sum(len(c[2][1]) * parts[i][1].count for i, c in coarse.items() if c[2][2].all())
-        fixed += sum(len(m.faces) * parts[i][1].count for i, m in tiled.items() if not m.tolerance_mm)
+        fixed += sum(m.triangles * parts[i][1].count for i, m in tiled.items() if not m.tolerance_mm)
         curved = [i for i, c in coarse.items() if not c[2][2].all()]
         curved += [i for i, m in tiled.items() if m.tolerance_mm]
         share = max(max_triangles - fixed, 0) / max(sum(parts[i][1].count for i in curved), 1)
         for i, (_, p) in enumerate(parts):
             if i in tubes or i in tiled:
-                meshes.append(tubes[i] if i in tubes else _tiled_within(p, share, tiled[i]) if i in curved
+                meshes.append(tubes[i] if i in tubes else _tiled_within(p, share, tiled[i], stitch) if i in curved
                               else tiled[i])
                 continue
             deflection, ang, mesh = (coarse[i] if i not in curved else

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import trimesh
 
 from ..core.stack import Stack
 from .instanced import StackMeshes, linear_groups, stack_meshes
-from .mesh import tile
+from .mesh import signed_volume, tile
 
 #: Opacity of translucent materials (alpha < 1: the encapsulants) in the PNG picture, so the interior shows.
 PICTURE_SHELL_OPACITY = 0.25
@@ -111,16 +111,31 @@ def _clipped(v: np.ndarray, f: np.ndarray, cut_y: float) -> tuple[np.ndarray, np
     return _shaded(clip.GetOutput())
 
 
+def _turned(x: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """The (n, 3) points or normals ``x`` turned by the 3 x 3 linear part ``a``; ``x`` itself for the identity
+    (the same numbers, without a product over every point)."""
+    return x if (a == np.eye(3)).all() else x @ a.T
+
+
 def _placed(v: np.ndarray, f: np.ndarray, nrm: np.ndarray, placements: np.ndarray):
-    """(vertices, faces, normals) of the shaded mesh copied to each (N, 4, 4) rigid placement (numpy)."""
-    verts, faces = tile(v, f, placements)
-    return verts, faces, np.einsum("nij,kj->nki", placements[:, :3, :3], nrm).reshape(-1, 3)
+    """(vertices, faces, normals) of the shaded mesh copied to each of the (N, 4, 4) rigid placements, which share
+    one linear part (:func:`_body` groups them so): the mesh and its normals turned once and the vertices shifted
+    by each translation (numpy; for translations the same numbers as :func:`geometry.output.mesh.tile`, without
+    its per-member product: 0.08 of 2.1 CPU s per 10,000-member array of fc-production)."""
+    a = placements[0, :3, :3]
+    n, k = len(placements), len(v)
+    verts = (_turned(v, a)[None] + placements[:, None, :3, 3]).reshape(-1, 3)
+    faces = np.repeat((f[:, ::-1] if np.linalg.det(a) < 0 else f)[None], n, axis=0)
+    faces += (np.arange(n, dtype=np.int64) * k)[:, None, None]
+    return verts, faces.reshape(-1, 3), np.broadcast_to(_turned(nrm, a), (n, k, 3)).reshape(-1, 3)
 
 
-def _body(pieces, cut_y: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One body's (vertices, faces, normals), mm, from its (prototype vertices, faces, (N, 4, 4) placements): each
-    prototype shaded once; with ``cut_y`` members wholly in front of the plane left out, those behind placed
-    whole, and those it crosses clipped once per distinct (linear part, y offset) and moved to the others."""
+def _body(pieces, cut_y: float | None) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """One body's shaded meshes and where they go, from its (prototype vertices, faces, (N, 4, 4) placements): a
+    list of (vertices mm, faces, normals, (k, 4, 4) placements sharing one linear part), not yet placed
+    (:func:`_placed`). Each prototype shaded once; with ``cut_y`` members wholly in front of the plane left out,
+    those behind placed whole, and those it crosses clipped once per distinct (linear part, y offset) and moved
+    to the others."""
     out = []
     for v, f, pl in pieces:
         if not len(pl) or not len(f):
@@ -134,7 +149,7 @@ def _body(pieces, cut_y: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarr
             behind = np.ones(len(group), bool) if cut_y is None else lo >= cut_y
             if behind.any():
                 shaded = _shaded(_polydata(v, f)) if shaded is None else shaded
-                out.append(_placed(*shaded, group[behind]))
+                out.append((*shaded, group[behind]))
             if cut_y is None:
                 continue
             crossing = group[(lo < cut_y) & (hi > cut_y)]
@@ -148,12 +163,66 @@ def _body(pieces, cut_y: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarr
                     continue
                 moves = np.repeat(np.eye(4)[None], np.count_nonzero(sub == j), axis=0)
                 moves[:, :3, 3] = crossing[sub == j, :3, 3] - crossing[i, :3, 3]
-                out.append(_placed(cv, cf, cn, moves))
+                out.append((cv, cf, cn, moves))
+    return out
+
+
+def _bounds(blocks) -> np.ndarray:
+    """(2, 3) low and high corner (mm) of :func:`_body` ``blocks`` as placed: per block the turned mesh's bounds
+    plus the translations' (the same numbers as the placed vertices' bounds: rounding is monotonic)."""
+    lo, hi = np.full(3, np.inf), np.full(3, -np.inf)
+    for v, _, _, pl in blocks:
+        turned = _turned(v, pl[0, :3, :3])
+        lo = np.minimum(lo, turned.min(axis=0) + pl[:, :3, 3].min(axis=0))
+        hi = np.maximum(hi, turned.max(axis=0) + pl[:, :3, 3].max(axis=0))
+    return np.array([lo, hi])
+
+
+def _joined(blocks, eye: np.ndarray | None = None, boxes: Sequence[np.ndarray] = ()):
+    """One body's (vertices, faces, normals), mm: its :func:`_body` ``blocks`` placed, less the members whose
+    bounds the ``boxes`` hide from ``eye`` (all eight corners, :func:`_hidden`: then every point of them)."""
+    out = []
+    for v, f, nrm, pl in blocks:
+        if boxes:
+            turned = _turned(v, pl[0, :3, :3])
+            lo, hi = turned.min(axis=0), turned.max(axis=0)
+            corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
+            ends = (corners[None] + pl[:, None, :3, 3]).reshape(-1, 3)
+            pl = pl[~_hidden(ends, np.arange(len(ends)).reshape(-1, 8), eye, boxes)]
+        if len(pl):
+            out.append(_placed(v, f, nrm, pl))
     if not out:
         return np.zeros((0, 3)), np.zeros((0, 3), np.int64), np.zeros((0, 3))
     offsets = np.cumsum([0] + [len(o[0]) for o in out[:-1]])
     return (np.vstack([o[0] for o in out]), np.vstack([o[1] + k for o, k in zip(out, offsets)]),
             np.vstack([o[2] for o in out]))
+
+
+def _box(v: np.ndarray, f: np.ndarray) -> np.ndarray | None:
+    """The bounds (6,) of the closed mesh (v, f) (mm) when it fills them (an axis-aligned box: every vertex on a
+    face of its bounds and its volume theirs to 1e-9), else None."""
+    if not len(f):
+        return None
+    lo, hi = v.min(axis=0), v.max(axis=0)
+    size = np.prod(hi - lo)
+    on = (np.isclose(v, lo, rtol=0, atol=1e-9) | np.isclose(v, hi, rtol=0, atol=1e-9)).any(axis=1).all()
+    return np.concatenate([lo, hi]) if on and size > 0 and abs(signed_volume(v, f) - size) <= 1e-9 * size else None
+
+
+def _hidden(v: np.ndarray, f: np.ndarray, eye: np.ndarray, boxes: list[np.ndarray]) -> np.ndarray:
+    """Mask of the triangles of (v, f) that an opaque box hides from the camera at ``eye`` (mm): the segments from
+    all three corners to the eye pass through the inside of one box shrunk by 1 % of its thinnest side. The box
+    is convex, so every ray from the eye to the triangle then meets it before the triangle: no pixel shows it."""
+    hidden = np.zeros(len(f), dtype=bool)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv = 1.0 / (eye - v)  # inf along an axis the segment keeps; a nan (0 * inf) leaves a corner unhidden
+        for b in boxes:
+            m = 0.01 * float(np.min(b[3:] - b[:3]))
+            t1, t2 = (b[:3] + m - v) * inv, (b[3:] - m - v) * inv
+            enter = np.maximum(np.minimum(t1, t2).max(axis=1), 0.0)
+            leave = np.minimum(np.maximum(t1, t2).min(axis=1), 1.0)
+            hidden |= (enter < leave)[f].all(axis=1)
+    return hidden
 
 
 def picture_png(stack: Stack, width: int = 1200, height: int = 900,
@@ -169,7 +238,13 @@ def picture_png(stack: Stack, width: int = 1200, height: int = 900,
     middle of the stack's bounds): the members the plane crosses are clipped there and their cut faces closed
     (``vtkClipClosedSurface``), so the section shows in 3D. Translucent materials (alpha < 1: the encapsulants)
     are lightened halfway to white and drawn at :data:`PICTURE_SHELL_OPACITY` (depth peeling), so chip, bumps,
-    wires and die show through them. RuntimeError when VTK cannot open an offscreen OpenGL context."""
+    wires and die show through them. Members and triangles that an opaque body drawn as a box (the chip, the
+    substrate) hides from the camera are neither placed nor drawn (:func:`_joined`, :func:`_hidden`: 15,922 of
+    the 16,159 members of fc-production behind the cut, and 481,105 of the 490,646 triangles of its clipped
+    encapsulant; the PNG bytes are the same, each actor keeping its whole body's bounds, from which VTK sets the
+    depth range). The window is rendered once, by ``vtkWindowToImageFilter`` as it grabs the image (an explicit
+    ``Render()`` before it drew every triangle twice, for the same PNG bytes). RuntimeError when VTK cannot open
+    an offscreen OpenGL context."""
     from vtkmodules.vtkIOImage import vtkPNGWriter
     from vtkmodules.vtkRenderingCore import (
         vtkActor,
@@ -208,10 +283,25 @@ def picture_png(stack: Stack, width: int = 1200, height: int = 900,
     lights = vtkLightKit()
     lights.SetKeyLightIntensity(1.0)
     lights.AddLightsToRenderer(ren)
-    for body in stack:
-        v, f, nrm = _body(pieces.get(body.name, []), plane_y)
-        if not len(f):
-            continue
+    drawn = [(body, blocks) for body in stack if (blocks := [b for b in _body(pieces.get(body.name, []), plane_y)
+                                                             if len(b[1]) and len(b[3])])]
+    cam = ren.GetActiveCamera()
+    cam.SetFocalPoint(*centre)
+    cam.SetPosition(*(centre + np.array([-0.45, -0.85, 0.45]) * float(np.linalg.norm(bounds[3:] - bounds[:3]))))
+    cam.SetViewUp(0.0, 0.0, 1.0)
+    cam.SetViewAngle(30.0)
+    pts = np.array([_bounds(blocks) for _, blocks in drawn]).reshape(-1, 3)
+    ren.ResetCamera(*np.column_stack([pts.min(axis=0), pts.max(axis=0)]).ravel()) if len(pts) else ren.ResetCamera()
+    cam.Zoom(1.3)
+    eye = np.array(cam.GetPosition())
+    boxes = {body.name: b for body, blocks in drawn if body.material.color[3] >= 1.0 and len(blocks) == 1
+             and len(blocks[0][3]) == 1 and (b := _box(*_joined(blocks)[:2])) is not None}
+    for body, blocks in drawn:
+        others = [b for name, b in boxes.items() if name != body.name]
+        v, f, nrm = _joined(blocks, eye, others)
+        f = f[~_hidden(v, f, eye, others)]
+        corners = _bounds(blocks)  # unreferenced: the actor keeps the bounds VTK sets the clipping range from
+        v, nrm = np.vstack([v, corners]), np.vstack([nrm, np.zeros((2, 3))])
         mapper = vtkPolyDataMapper()
         mapper.SetInputData(_polydata(v, f, nrm))
         mapper.ScalarVisibilityOff()
@@ -228,15 +318,7 @@ def picture_png(stack: Stack, width: int = 1200, height: int = 900,
         ren.AddActor(actor)
     if not rw.SupportsOpenGL():
         raise RuntimeError("VTK cannot open an offscreen OpenGL context on this machine (no EGL, OSMesa or X)")
-    cam = ren.GetActiveCamera()
-    cam.SetFocalPoint(*centre)
-    cam.SetPosition(*(centre + np.array([-0.45, -0.85, 0.45]) * float(np.linalg.norm(bounds[3:] - bounds[:3]))))
-    cam.SetViewUp(0.0, 0.0, 1.0)
-    cam.SetViewAngle(30.0)
-    ren.ResetCamera()
-    cam.Zoom(1.3)
-    rw.Render()
-    grab = vtkWindowToImageFilter()
+    grab = vtkWindowToImageFilter()  # renders the window itself (ShouldRerender): one render, not two
     grab.SetInput(rw)
     grab.ReadFrontBufferOff()
     grab.Update()

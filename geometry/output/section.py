@@ -19,6 +19,7 @@ import numpy as np
 from ..core.stack import Instances, Stack
 from .instanced import StackMeshes
 from .mesh import MAX_TRIANGLES, ProtoMesh, prototype_meshes, tile
+from .tiles import MERGE_DIGITS
 
 #: Loops of smaller absolute area (mm2) are dropped as degenerate.
 MIN_LOOP_AREA = 1e-12
@@ -110,13 +111,14 @@ def section_prototypes(stack: Stack, plane_point: Sequence[float] = (0.0, 0.0, 0
     """``known`` (prototype meshes keyed by ``id(part.shape)``) and the meshes of the prototypes of ``stack`` that
     have members crossing the plane and are not known, each tessellated once
     (:func:`geometry.output.mesh.prototype_meshes` of those members, with the whole stack's triangle budget per
-    member, so they mesh as in its exports). A new dict; ``known`` is not changed."""
+    member, so they mesh as in its exports; a solid built from tiles as its visible tiles, not stitched: they are
+    cut tile by tile, :func:`_tiles_cut`). A new dict; ``known`` is not changed."""
     known = dict(known or {})
     p, n, _ = _plane_frame(plane_point, plane_normal)
     cut = _reduced(stack, p, n, known)
     if len(cut):
         share = sum(b.count for b in cut) / max(sum(b.count for b in stack), 1)
-        protos = prototype_meshes(cut, max_triangles=max(int(MAX_TRIANGLES * share), 1))
+        protos = prototype_meshes(cut, max_triangles=max(int(MAX_TRIANGLES * share), 1), stitch=False)
         for body in cut:
             known.update((id(part.shape), m) for part, m in zip(body.parts, protos[body.name], strict=True))
     return known
@@ -240,24 +242,68 @@ def _nest(loops: list[np.ndarray]) -> tuple[list[np.ndarray], list[list[np.ndarr
     return outers, holes, float(area)
 
 
-def _part_cut(part: Instances, mesh: ProtoMesh, p: np.ndarray, n: np.ndarray, u: np.ndarray):
-    """The cut of the members of ``part`` that cross the plane: (outer loops, their holes, net area mm2). Members
-    with the same linear part and distance to the plane are one group: the prototype placed at its first member
-    is cut once and the loops moved to the others by their offsets along the plane (u, z)."""
-    pl = part.placements[_crossing(part, p, n)]
-    if not len(pl) or not len(mesh.faces):
-        return [], [], 0.0
+def _groups(pl: np.ndarray, p: np.ndarray, n: np.ndarray, u: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """The placements ``pl`` (N, 4, 4) grouped by linear part and distance to the plane: per group, the index of
+    its first member and the (k, 2) offsets (u, z) of all its members from that one, in the plane (mm)."""
     key = np.column_stack([np.round(pl[:, :3, :3].reshape(len(pl), 9), 12), np.round((pl[:, :3, 3] - p) @ n, 9)])
     _, first, group = np.unique(key, axis=0, return_index=True, return_inverse=True)
     group = group.ravel()
-    outers, holes, area = [], [], 0.0
+    out = []
     for g, i in enumerate(first):
-        v, f = tile(mesh.vertices, mesh.faces, pl[i:i + 1])
-        o, h, a = _nest(_loops(*_cut_segments(v, f, p, n, u)))
+        t = pl[group == g, :3, 3] - pl[i, :3, 3]
+        out.append((int(i), np.column_stack([t @ u, t[:, 2]])))
+    return out
+
+
+def _tiles_cut(member: np.ndarray, mesh: ProtoMesh, p: np.ndarray, n: np.ndarray,
+               u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The cut of one member (placement (4, 4)) of a solid built from tiles, from its visible tiles
+    (:attr:`ProtoMesh.tiles`: the walls between tiles dropped): the tiles whose bounds cross the plane, each kind
+    cut once per group of :func:`_groups` and moved to the others, and the pieces' points merged where they are
+    equal to :data:`geometry.output.tiles.MERGE_DIGITS` digits (mm, as the stitched mesh welds them), so the
+    chains of neighbouring tiles join into the solid's closed loops. (points (P, 2), segments (S, 2))."""
+    pts, segs, offset = [], [], 0
+    for v, f, q in mesh.tiles:
+        if not len(f):
+            continue
+        world = np.einsum("ij,njk->nik", member, q)
+        lo, hi = v.min(axis=0), v.max(axis=0)
+        centre = world[:, :3, :3] @ ((lo + hi) / 2) + world[:, :3, 3]
+        half = np.abs(world[:, :3, :3]) @ ((hi - lo) / 2)
+        crossing = world[np.abs((centre - p) @ n) <= half @ np.abs(n) + 1e-9]
+        if not len(crossing):
+            continue
+        for i, shifts in _groups(crossing, p, n, u):
+            tp, ts = _cut_segments(*tile(v, f, crossing[i:i + 1]), p, n, u)
+            if not len(ts):
+                continue
+            pts.append((tp[None] + shifts[:, None]).reshape(-1, 2))
+            segs.append((ts[None] + (offset + len(tp) * np.arange(len(shifts)))[:, None, None]).reshape(-1, 2))
+            offset += len(tp) * len(shifts)
+    if not pts:
+        return np.zeros((0, 2)), np.zeros((0, 2), dtype=np.int64)
+    points = np.vstack(pts)
+    _, first, inverse = np.unique((points * 10.0 ** MERGE_DIGITS).round().astype(np.int64), axis=0,
+                                  return_index=True, return_inverse=True)
+    seg = inverse.ravel()[np.vstack(segs)]
+    return points[first], seg[seg[:, 0] != seg[:, 1]]
+
+
+def _part_cut(part: Instances, mesh: ProtoMesh, p: np.ndarray, n: np.ndarray, u: np.ndarray):
+    """The cut of the members of ``part`` that cross the plane: (outer loops, their holes, net area mm2). Members
+    with the same linear part and distance to the plane are one group (:func:`_groups`): the prototype placed at
+    its first member is cut once and the loops moved to the others by their offsets along the plane (u, z). A
+    solid built from tiles is cut from its tiles (:func:`_tiles_cut`), member by member."""
+    pl = part.placements[_crossing(part, p, n)]
+    if not len(pl) or not (len(mesh.faces) or mesh.tiles):
+        return [], [], 0.0
+    outers, holes, area = [], [], 0.0
+    for i, shifts in _groups(pl, p, n, u):
+        cut = (_tiles_cut(pl[i], mesh, p, n, u) if mesh.tiles else
+               _cut_segments(*tile(mesh.vertices, mesh.faces, pl[i:i + 1]), p, n, u))
+        o, h, a = _nest(_loops(*cut))
         if not o:
             continue
-        t = pl[group == g, :3, 3] - pl[i, :3, 3]
-        shifts = np.column_stack([t @ u, t[:, 2]])
         outers += [lp + s for s in shifts for lp in o]
         holes += [[lp + s for lp in hs] for s in shifts for hs in h]
         area += a * len(shifts)

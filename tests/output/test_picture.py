@@ -115,3 +115,41 @@ def test_instanced_picture_shows_what_the_tiled_meshes_show(small_build, small_c
     assert _painted_box(instanced) == _painted_box(tiled)
     assert 0.1 < 1 - np.all(instanced > 0.98, axis=-1).mean() < 0.95
     assert np.mean(np.abs(instanced - tiled).max(axis=-1) > 0.05) < 0.005
+
+
+
+def test_an_opaque_box_hides_only_the_triangles_wholly_behind_it() -> None:
+    """A triangle is culled when the segments from its three corners to the eye all pass through the inside of
+    an opaque box (shrunk by 1 % of its thinnest side); a corner whose segment misses the box, or a triangle
+    between the box and the eye or in the margin, is kept. Only a mesh that fills its bounds is a box."""
+    from geometry.output.picture import _box, _hidden
+
+    v = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [1, 1, 0], [0, 0, 1], [1, 0, 1], [0, 1, 1], [1, 1, 1]], float)
+    f = np.array([[0, 2, 1], [1, 2, 3], [4, 5, 6], [5, 7, 6], [0, 1, 4], [1, 5, 4], [2, 6, 3], [3, 6, 7],
+                  [0, 4, 2], [2, 4, 6], [1, 3, 5], [3, 7, 5]])
+    box = _box(v, f)
+    assert np.allclose(box, [0, 0, 0, 1, 1, 1])
+    tetra = np.array([[0, 2, 1], [0, 1, 3], [0, 3, 2], [1, 2, 3]])
+    assert _box(v[[0, 1, 2, 4]], tetra) is None  # its vertices on its bounds, but it does not fill them
+    pts = np.array([[0.2, 0.2, -1], [0.8, 0.2, -1], [0.5, 0.8, -1],  # below the box: hidden
+                    [0.2, 0.2, -1], [0.8, 0.2, -1], [1.5, 0.8, -1],  # one corner's segment misses the box
+                    [0.2, 0.2, 0.0], [0.8, 0.2, 0.0], [0.5, 0.8, 0.0],  # on its bottom face: hidden
+                    [0.2, 0.2, 2.0], [0.8, 0.2, 2.0], [0.5, 0.8, 2.0]])  # between the box and the eye
+    tris = np.arange(len(pts)).reshape(-1, 3)
+    assert _hidden(pts, tris, np.array([0.5, 0.5, 10.0]), [box]).tolist() == [True, False, True, False]
+    edge = np.array([[0.005, 0.4, -1], [0.005, 0.6, -1], [0.005, 0.5, -2]])  # straight below, in the margin
+    assert _hidden(edge, np.array([[0, 1, 2]]), np.array([0.005, 0.5, 10.0]), [box]).tolist() == [False]
+
+
+def test_culling_what_the_boxes_hide_leaves_the_png_unchanged(small_build, monkeypatch) -> None:
+    """The chip and substrate (opaque boxes) hide most triangles of the small design's arrays; the PNG is the
+    same bytes with and without culling them."""
+    from geometry.output import picture
+
+    real, culled = picture._hidden, []
+    monkeypatch.setattr(picture, "_hidden", lambda v, f, *a: culled.append(int(real(v, f, *a).sum())) or
+                        real(v, f, *a))
+    with_culling = picture_png(small_build.stack, width=320, height=240)
+    assert sum(culled) > 0
+    monkeypatch.setattr(picture, "_hidden", lambda v, f, *a: np.zeros(len(f), dtype=bool))
+    assert picture_png(small_build.stack, width=320, height=240) == with_culling

@@ -156,8 +156,40 @@ def test_a_row_of_members_is_cut_once(small_build, monkeypatch):
     regions = {r.name: r for r in sec.section(small_build.stack, point, normal)}
     assert len(regions["bumps"].polygons) == 6
     assert len(calls) <= sum(len(b.parts) for b in small_build.stack)
-    single = {len(m.vertices) for m in sec.section_prototypes(small_build.stack, point, normal).values()}
-    assert set(calls) <= single  # each cut is of one member's mesh, never of a tiled row
+    protos = sec.section_prototypes(small_build.stack, point, normal).values()
+    single = {len(m.vertices) for m in protos} | {len(v) for m in protos for v, _, _ in m.tiles}
+    assert set(calls) <= single  # each cut is of one member's or one tile's mesh, never of a tiled row
+
+
+def test_an_unpolished_tiled_encapsulant_is_cut_from_its_tiles_not_stitched(many_build, monkeypatch):
+    """The strip meshes the first encapsulant before the polish (not in the finished stack) as its visible tiles,
+    without stitching its 120 holed tiles into one mesh, and its section is that of the stitched mesh the same
+    call makes with ``stitch=True``: the same polygons, holes, area and bounds."""
+    from dataclasses import replace
+
+    from geometry.output import section as sec
+
+    step = next(r for r in many_build.history if r.step.key == "form_first_encapsulant")
+    part = next(p for b in step.stack if b.name == "first_encapsulant" for p in b.parts)
+    assert part.tiled
+    real, asked = sec.prototype_meshes, []
+    monkeypatch.setattr(sec, "prototype_meshes", lambda s, **k: asked.append((s, k)) or real(s, **k))
+    for plane in ("row", "centre", "balls"):
+        point, normal = many_build.flow.views.plane(many_build.design, plane)
+        protos = sec.section_prototypes(step.stack, point, normal)
+        mesh = protos[id(part.shape)]
+        assert not len(mesh.faces) and mesh.tiles and mesh.triangles > 0, plane
+        cut = {r.name: r for r in sec.section(step.stack, point, normal, prototypes=protos)}["first_encapsulant"]
+        reduced, kwargs = asked[-1]
+        assert kwargs["stitch"] is False
+        stitched = real(reduced, **{**kwargs, "stitch": True})["first_encapsulant"][0]
+        assert len(stitched.faces), plane
+        welded = dict(protos) | {id(part.shape): replace(stitched, tiles=())}
+        ref = {r.name: r for r in sec.section(step.stack, point, normal, prototypes=welded)}["first_encapsulant"]
+        assert len(cut.polygons) == len(ref.polygons) >= 1, plane
+        assert [len(h) for h in cut.holes] == [len(h) for h in ref.holes], plane
+        assert cut.area == pytest.approx(ref.area, rel=1e-9), plane
+        assert np.allclose(cut.bounds, ref.bounds, atol=1e-9), plane
 
 
 def test_process_strip_meshes_each_prototype_once_and_reuses_the_exports(monkeypatch):
