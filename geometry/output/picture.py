@@ -291,7 +291,10 @@ def picture_png(stack: Stack, width: int = 1200, height: int = 900,
     cam.SetViewUp(0.0, 0.0, 1.0)
     cam.SetViewAngle(30.0)
     pts = np.array([_bounds(blocks) for _, blocks in drawn]).reshape(-1, 3)
-    ren.ResetCamera(*np.column_stack([pts.min(axis=0), pts.max(axis=0)]).ravel()) if len(pts) else ren.ResetCamera()
+    if len(pts):
+        ren.ResetCamera(*np.column_stack([pts.min(axis=0), pts.max(axis=0)]).ravel())
+    else:
+        ren.ResetCamera()
     cam.Zoom(1.3)
     eye = np.array(cam.GetPosition())
     boxes = {body.name: b for body, blocks in drawn if body.material.color[3] >= 1.0 and len(blocks) == 1
