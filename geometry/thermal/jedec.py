@@ -76,7 +76,9 @@ K/W, now graded: :func:`geometry.thermal.package.z_graded`); cavity-equal 24.81:
 the z grading, x-y remains: 0.2 mm and the package's cosine-graded x-y lines
 (:meth:`geometry.thermal.package.PackageModel.with_mesh`) give cavity-equal 25.45 K/W at 292,276 nodes
 (0.25 mm: 25.08 at 206,877; 0.25 mm with every x-y edge halved: 25.61 at 817,007), fc-basic 37.69 at 361,556
-nodes. The added nodes are paid for by :data:`SOLVE_RTOL`."""
+nodes (both before :data:`UPPER_LEVELS`; with it 25.63 and 37.88 K/W at 352,216 and 428,246 nodes). The added
+nodes make the three solves of fc-basic 29.4 CPU s instead of 20.8 (``benchmarks/bench_thermal.py``, back to
+back on a shared machine), :data:`SOLVE_RTOL` paying for part of them."""
 
 SOLVE_RTOL = 1e-6
 """Relative residual of the iterative solves: fc-basic's theta_jb at the default mesh is 37.689336 K/W at 1e-8
