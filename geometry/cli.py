@@ -212,7 +212,7 @@ def parser() -> argparse.ArgumentParser:
     th.add_argument("recipes", nargs="+", help="recipe files or folders of recipes")
     th.add_argument("-o", "--output", default="exports/thermal", help="output folder (default: exports/thermal)")
     th.add_argument("--mesh", type=_positive_float, default=None, metavar="MM",
-                    help="largest element edge in the package (mm, default: the recipe's thermal.mesh, 0.25 "
+                    help="largest element edge in the package (mm, default: the recipe's thermal.mesh, 0.2 "
                          "unless it says)")
     th.add_argument("--refine", type=int, choices=range(1, 5), default=1, metavar="N",
                     help="cut every mesh interval N times more finely (1-4, default 1)")

@@ -84,10 +84,10 @@ class ThermalChoices(Model):
     solve: bool = Field(False, strict=True, description="Whether the design report and sweeps run the 3D solve "
                         "(theta_jc_KW, theta_jb_KW, theta_ja_KW, psi_jt_KW; some 10 s to minutes per design), no "
                         "unit; `pkgcad thermal` always does.")
-    mesh: Length = Field(0.25, le=5.0, description="Largest element edge in x-y over the package in the 3D solve, "
-                         "mm (0.25: on fc-basic and cavity-equal theta_jc within 1 % and the board figures within "
-                         "1.3-3.6 % of a mesh twice as fine; coarser is faster and reads theta_jb and theta_ja low); `pkgcad thermal --mesh` "
-                         "overrides it.")
+    mesh: Length = Field(0.2, le=5.0, description="Largest element edge in x-y over the package in the 3D solve, "
+                         "mm (0.2, graded towards box edges: on fc-basic and cavity-equal theta_jc within 1 % and the "
+                         "board figures within 0.8-2.0 % of a mesh twice as fine; coarser is faster and reads "
+                         "theta_jb and theta_ja low); `pkgcad thermal --mesh` overrides it.")
     power: float = Field(1.0, gt=0, le=1000, allow_inf_nan=False, strict=True, json_schema_extra={"unit": "W"},
                          description="Total power dissipated at the junction (chip active faces) in the 3D solve, W "
                          "(from 0 W exclusive; the resistances do not depend on it, the temperature pictures do).")

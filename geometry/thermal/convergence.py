@@ -11,11 +11,11 @@ from the coarse and fine figures ``f_1``, ``f_2`` (ratio ``r = 2``) Richardson's
 ``f_0 = f_2 + (f_2 - f_1) / (r^p - 1)``. Its error band is Roache's grid convergence index for two grids,
 ``F_s |f_2 - f_1| / (r^p - 1)`` with the factor of safety ``F_s = 3`` (P. J. Roache, "Perspective: a method for
 uniform reporting of grid refinement studies", J. Fluids Eng. 116 (1994) 405-413; 1.25 only when a third
-grid confirms the order). The measured behaviour at the default mesh (0.25 mm in x-y over the package): from
-refine 1 to 2 theta_jc changes by under 1 % on fc-basic and cavity-equal, psi_jt, theta_jb and theta_ja by
-+1.3, +2.1 and +1.6 % on fc-basic and +2.3, +3.6 and +2.4 % on cavity-equal (mostly the lateral resolution
-under the package, then z: :data:`geometry.thermal.jedec.PACKAGE_MESH`; README, thermal section), so
-``pkgcad thermal --converge`` reports each figure's extrapolated value with its band beside it.
+grid confirms the order). The measured behaviour at the default mesh (0.2 mm in x-y over the package, graded
+towards box edges: :data:`geometry.thermal.jedec.PACKAGE_MESH`), ``pkgcad thermal --converge``, refine 1 to 2:
+fc-basic theta_jc +0.3, psi_jt +0.8, theta_ja +1.0, theta_jb +1.3 %; cavity-equal +0.5, +1.0, +1.4 and +2.0 %
+(theta_jb 25.63 to 26.16 K/W, 2.03 %: the one figure just over the 2 % of issue 17; README, thermal section), so
+each figure's extrapolated value is reported with its band beside it.
 """
 
 from __future__ import annotations

@@ -13,9 +13,10 @@ material.
 
 Mesh. A structured tensor-product grid of trilinear hexahedra (scikit-fem ``MeshHex``, ``ElementHex1`` node
 order) whose x, y and z lines contain every box boundary, so each element lies in one box: the mesh is
-conformal to all layers. Each interval between box boundaries is cut into ``refine * ceil(length / size)``
-equal parts, where ``size`` is ``max_size`` or the smaller ``mesh_size`` of a box spanning the interval on
-that axis.
+conformal to all layers. Each interval between box boundaries is cut into ``ceil(length / size)`` parts,
+where ``size`` is ``max_size`` or the smaller ``mesh_size`` of a box spanning the interval on that axis, equal
+or cosine-graded towards the interval's ends where a spanning box grades that axis (``Box.graded``), and each
+part into ``refine`` equal ones.
 
 Assembly. On an axis-aligned box the trilinear element's Jacobian is constant and diagonal, so its conduction
 matrix is exactly ``sum_a k_a V / h_a**2 * R_a`` with ``R_a`` the unit-cube matrix of direction ``a`` (a

@@ -40,17 +40,28 @@ def line_index(lines: np.ndarray, value: float) -> int:
     return i
 
 
+def interval_lines(a: float, c: float, parts: int, refine: int, graded: bool) -> np.ndarray:
+    """The grid lines (mm) after ``a`` up to ``c``: ``parts`` elements, equal or, if ``graded``, cosine-spaced
+    (``(1 - cos(pi i / parts)) / 2``: finer towards both ends, the middle element about pi / 2 times the
+    equal part), each then cut into ``refine`` equal parts (so that refinement nests)."""
+    u = np.linspace(0.0, 1.0, parts + 1)
+    if graded:
+        u = (1.0 - np.cos(np.pi * u)) / 2.0
+    u = np.interp(np.linspace(0.0, parts, parts * refine + 1), np.arange(parts + 1), u)
+    return a + (c - a) * u[1:]
+
+
 def axis_lines(boxes: Sequence[Box], axis: int, max_size: float, refine: int) -> np.ndarray:
-    """Grid lines (mm) along ``axis``: every box boundary, each interval cut into
-    ``refine * ceil(length / size)`` equal parts (``size``: ``max_size`` or a spanning box's
-    ``mesh_size``)."""
+    """Grid lines (mm) along ``axis``: every box boundary, each interval cut into ``ceil(length / size)``
+    parts (``size``: ``max_size`` or a spanning box's ``mesh_size``), cosine-graded where a spanning box
+    grades that axis (:attr:`Box.graded`, :func:`interval_lines`), then each part into ``refine``."""
     bounds = merged_lines([b.lo[axis] for b in boxes] + [b.hi[axis] for b in boxes])
     parts = [bounds[:1]]
     for a, c in itertools.pairwise(bounds):
-        size = min([max_size] + [b.sizes[axis] for b in boxes if b.mesh_size is not None
-                                 and b.lo[axis] <= a + TOL and b.hi[axis] >= c - TOL])
-        n = refine * max(1, math.ceil((c - a) / size - 1e-9))
-        parts.append(np.linspace(a, c, n + 1)[1:])
+        spanning = [b for b in boxes if b.lo[axis] <= a + TOL and b.hi[axis] >= c - TOL]
+        size = min([max_size] + [b.sizes[axis] for b in spanning if b.mesh_size is not None])
+        n = max(1, math.ceil((c - a) / size - 1e-9))
+        parts.append(interval_lines(a, c, n, refine, any(axis in b.graded for b in spanning)))
     return np.concatenate(parts)
 
 

@@ -57,7 +57,9 @@ def homogenised_layer(k_member: float, k_fill: float, area_fraction: float) -> t
 class Box:
     """An axis-aligned box from ``lo`` to ``hi`` (mm) of conductivity ``k`` (W/(m.K), isotropic or
     (kx, ky, kz)), dissipating ``power`` W uniformly over its visible volume; ``mesh_size`` (mm; one figure,
-    or (x, y, z)) caps the element edge along each axis over the box's span."""
+    or (x, y, z)) caps the element edge along each axis over the box's span; along the axes in ``graded`` (0, 1,
+    2 for x, y, z) the elements of every interval the box spans are cosine-graded, finer towards the interval's
+    ends (:func:`geometry.thermal.grid.interval_lines`)."""
 
     name: str
     material: str
@@ -66,6 +68,7 @@ class Box:
     k: Conductivity
     power: float = 0.0
     mesh_size: float | tuple[float, float, float] | None = None
+    graded: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if any(h - lo <= TOL for lo, h in zip(self.lo, self.hi, strict=True)):
@@ -76,6 +79,8 @@ class Box:
             raise ValueError(f"box {self.name!r}: power must not be negative")
         if self.mesh_size is not None and min(self.sizes) <= 0:
             raise ValueError(f"box {self.name!r}: mesh size must be positive")
+        if not set(self.graded) <= {0, 1, 2}:
+            raise ValueError(f"box {self.name!r}: graded axes must be 0, 1 or 2, not {self.graded}")
 
     @property
     def kxyz(self) -> tuple[float, float, float]:

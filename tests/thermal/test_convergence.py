@@ -1,7 +1,7 @@
 """Mesh convergence of the JEDEC figures (issue 17): Richardson's extrapolation and its two-grid error band
 (:mod:`geometry.thermal.convergence`) on an exact h^2 sequence and on a spreading problem against a much finer
-mesh; on fc-basic and cavity-equal (slow) theta_jc moves under 2 % over the refinement and the board figures get
-an extrapolated value with a band under 5 %; ``pkgcad thermal --converge`` writes the study."""
+mesh; on fc-basic and cavity-equal (slow) the figures move under 2 % over the refinement (cavity-equal's theta_jb
+under 2.5 %) and the board figures get an extrapolated value with a band under 5 %; ``pkgcad thermal --converge`` writes the study."""
 
 from __future__ import annotations
 
@@ -49,18 +49,20 @@ def test_extrapolation_lands_near_a_much_finer_mesh() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("recipe", ["flip-chip/fc-basic.toml", "cavity/cavity-equal.toml"])
-def test_figures_converge_on_real_designs(recipe) -> None:
-    """Refine 1 to 2 at the default 0.25 mm package mesh (every element edge halved): theta_jc changes under
-    2 %; psi_jt, theta_jb and theta_ja rise with the refinement (trilinear elements are too stiff) by under
-    4 % (measured: fc-basic +1.3, +2.1, +1.6 %; cavity-equal +2.3, +3.6, +2.4 %: the 2 % goal is met by
-    theta_jc, psi_jt and theta_ja on fc-basic only) and get an extrapolated value with a band under 5 %."""
+@pytest.mark.parametrize(("recipe", "jb_limit"), [("flip-chip/fc-basic.toml", 0.02), ("cavity/cavity-equal.toml", 0.025)])
+def test_figures_converge_on_real_designs(recipe, jb_limit) -> None:
+    """Refine 1 to 2 at the default graded 0.2 mm package mesh (every element edge halved): theta_jc, psi_jt and
+    theta_ja change under 2 %, theta_jb under ``jb_limit``; the board figures rise with the refinement
+    (trilinear elements are too stiff) and get an extrapolated value with a band under 5 % (measured with
+    ``pkgcad thermal --converge``: fc-basic +0.3, +0.8, +1.0, +1.3 %; cavity-equal +0.5, +1.0, +1.4, +2.0 %
+    for jc, psi_jt, ja, jb: the 2 % goal is missed only by cavity-equal's theta_jb, 2.03 %)."""
     c = convergence(box_model(api.run(api.load(RECIPES / recipe))), Settings())
-    assert abs(c.estimates["theta_jc"].change) < 0.02
+    for k in ("theta_jc", "psi_jt", "theta_ja"):
+        assert abs(c.estimates[k].change) < 0.02
+    assert abs(c.estimates["theta_jb"].change) < jb_limit
     for k in ("psi_jt", "theta_jb", "theta_ja"):
         e = c.estimates[k]
         assert e.coarse < e.fine < e.extrapolated
-        assert e.change < 0.04
         assert e.relative_error < 0.05
 
 

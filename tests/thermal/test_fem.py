@@ -4,6 +4,7 @@ generic assembly, mesh refinement and energy balance, and of the JESD51-7/-9 2s2
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ from skfem import Basis, BilinearForm, ElementHex0, ElementHex1, MeshHex, asm
 
 from geometry.thermal.board import Board2s2p, ball_grid, board_boxes, land_pattern
 from geometry.thermal.fem import solve
-from geometry.thermal.grid import build_mesh, conduction_matrix, element_conductivity
+from geometry.thermal.grid import build_mesh, conduction_matrix, element_conductivity, interval_lines
 from geometry.thermal.model import (
     MM,
     Box,
@@ -51,6 +52,31 @@ def one_d_resistance(layers: Layers) -> float:
     """t / (k A) summed, K/W; plus half the source layer (the peak temperature is at its adiabatic top)."""
     r = sum(t * MM / (kz_of(k) * AREA) for t, k in layers)
     return r + 0.5 * SOURCE * MM / (kz_of(layers[-1][1]) * AREA)
+
+
+def test_graded_lines_are_finer_at_the_ends_and_nest_under_refinement() -> None:
+    """A graded interval of 4 parts: cosine-spaced (ends finer, the middle coarser than equal parts), refine 2
+    bisects each of its elements; only the boxes grading an axis change that axis's lines."""
+    coarse = interval_lines(1.0, 3.0, 4, 1, graded=True)
+    h = np.diff(np.concatenate(([1.0], coarse)))
+    assert h.sum() == pytest.approx(2.0) and h[0] == pytest.approx(h[-1]) and h[0] < 0.5 < h[1]
+    fine = interval_lines(1.0, 3.0, 4, 2, graded=True)
+    np.testing.assert_allclose(fine[1::2], coarse, atol=1e-12)
+    np.testing.assert_allclose(interval_lines(1.0, 3.0, 4, 2, graded=False), np.linspace(1.0, 3.0, 9)[1:])
+    plain = build_mesh([Box("a", "x", (0, 0, 0), (4, 4, 4), 1.0)], max_size=1.0)
+    graded = build_mesh([Box("a", "x", (0, 0, 0), (4, 4, 4), 1.0, graded=(2,))], max_size=1.0)
+    np.testing.assert_array_equal(graded.x, plain.x)
+    assert len(graded.z) == len(plain.z) and np.diff(graded.z)[0] < 1.0 < np.diff(graded.z)[1]
+    with pytest.raises(ValueError):
+        Box("a", "x", (0, 0, 0), (1, 1, 1), 1.0, graded=(3,))
+
+
+def test_graded_mesh_keeps_exact_slab_resistance() -> None:
+    """A graded z mesh keeps the 1-D slab resistance t / (k A) exact (to the solver's tolerance)."""
+    boxes = [replace(b, graded=(0, 1, 2)) for b in heated_stack([(1.0, 2.0), (0.5, (40.0, 40.0, 0.4))])]
+    sol = solve(boxes, [Isothermal("cold", bottom())], max_size=0.3)
+    expected = one_d_resistance([(1.0, 2.0), (0.5, (40.0, 40.0, 0.4))])
+    assert sol.theta("junction", "cold", "mean") == pytest.approx(expected, rel=1e-3)
 
 
 @pytest.mark.parametrize("k", [2.0, (50.0, 20.0, 2.0)], ids=["isotropic", "anisotropic"])

@@ -20,9 +20,11 @@ from geometry.sweep.worker import run_variant
 from geometry.thermal.fem import solve
 from geometry.thermal.grid import build_mesh
 from geometry.thermal.jedec import (
+    BOARD_LEVELS,
     BOARD_POINT,
     EDGE_GRADING,
     PACKAGE_MESH,
+    UPPER_LEVELS,
     Settings,
     board_solve,
     case_solve,
@@ -30,7 +32,7 @@ from geometry.thermal.jedec import (
 )
 from geometry.thermal.model import Box, Isothermal, bottom, top
 from geometry.thermal.network import series, slab
-from geometry.thermal.package import ANISOTROPY, junction_box, laminate_k, z_size
+from geometry.thermal.package import ANISOTROPY, junction_box, laminate_k, z_graded, z_size
 from tests.conftest import RECIPES, small_cavity, small_recipe, write_recipe
 
 COARSE = Settings(mesh=1.0)
@@ -128,6 +130,27 @@ def test_orthotropic_boxes_get_z_elements_scaled_to_their_anisotropy() -> None:
     model = fc_thermal.box_model(built("flip-chip/fc-basic.toml")).with_mesh(0.2)
     substrate = next(b for b in model.boxes if b.name == "substrate")
     assert substrate.sizes[2] == pytest.approx(z_size(0.2, substrate.kxyz)) and substrate.sizes[2] < 0.06
+
+
+def test_laminates_are_graded_in_z_and_the_package_in_x_y() -> None:
+    """Boxes conducting worse through than in-plane (the substrate laminate, the board's FR-4) get z lines
+    graded towards their faces; every package box grades x and y; the mold and the chip are not graded in z."""
+    assert z_graded((25.0, 25.0, 0.4)) == (2,) and z_graded((148.0, 148.0, 148.0)) == ()
+    assert z_graded((0.9, 0.9, 12.0)) == ()
+    model = fc_thermal.box_model(built("flip-chip/fc-basic.toml")).with_mesh(0.2)
+    graded = {b.name: b.graded for b in model.boxes}
+    assert graded["substrate"] == (0, 1, 2) and graded["chip"] == (0, 1) and graded["second_encapsulant"] == (0, 1)
+    moved = model.moved(-model.centre[0], -model.centre[1], 0.0)
+    board = near_board(moved, Settings(mesh=0.2))[0]
+    assert board.graded == (2,)
+    z = build_mesh(near_board(moved, Settings(mesh=0.2)), 5.0).z
+    under = Settings().board.layers()["plane_1"][1]
+    upper = np.diff(z[z >= under - 1e-9])
+    lower = np.diff(z[z <= under + 1e-9])
+    step = Settings().board.thickness / BOARD_LEVELS
+    assert len(upper) >= UPPER_LEVELS * (z[-1] - under) / step and len(lower) >= under / step
+    for dz in (upper, lower):
+        assert dz[0] == pytest.approx(dz[-1]) and dz[0] < 0.5 * dz[len(dz) // 2]
 
 
 def test_board_is_graded_from_the_package_edge_to_the_ring_gap() -> None:
