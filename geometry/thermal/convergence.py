@@ -13,9 +13,9 @@ from the coarse and fine figures ``f_1``, ``f_2`` (ratio ``r = 2``) Richardson's
 uniform reporting of grid refinement studies", J. Fluids Eng. 116 (1994) 405-413; 1.25 only when a third
 grid confirms the order). The measured behaviour at the default mesh (0.2 mm in x-y over the package, graded
 towards box edges: :data:`geometry.thermal.jedec.PACKAGE_MESH`), ``pkgcad thermal --converge``, refine 1 to 2:
-fc-basic theta_jc +0.3, psi_jt +0.8, theta_ja +1.0, theta_jb +1.3 %; cavity-equal +0.5, +1.0, +1.4 and +2.0 %
-(theta_jb 25.63 to 26.16 K/W, 2.03 %: the one figure just over the 2 % of issue 17; README, thermal section), so
-each figure's extrapolated value is reported with its band beside it.
+fc-basic theta_jc +0.3, psi_jt +0.8, theta_ja +0.9, theta_jb +1.2 %; cavity-equal +0.4, +0.9, +1.4 and +1.9 %
+(theta_jb 25.70 to 26.20 K/W; README, thermal section): every figure under the 2 % of issue 17, and each figure's
+extrapolated value is reported with its band beside it.
 """
 
 from __future__ import annotations

@@ -45,11 +45,13 @@ THIN = 0.05
 theta_jb is the same to 5 digits as with :data:`Z_PARTS` elements, at 12 % fewer nodes, which pays for the finer
 x-y mesh (:data:`geometry.thermal.jedec.PACKAGE_MESH`)."""
 
-ANISOTROPY = 2.0
+ANISOTROPY = 1.0
 """Height over width allowed to an element of an orthotropic box in the coordinates where its conduction is
 isotropic (:func:`z_size`). Measured at refine 1 on cavity-equal (former 0.25 mm mesh): theta_jb 24.69 K/W
 with a third of the substrate's thickness per element, 24.96 at 2 (+16,000 nodes), 25.13 at 1 (+40,000), 25.14
-with every z edge of the model halved."""
+with every z edge of the model halved. At the graded 0.2 mm defaults, 1 instead of 2 takes cavity-equal's theta_jb
+change from refine 1 to 2 from 2.03 to 1.91 % (25.63 to 25.70 K/W at refine 1, 352,216 to 404,200 nodes;
+fc-basic 1.3 to 1.2 %, 428,246 to 502,210 nodes; ``pkgcad thermal --converge``)."""
 
 POWER = 1.0
 """W dissipated in the junction layer (the problem is linear: the resistances do not depend on it)."""
@@ -114,9 +116,9 @@ def z_size(size: float, kxyz: tuple[float, float, float]) -> float:
     (kxy the smaller in-plane conductivity), at most ``size``. Scaling z by ``sqrt(kxy / kz)`` makes an
     orthotropic box's conduction isotropic; there its elements are then at most :data:`ANISOTROPY` times
     taller than wide. A laminate substrate (kz about 0.4, kxy 26-40 W/(m.K) with its copper planes) gets
-    elements about 0.05 mm high instead of a third of its thickness (0.12-0.19 mm), which was most of the
-    change of the package's figures under z refinement (cavity-equal: theta_jb +1.8 % with every z edge
-    halved, +0.5 % of it from the board's slices)."""
+    elements about 0.02-0.025 mm high at the 0.2 mm default instead of a third of its thickness (0.12-0.19 mm),
+    which was most of the change of the package's figures under z refinement (cavity-equal: theta_jb +1.8 %
+    with every z edge halved, +0.5 % of it from the board's slices)."""
     kx, ky, kz = kxyz
     return size * min(1.0, ANISOTROPY * math.sqrt(kz / min(kx, ky)))
 

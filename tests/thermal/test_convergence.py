@@ -49,17 +49,15 @@ def test_extrapolation_lands_near_a_much_finer_mesh() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("recipe", "jb_limit"), [("flip-chip/fc-basic.toml", 0.02), ("cavity/cavity-equal.toml", 0.025)])
-def test_figures_converge_on_real_designs(recipe, jb_limit) -> None:
-    """Refine 1 to 2 at the default graded 0.2 mm package mesh (every element edge halved): theta_jc, psi_jt and
-    theta_ja change under 2 %, theta_jb under ``jb_limit``; the board figures rise with the refinement
-    (trilinear elements are too stiff) and get an extrapolated value with a band under 5 % (measured with
-    ``pkgcad thermal --converge``: fc-basic +0.3, +0.8, +1.0, +1.3 %; cavity-equal +0.5, +1.0, +1.4, +2.0 %
-    for jc, psi_jt, ja, jb: the 2 % goal is missed only by cavity-equal's theta_jb, 2.03 %)."""
+@pytest.mark.parametrize("recipe", ["flip-chip/fc-basic.toml", "cavity/cavity-equal.toml"])
+def test_figures_converge_on_real_designs(recipe) -> None:
+    """Refine 1 to 2 at the default graded 0.2 mm package mesh (every element edge halved): every figure changes
+    under 2 % (issue 17); the board figures rise with the refinement (trilinear elements are too stiff) and get an
+    extrapolated value with a band under 5 % (measured with ``pkgcad thermal --converge``: fc-basic +0.3, +0.8,
+    +0.9, +1.2 %; cavity-equal +0.4, +0.9, +1.4, +1.9 % for jc, psi_jt, ja, jb)."""
     c = convergence(box_model(api.run(api.load(RECIPES / recipe))), Settings())
-    for k in ("theta_jc", "psi_jt", "theta_ja"):
+    for k in ("theta_jc", "psi_jt", "theta_ja", "theta_jb"):
         assert abs(c.estimates[k].change) < 0.02
-    assert abs(c.estimates["theta_jb"].change) < jb_limit
     for k in ("psi_jt", "theta_jb", "theta_ja"):
         e = c.estimates[k]
         assert e.coarse < e.fine < e.extrapolated
