@@ -290,7 +290,8 @@ def picture_png(stack: Stack, width: int = 1200, height: int = 900,
     cam.SetPosition(*(centre + np.array([-0.45, -0.85, 0.45]) * float(np.linalg.norm(bounds[3:] - bounds[:3]))))
     cam.SetViewUp(0.0, 0.0, 1.0)
     cam.SetViewAngle(30.0)
-    pts = np.array([_bounds(blocks) for _, blocks in drawn]).reshape(-1, 3)
+    extents = [_bounds(blocks) for _, blocks in drawn]
+    pts = np.array(extents).reshape(-1, 3)
     if len(pts):
         ren.ResetCamera(*np.column_stack([pts.min(axis=0), pts.max(axis=0)]).ravel())
     else:
@@ -299,11 +300,11 @@ def picture_png(stack: Stack, width: int = 1200, height: int = 900,
     eye = np.array(cam.GetPosition())
     boxes = {body.name: b for body, blocks in drawn if body.material.color[3] >= 1.0 and len(blocks) == 1
              and len(blocks[0][3]) == 1 and (b := _box(*_joined(blocks)[:2])) is not None}
-    for body, blocks in drawn:
+    for (body, blocks), corners in zip(drawn, extents, strict=True):
         others = [b for name, b in boxes.items() if name != body.name]
         v, f, nrm = _joined(blocks, eye, others)
         f = f[~_hidden(v, f, eye, others)]
-        corners = _bounds(blocks)  # unreferenced: the actor keeps the bounds VTK sets the clipping range from
+        # the body's bounds as two unreferenced points: the actor keeps the bounds VTK sets the clipping range from
         v, nrm = np.vstack([v, corners]), np.vstack([nrm, np.zeros((2, 3))])
         mapper = vtkPolyDataMapper()
         mapper.SetInputData(_polydata(v, f, nrm))
