@@ -86,7 +86,7 @@ class ThermalChoices(Model):
                         "unit; `pkgcad thermal` always does.")
     mesh: Length = Field(0.2, le=5.0, description="Largest element edge in x-y over the package in the 3D solve, "
                          "mm (0.2, graded towards box edges: on fc-basic and cavity-equal theta_jc within 1 % and the "
-                         "board figures within 0.8-2.0 % of a mesh twice as fine; coarser is faster and reads "
+                         "board figures within 0.8-1.9 % of a mesh twice as fine; coarser is faster and reads "
                          "theta_jb and theta_ja low); `pkgcad thermal --mesh` overrides it.")
     power: float = Field(1.0, gt=0, le=1000, allow_inf_nan=False, strict=True, json_schema_extra={"unit": "W"},
                          description="Total power dissipated at the junction (chip active faces) in the 3D solve, W "

@@ -78,9 +78,10 @@ the z grading, x-y remains: 0.2 mm and the package's cosine-graded x-y lines
 (0.25 mm: 25.08 at 206,877; 0.25 mm with every x-y edge halved: 25.61 at 817,007), fc-basic 37.69 at 361,556
 nodes (both before :data:`UPPER_LEVELS`; with it 25.63 and 37.88 K/W at 352,216 and 428,246 nodes; with
 :data:`geometry.thermal.package.ANISOTROPY` 1 too, 25.70 and 37.93 K/W at 404,200 and 502,210 nodes). The added
-nodes make the three solves of fc-basic 29.4 CPU s instead of 20.8 (``benchmarks/bench_thermal.py``, back to
-back on a shared machine, before :data:`geometry.thermal.package.ANISOTROPY` went from 2 to 1: then 27.4 and
-37.2 CPU s, back to back on the quiet machine with one BLAS thread), :data:`SOLVE_RTOL` paying for part of them."""
+nodes cost CPU time (``benchmarks/bench_thermal.py``, the three solves of fc-basic, each pair back to back):
+20.8 s at 0.25 mm against 29.4 s with the grading and :data:`UPPER_LEVELS` (shared machine), then 27.4 s at
+:data:`geometry.thermal.package.ANISOTROPY` 2 against 37.2 s at 1 (quiet machine, one BLAS thread);
+:data:`SOLVE_RTOL` pays for part of them."""
 
 SOLVE_RTOL = 1e-6
 """Relative residual of the iterative solves: fc-basic's theta_jb at the default mesh is 37.689336 K/W at 1e-8

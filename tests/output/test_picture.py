@@ -117,7 +117,6 @@ def test_instanced_picture_shows_what_the_tiled_meshes_show(small_build, small_c
     assert np.mean(np.abs(instanced - tiled).max(axis=-1) > 0.05) < 0.005
 
 
-
 def test_an_opaque_box_hides_only_the_triangles_wholly_behind_it() -> None:
     """A triangle is culled when the segments from its three corners to the eye all pass through the inside of
     an opaque box (shrunk by 1 % of its thinnest side); a corner whose segment misses the box, or a triangle

@@ -1,7 +1,7 @@
 """Mesh convergence of the JEDEC figures (issue 17): Richardson's extrapolation and its two-grid error band
 (:mod:`geometry.thermal.convergence`) on an exact h^2 sequence and on a spreading problem against a much finer
-mesh; on fc-basic and cavity-equal (slow) the figures move under 2 % over the refinement (cavity-equal's theta_jb
-under 2.5 %) and the board figures get an extrapolated value with a band under 5 %; ``pkgcad thermal --converge`` writes the study."""
+mesh; on fc-basic and cavity-equal (slow) every figure moves under 2 % over the refinement and the board figures
+get an extrapolated value with a band under 5 %; ``pkgcad thermal --converge`` writes the study."""
 
 from __future__ import annotations
 
