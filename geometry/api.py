@@ -17,7 +17,7 @@ that write, so loading, running and checking a design (``pkgcad check``, a sweep
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -94,7 +94,7 @@ def manifest(build: Build, results: Sequence[CheckResult], stack: Stack | None =
 def export(build: Build, results: Sequence[CheckResult], out_dir: str | Path, steps: bool = False,
            ap242: bool = False, tolerance: float | None = None, split: bool = False,
            conformal: bool = False, timestamp: str | None = None, meshes: StackMeshes | None = None,
-           staged: bool = False) -> Path:
+           staged: bool = False, beside: Callable[[Path, StackMeshes], None] | None = None) -> Path:
     """Write ``out_dir/<name>/`` (<name>.step, .stl, .glb, .html, manifest.json; ``steps/`` when asked; STEP as
     AP242 with ``ap242``). ``tolerance``: chordal tolerance (mm) of the STL and GLB (default: the budgeted
     quality, see :func:`geometry.output.mesh.stack_mesh`); ``split``: also ``bodies/<name>-<body>.step`` (AP242
@@ -104,15 +104,19 @@ def export(build: Build, results: Sequence[CheckResult], out_dir: str | Path, st
     (``SOURCE_DATE_EPOCH`` or a fixed epoch), so the same recipe gives byte-identical files. ``meshes``
     (:func:`meshes` of ``build`` to ``tolerance``) reuses a tessellation of the finished stack, e.g. one the report
     draws too; ignored with ``conformal`` (a different stack). ``staged`` writes everything into a hidden work
-    folder in ``out_dir`` and returns it without putting it in place: :func:`publish` does, later."""
+    folder in ``out_dir`` and returns it without putting it in place: :func:`publish` does, later. The STEP files
+    are written by a forked child while this process makes the meshes, the other files and the manifest, and then
+    calls ``beside(folder, meshes)`` with the folder being written and the meshes it holds (e.g. :func:`report`
+    into that folder); the files are the same as when written in one process
+    (:func:`geometry.output.design.write_design`)."""
     from .output.design import write_design
 
     history = [(r.step.key, r.stack) for r in build.history] if steps else None
     stack = _conformal(build) if conformal else None
     return write_design(Path(out_dir), build.design.name, build.stack if stack is None else stack,
-                        manifest(build, results, stack), history, ap242=ap242, tolerance=tolerance, split=split,
-                        timestamp=reproducible_timestamp() if timestamp is None else timestamp,
-                        meshes=meshes if stack is None else None, staged=staged)
+                        lambda: manifest(build, results, stack), history, ap242=ap242, tolerance=tolerance,
+                        split=split, timestamp=reproducible_timestamp() if timestamp is None else timestamp,
+                        meshes=meshes if stack is None else None, staged=staged, beside=beside)
 
 
 def publish(work: Path) -> Path:

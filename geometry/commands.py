@@ -108,14 +108,19 @@ def release_memory() -> None:
 
 def _export(b, results, args) -> tuple[Path, list[str]]:
     """Export one checked build into a hidden work folder in the output folder (and its report, with
-    ``--report``: drawn from the export's meshes unless ``--conformal`` exports another stack); returns the work
-    folder and the report's claims not embodied."""
-    meshes = api.meshes(b, args.tolerance) if args.report and not args.conformal else None
+    ``--report``: drawn from the export's meshes, while the STEP is written beside it, unless ``--conformal``
+    exports another stack); returns the work folder and the report's claims not embodied."""
+    reported: list[dict] = []
+
+    def report(folder: Path, meshes) -> None:
+        reported.append(api.report(b, results, args.output, meshes, folder=folder)[1])
+
     work = api.export(b, results, args.output, steps=args.steps, ap242=args.ap242, tolerance=args.tolerance,
-                      split=args.split, conformal=args.conformal, meshes=meshes, staged=True)
+                      split=args.split, conformal=args.conformal, staged=True,
+                      beside=report if args.report and not args.conformal else None)
     if not args.report:
         return work, []
-    _, c = api.report(b, results, args.output, meshes, folder=work)
+    c = reported[0] if reported else api.report(b, results, args.output, None, folder=work)[1]
     return work, not_embodied(c)
 
 

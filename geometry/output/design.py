@@ -6,11 +6,11 @@ designs never collide and an import is named after its design."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..core.stack import Stack
-from . import viewer
+from . import background, viewer
 from .files import OutputError, library_fault, write_text, writing
 from .folder import (
     BODIES,
@@ -36,10 +36,11 @@ def write_html(stack: Stack, name: str, path: Path | str, meshes: StackMeshes | 
     return write_text(path, viewer.html(stack, name, meshes))
 
 
-def write_design(out_dir: Path | str, name: str, stack: Stack, manifest: dict,
+def write_design(out_dir: Path | str, name: str, stack: Stack, manifest: dict | Callable[[], dict],
                  steps: Sequence[tuple[str, Stack]] | None = None, timestamp: str | None = None,
                  ap242: bool = False, tolerance: float | None = None, split: bool = False,
-                 meshes: StackMeshes | None = None, staged: bool = False) -> Path:
+                 meshes: StackMeshes | None = None, staged: bool = False,
+                 beside: Callable[[Path, StackMeshes], None] | None = None) -> Path:
     """Write ``out_dir/name/``: <name>.step, <name>.stl, <name>.glb, <name>.html (3D viewer), manifest.json
     and, when ``steps`` are given, ``steps/<name>-NN-<key>.step`` for each (key, stack) in order (NN from 01).
     Returns the design folder. ``ap242`` writes the STEP files as AP242 instead of AP214; ``tolerance`` is the
@@ -65,6 +66,11 @@ def write_design(out_dir: Path | str, name: str, stack: Stack, manifest: dict,
     also draws the report's pictures meshes once. ``staged`` leaves the written hidden work folder
     ``out_dir/.<name>.tmp-...`` out of place and returns it, for :func:`publish` to swap in (or
     :func:`~geometry.output.folder.remove_tree` to discard) once the caller decides.
+
+    The STEP files are written by a forked child (:mod:`geometry.output.background`) while this process
+    tessellates, writes the other files and runs ``beside(work folder, meshes)`` (the report's pictures and
+    files), so a build uses two cores; ``manifest`` may be given as the function that computes it, to be run
+    there too. The files are the same, byte for byte, as when all is written in one process.
     """
     target = design_folder(out_dir, name)
     root = target.parent
@@ -76,8 +82,7 @@ def write_design(out_dir: Path | str, name: str, stack: Stack, manifest: dict,
         remove_stale(root)
         tmp = make_temp_dir(root, name)
         try:
-            _write_files(tmp, name, stack, manifest, steps, timestamp, ap242,
-                         stack_meshes(stack, tolerance=tolerance) if meshes is None else meshes, split)
+            _write_files(tmp, name, stack, manifest, steps, timestamp, ap242, tolerance, meshes, split, beside)
             if staged:
                 return tmp
             swap_in(tmp, target)
@@ -94,21 +99,38 @@ def write_design(out_dir: Path | str, name: str, stack: Stack, manifest: dict,
     return target
 
 
-def _write_files(tmp: Path, name: str, stack: Stack, manifest: dict, steps: list[tuple[str, Stack]],
-                 timestamp: str | None, ap242: bool, meshes: StackMeshes, split: bool) -> None:
+def _write_files(tmp: Path, name: str, stack: Stack, manifest: dict | Callable[[], dict],
+                 steps: list[tuple[str, Stack]], timestamp: str | None, ap242: bool, tolerance: float | None,
+                 meshes: StackMeshes | None, split: bool, beside: Callable[[Path, StackMeshes], None] | None) -> None:
+    """The design's files into ``tmp`` (see :func:`write_design`)."""
     files = design_files(name)
-    write_step(stack, name, tmp / files[".step"], timestamp=timestamp, ap242=ap242)
-    write_stl(stack, tmp / files[".stl"], meshes=meshes)
-    write_glb(stack, tmp / files[".glb"], meshes=meshes)
-    write_html(stack, name, tmp / files[".html"], meshes=meshes)
-    write_manifest({**manifest, "mesh": meshes.record()}, tmp / "manifest.json")
-    if split:
-        write_bodies(stack, name, tmp / BODIES, meshes, timestamp, ap242)
+    step = background.start(_write_steps, tmp, name, stack, files[".step"], steps, timestamp, ap242)
+    try:
+        meshes = stack_meshes(stack, tolerance=tolerance) if meshes is None else meshes
+        write_stl(stack, tmp / files[".stl"], meshes=meshes)
+        write_glb(stack, tmp / files[".glb"], meshes=meshes)
+        write_html(stack, name, tmp / files[".html"], meshes=meshes)
+        content = manifest() if callable(manifest) else manifest
+        write_manifest({**content, "mesh": meshes.record()}, tmp / "manifest.json")
+        if split:
+            write_bodies(stack, name, tmp / BODIES, meshes, timestamp, ap242)
+        if beside is not None:
+            beside(tmp, meshes)
+        step.wait()
+    except BaseException:
+        step.stop()
+        raise
+
+
+def _write_steps(tmp: Path, name: str, stack: Stack, file: str, steps: list[tuple[str, Stack]],
+                 timestamp: str | None, ap242: bool) -> None:
+    """``tmp/<file>`` and, when ``steps`` are given, ``tmp/steps/<name>-NN-<key>.step`` for each."""
+    write_step(stack, name, tmp / file, timestamp=timestamp, ap242=ap242)
     if steps:
         (tmp / "steps").mkdir()
         for i, (key, step_stack) in enumerate(steps, start=1):
-            file = step_file(name, i, key)
-            write_step(step_stack, file.removesuffix(".step"), tmp / "steps" / file, timestamp=timestamp,
+            step = step_file(name, i, key)
+            write_step(step_stack, step.removesuffix(".step"), tmp / "steps" / step, timestamp=timestamp,
                        ap242=ap242)
 
 

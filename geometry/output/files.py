@@ -26,6 +26,9 @@ class OutputError(OSError):
     def __str__(self) -> str:
         return f"cannot write {self.path}: {self.reason}"
 
+    def __reduce__(self):
+        return type(self), (self.path, self.reason, self.errno)
+
 
 def _reason(e: OSError) -> str:
     return e.strerror or str(e) or type(e).__name__
