@@ -7,6 +7,7 @@ instead of one OCCT tessellation of the whole solid."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import trimesh
@@ -151,18 +152,33 @@ coordinate, under sqrt(3) * 1e-8 mm apart)."""
 def _private(v: np.ndarray, b: np.ndarray, p: np.ndarray) -> np.ndarray:
     """Which vertices of the tile prototype mesh ``v`` (local mm, box ``b``) coincide, at each of its members
     ``p`` (N, 4, 4), with no other vertex of a stitched mesh whose tiles are :func:`_apart`: those farther than
-    :data:`WELD_MARGIN_MM` from the box's side walls and at least :data:`APART_MM` from every other vertex of ``v``,
-    when the placements are rigid and keep the z axis and ``v`` lies in ``b`` (else none). Another tile's vertices
-    lie in its own rectangle, which meets this one's at most on its edges, and so do the box tiles' fans."""
+    :data:`WELD_MARGIN_MM` from the box's side walls, when the placements are rigid and keep the z axis, ``v`` lies in
+    ``b`` (to 1e-9 mm) and no two vertices of ``v`` are closer than :data:`APART_MM` (else none). Another tile's
+    vertices lie in its own rectangle, which meets this one's at most on its edges, and so do the box tiles' fans;
+    and the vertices of one member, welded or not, stay distinct."""
     none = np.zeros(len(v), dtype=bool)
     r = p[:, :3, :3]
     rigid = (np.abs(r[:, 2, :2]).max(initial=0.0) < 1e-12 and np.abs(r[:, :2, 2]).max(initial=0.0) < 1e-12
              and np.abs(np.einsum("nji,njk->nik", r, r) - np.eye(3)).max(initial=0.0) < 1e-9)
     if not len(p) or not rigid or (v < b[:3] - 1e-9).any() or (v > b[3:] + 1e-9).any():
         return none
-    far = ((v[:, :2] - b[:2] > WELD_MARGIN_MM) & (b[3:5] - v[:, :2] > WELD_MARGIN_MM)).all(axis=1)
-    far[cKDTree(v).query_pairs(APART_MM, output_type="ndarray").ravel()] = False
-    return far
+    if len(cKDTree(v).query_pairs(APART_MM, output_type="ndarray")):
+        return none
+    return ((v[:, :2] - b[:2] > WELD_MARGIN_MM) & (b[3:5] - v[:, :2] > WELD_MARGIN_MM)).all(axis=1)
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """Copies of one mesh of ``size`` vertices in a stitched mesh: ``vertices`` (k * size, 3) mm, copy after copy,
+    ``private`` which of them are not welded, and per kept face (m) the copy ``member`` it belongs to, its
+    ``faces`` (m, 3) as indices into that copy, and whether it is ``touching``: has two welded vertices."""
+
+    vertices: np.ndarray
+    private: np.ndarray
+    member: np.ndarray
+    faces: np.ndarray
+    size: int
+    touching: np.ndarray
 
 
 def stitched(meshes: Sequence[tuple[np.ndarray, np.ndarray]], placements: Sequence[np.ndarray],
@@ -173,22 +189,19 @@ def stitched(meshes: Sequence[tuple[np.ndarray, np.ndarray]], placements: Sequen
     replaced by fans through every vertex of the result on its outer faces' edges. None when the result is not a
     closed, consistently wound mesh (tiles of another kind).
 
-    The result is that of placing every tile, welding all vertices with :func:`merged` and checking with
-    :func:`_closed`, vertex for vertex, but only the vertices that can meet another tile's are welded: when the
-    tiles are :func:`_apart`, a tile's :func:`_private` vertices are kept as they are (each its own vertex of the
-    result, in the same order), and the edges between two of them are checked once per prototype, not per member
-    (fc-100k's encapsulant: 31k cells of 53 vertices, of which 45 private)."""
+    The result is that of placing every tile, welding all its vertices with :func:`merged` and checking it with
+    :func:`_closed`, vertex for vertex and face for face, but only the vertices that can meet another tile's are
+    welded: when the tiles are :func:`_apart`, a tile's :func:`_private` vertices (fc-100k's encapsulant cell: 45
+    of 53) are each their own vertex of the result, and the edges with a private end, which only faces of the same
+    member hold (faces never dropped), are checked once per prototype; only the edges between two welded vertices
+    are checked over the whole."""
     world = [_world_boxes(b, p) for b, p in zip(boxes, placements, strict=True)]
     allb = np.vstack(world)
     block = np.concatenate([allb[:, :3].min(axis=0), allb[:, 3:].max(axis=0)])
     outside = [(a, block[a]) for a in range(3)] + [(a, block[a + 3]) for a in range(3)]
     apart = _apart(allb)
-    verts: list[np.ndarray] = []
-    faces: list[np.ndarray] = []
-    private: list[np.ndarray] = []
-    touching: list[np.ndarray] = []
+    pieces: list[_Piece] = []
     box_members: list[np.ndarray] = []
-    offset = 0
     for (v, f), p, b, wb in zip(meshes, placements, boxes, world, strict=True):
         if _is_box(v, b):
             box_members.append(wb)
@@ -199,7 +212,7 @@ def stitched(meshes: Sequence[tuple[np.ndarray, np.ndarray]], placements: Sequen
                 wall |= _on(v[:, a], level)[f].all(axis=1)
         own = _private(v, b, p) if apart else np.zeros(len(v), dtype=bool)
         inner = _edges(f[~wall])
-        if len(p) and not _closed_edges(inner[own[inner].all(axis=1)], len(v)):
+        if len(p) and not _closed_edges(inner[own[inner].any(axis=1)], len(v)):
             return None
         tv = _placed(v, p)
         keep = np.tile(~wall, (len(p), 1))
@@ -213,15 +226,12 @@ def stitched(meshes: Sequence[tuple[np.ndarray, np.ndarray]], placements: Sequen
         kept = f[face]
         flip = (np.linalg.det(p[:, :3, :3]) < 0)[member]
         kept[flip] = kept[flip][:, ::-1]
-        verts.append(tv.reshape(-1, 3))
-        faces.append(kept + (offset + member * len(v))[:, None])
-        private.append(np.tile(own, len(p)))
-        touching.append((~own[f].all(axis=1))[face])
-        offset += len(p) * len(v)
+        pieces.append(_Piece(tv.reshape(-1, 3), np.tile(own, len(p)), member, kept, len(v),
+                             ((~own[f]).sum(axis=1) > 1)[face]))
     if box_members:
         corners = np.array([[wb[i], wb[j], wb[k]] for wb in np.vstack(box_members)
                             for i in (0, 3) for j in (1, 4) for k in (2, 5)])
-        cand = np.vstack([*(tv[~own] for tv, own in zip(verts, private)), corners])
+        cand = np.vstack([*(q.vertices[~q.private] for q in pieces), corners])
         near = np.zeros(len(cand), dtype=bool)
         for a, level in outside:
             near |= _on(cand[:, a], level)
@@ -239,32 +249,40 @@ def stitched(meshes: Sequence[tuple[np.ndarray, np.ndarray]], placements: Sequen
                     edge = (_on(pts[:, u], wb[u]) | _on(pts[:, u], wb[u + 3]) | _on(pts[:, w], wb[w])
                             | _on(pts[:, w], wb[w + 3]))
                     fv, ff = _fan(pts[inside & edge], a, outward)
-                    verts.append(fv)
-                    faces.append(ff + offset)
-                    private.append(np.zeros(len(fv), dtype=bool))
-                    touching.append(np.ones(len(ff), dtype=bool))
-                    offset += len(fv)
-    v, f, welded = _welded(np.vstack(verts), np.vstack(faces), np.concatenate(private))
-    edges = _edges(f[np.concatenate(touching)])
-    if not len(f) or not _closed_edges(edges[welded[edges].any(axis=1)], len(v)):
+                    pieces.append(_Piece(fv, np.zeros(len(fv), dtype=bool), np.zeros(len(ff), dtype=np.int64),
+                                         ff, len(fv), np.ones(len(ff), dtype=bool)))
+    v, f, welded = _welded(pieces)
+    edges = _edges(f[np.concatenate([q.touching for q in pieces])])
+    if not len(f) or not _closed_edges(edges[welded[edges].all(axis=1)], len(v)):
         return None
     return v, f
 
 
-def _welded(v: np.ndarray, f: np.ndarray, private: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`merged` of the mesh (v, f) when its ``private`` vertices equal no other vertex to
-    :data:`MERGE_DIGITS` digits: only the others go through the ``lexsort``. Also returns which vertices of the
-    result were welded (not private)."""
-    used = np.zeros(len(v), dtype=bool)
-    used[f] = True
+def _welded(pieces: Sequence[_Piece]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`merged` of the pieces' meshes one after the other, when their ``private`` vertices equal no other
+    vertex to :data:`MERGE_DIGITS` digits: only the others go through the ``lexsort``, and no face array of the
+    whole is made before the result's. Also returns which vertices of the result were welded (not private)."""
+    starts = np.cumsum([0] + [len(q.vertices) for q in pieces])
+    private = np.concatenate([q.private for q in pieces])
+    used = np.zeros(starts[-1], dtype=bool)
+    for q, o in zip(pieces, starts):
+        used[o:o + len(q.vertices)].reshape(-1, q.size)[q.member[:, None], q.faces] = True
     shared = np.flatnonzero(used & ~private)
-    order, new = _sorted_runs((v[shared] * 10.0 ** MERGE_DIGITS).round().astype(np.int64))
+    local = np.split(shared, np.searchsorted(shared, starts[1:-1]))
+    coords = np.vstack([q.vertices[i - o] for q, i, o in zip(pieces, local, starts)])
+    order, new = _sorted_runs((coords * 10.0 ** MERGE_DIGITS).round().astype(np.int64))
     first = shared[order[new]]
     head = used & private
     head[first] = True
     inverse = np.cumsum(head) - 1
     inverse[shared[order]] = inverse[first][np.cumsum(new) - 1]
-    return np.asarray(v[head], dtype=float), inverse[f].astype(np.int64), ~private[head]
+    v = np.vstack([q.vertices[head[o:o + len(q.vertices)]] for q, o in zip(pieces, starts)])
+    f = np.empty((sum(len(q.faces) for q in pieces), 3), dtype=np.int64)
+    row = 0
+    for q, o in zip(pieces, starts):
+        f[row:row + len(q.faces)] = inverse[o:o + len(q.vertices)].reshape(-1, q.size)[q.member[:, None], q.faces]
+        row += len(q.faces)
+    return np.asarray(v, dtype=float), f, ~private[head]
 
 
 def _wall_faces(v: np.ndarray, f: np.ndarray, b: np.ndarray) -> np.ndarray:
