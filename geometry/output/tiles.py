@@ -170,15 +170,15 @@ def _private(v: np.ndarray, b: np.ndarray, p: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class _Piece:
     """Copies of one mesh of ``size`` vertices in a stitched mesh: ``vertices`` (k * size, 3) mm, copy after copy,
-    ``private`` which of them are not welded, and per kept face (m) the copy ``member`` it belongs to, its
-    ``faces`` (m, 3) as indices into that copy, and whether it is ``touching``: has two welded vertices."""
+    ``private`` which of them are not welded, ``kept`` (k,) how many faces each copy keeps and ``groups`` the copies
+    that keep the same faces the same way round, as (copies (j,) in order, their faces (m, 3) as indices into a
+    copy, in order, and which of those faces have two welded vertices)."""
 
     vertices: np.ndarray
     private: np.ndarray
-    member: np.ndarray
-    faces: np.ndarray
     size: int
-    touching: np.ndarray
+    kept: np.ndarray
+    groups: tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...]
 
 
 def stitched(meshes: Sequence[tuple[np.ndarray, np.ndarray]], placements: Sequence[np.ndarray],
@@ -222,12 +222,19 @@ def stitched(meshes: Sequence[tuple[np.ndarray, np.ndarray]], placements: Sequen
             for a, level in outside:
                 on |= _on(tv[:, wv, a], level)[:, wf.reshape(-1, 3)].all(axis=2)
             keep[:, wall] = on
-        member, face = np.nonzero(keep)
-        kept = f[face]
-        flip = (np.linalg.det(p[:, :3, :3]) < 0)[member]
-        kept[flip] = kept[flip][:, ::-1]
-        pieces.append(_Piece(tv.reshape(-1, 3), np.tile(own, len(p)), member, kept, len(v),
-                             ((~own[f]).sum(axis=1) > 1)[face]))
+        mirrored = np.linalg.det(p[:, :3, :3]) < 0
+        rows = np.column_stack([keep, mirrored])
+        if (rows == rows[:1]).all():
+            kinds, which = rows[:1], np.zeros(len(p), dtype=np.intp)
+        else:
+            kinds, which = np.unique(rows, axis=0, return_inverse=True)
+        touching = (~own[f]).sum(axis=1) > 1
+        groups = []
+        for k, kind in enumerate(kinds):
+            faces = f[kind[:-1]]
+            groups.append((np.flatnonzero(which.ravel() == k), faces[:, ::-1] if kind[-1] else faces,
+                           touching[kind[:-1]]))
+        pieces.append(_Piece(tv.reshape(-1, 3), np.tile(own, len(p)), len(v), keep.sum(axis=1), tuple(groups)))
     if box_members:
         corners = np.array([[wb[i], wb[j], wb[k]] for wb in np.vstack(box_members)
                             for i in (0, 3) for j in (1, 4) for k in (2, 5)])
@@ -249,24 +256,26 @@ def stitched(meshes: Sequence[tuple[np.ndarray, np.ndarray]], placements: Sequen
                     edge = (_on(pts[:, u], wb[u]) | _on(pts[:, u], wb[u + 3]) | _on(pts[:, w], wb[w])
                             | _on(pts[:, w], wb[w + 3]))
                     fv, ff = _fan(pts[inside & edge], a, outward)
-                    pieces.append(_Piece(fv, np.zeros(len(fv), dtype=bool), np.zeros(len(ff), dtype=np.int64),
-                                         ff, len(fv), np.ones(len(ff), dtype=bool)))
-    v, f, welded = _welded(pieces)
-    edges = _edges(f[np.concatenate([q.touching for q in pieces])])
+                    pieces.append(_Piece(fv, np.zeros(len(fv), dtype=bool), len(fv), np.array([len(ff)]),
+                                         ((np.zeros(1, dtype=np.intp), ff, np.ones(len(ff), dtype=bool)),)))
+    v, f, welded, touching = _welded(pieces)
+    edges = _edges(touching)
     if not len(f) or not _closed_edges(edges[welded[edges].all(axis=1)], len(v)):
         return None
     return v, f
 
 
-def _welded(pieces: Sequence[_Piece]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`merged` of the pieces' meshes one after the other, when their ``private`` vertices equal no other
-    vertex to :data:`MERGE_DIGITS` digits: only the others go through the ``lexsort``, and no face array of the
-    whole is made before the result's. Also returns which vertices of the result were welded (not private)."""
+def _welded(pieces: Sequence[_Piece]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`merged` of the pieces' meshes one after the other (each copy's kept faces in turn), when their
+    ``private`` vertices equal no other vertex to :data:`MERGE_DIGITS` digits: only the others go through the
+    ``lexsort``, and the faces of the result are gathered group by group, not made for the whole first. Also
+    returns which vertices of the result were welded (not private) and the faces with two welded vertices."""
     starts = np.cumsum([0] + [len(q.vertices) for q in pieces])
     private = np.concatenate([q.private for q in pieces])
     used = np.zeros(starts[-1], dtype=bool)
     for q, o in zip(pieces, starts):
-        used[o:o + len(q.vertices)].reshape(-1, q.size)[q.member[:, None], q.faces] = True
+        for members, faces, _ in q.groups:
+            used[o:o + len(q.vertices)].reshape(-1, q.size)[members[:, None], np.unique(faces)] = True
     shared = np.flatnonzero(used & ~private)
     local = np.split(shared, np.searchsorted(shared, starts[1:-1]))
     coords = np.vstack([q.vertices[i - o] for q, i, o in zip(pieces, local, starts)])
@@ -277,12 +286,25 @@ def _welded(pieces: Sequence[_Piece]) -> tuple[np.ndarray, np.ndarray, np.ndarra
     inverse = np.cumsum(head) - 1
     inverse[shared[order]] = inverse[first][np.cumsum(new) - 1]
     v = np.vstack([q.vertices[head[o:o + len(q.vertices)]] for q, o in zip(pieces, starts)])
-    f = np.empty((sum(len(q.faces) for q in pieces), 3), dtype=np.int64)
+    f = np.empty((sum(int(q.kept.sum()) for q in pieces), 3), dtype=np.int64)
+    flat = f.reshape(-1)
+    touching = []
     row = 0
     for q, o in zip(pieces, starts):
-        f[row:row + len(q.faces)] = inverse[o:o + len(q.vertices)].reshape(-1, q.size)[q.member[:, None], q.faces]
-        row += len(q.faces)
-    return np.asarray(v, dtype=float), f, ~private[head]
+        index = inverse[o:o + len(q.vertices)].reshape(-1, q.size)
+        if len(q.groups) == 1 and len(q.groups[0][0]) == len(q.kept):
+            _, faces, touch = q.groups[0]
+            block = f[row:row + int(q.kept.sum())].reshape(len(q.kept), -1)
+            np.take(index, faces.ravel(), axis=1, out=block)
+            touching.append(block.reshape(len(q.kept), -1, 3)[:, touch].reshape(-1, 3))
+        else:
+            first_row = row + np.cumsum(q.kept) - q.kept
+            for members, faces, touch in q.groups:
+                block = np.take(index[members], faces.ravel(), axis=1)
+                flat[(3 * first_row[members])[:, None] + np.arange(block.shape[1])] = block
+                touching.append(block.reshape(len(members), -1, 3)[:, touch].reshape(-1, 3))
+        row += int(q.kept.sum())
+    return np.asarray(v, dtype=float), f, ~private[head], np.vstack(touching)
 
 
 def _wall_faces(v: np.ndarray, f: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -211,3 +211,26 @@ def test_stitched_tiles_with_a_gap_a_step_or_a_hole_in_a_cell_are_not_stitched()
     c = v[f].mean(axis=1)
     hole = np.flatnonzero(np.hypot(c[:, 0], c[:, 1]) < 0.31)[0]
     assert stitched([(v, np.delete(f, hole, axis=0)), *meshes[1:]], placements, boxes) is None
+
+
+def test_stitched_cells_alone_are_the_placed_cells_less_inner_walls_welded_by_merged():
+    """The holed block's cells without the strips (their outer walls kept, a different set per cell), translated,
+    then mirrored and turned: the stitched mesh is, bit for bit, every cell placed (:func:`tile`), less the side
+    wall triangles that do not lie on the block's outside, welded by :func:`merged`."""
+    from geometry.output.tiles import EPS_MM, _wall_faces
+
+    meshes, placements, boxes = _holed_tiles()
+    (v, f), cells, b = meshes[0], placements[0], boxes[0]
+    wall = _wall_faces(v, f, b).any(axis=0)
+    for p in (cells, _turned(cells)):
+        tv, tf = tile(v, f, p)
+        lo, hi = tv.min(axis=0), tv.max(axis=0)
+        outer = np.zeros(len(tf), dtype=bool)
+        for a in range(3):
+            for level in (lo[a], hi[a]):
+                outer |= (np.abs(tv[:, a] - level) < EPS_MM)[tf].all(axis=1)
+        keep = ~np.tile(wall, len(p)) | outer
+        assert 0 < (~keep).sum() < np.tile(wall, len(p)).sum()
+        want_v, want_f = merged(tv, tf[keep])
+        got_v, got_f = stitched([(v, f)], [p], [b])
+        assert np.array_equal(got_v.view(np.int64), want_v.view(np.int64)) and np.array_equal(got_f, want_f)
