@@ -2,7 +2,7 @@
 prototype's mesh placed on its members, the walls between tiles dropped, and the hole-free box tiles (the strips
 around a bump array) re-triangulated as fans through every vertex on their edges, so no T-junction is left. The
 one-solid first encapsulant of fc-production (30,402 faces) meshes as one cell prototype tiled 10,000 times
-instead of one OCCT tessellation of the whole solid."""
+instead of one OCCT tessellation of the whole solid. Also the enclosed volume of a closed mesh (mm3)."""
 
 from __future__ import annotations
 
@@ -33,6 +33,22 @@ def tile(v: np.ndarray, f: np.ndarray, placements: np.ndarray) -> tuple[np.ndarr
         faces[mirrored] = faces[mirrored][:, :, ::-1]
     faces += (np.arange(n, dtype=np.int64) * len(v))[:, None, None]
     return verts, faces.reshape(-1, 3)
+
+
+VOLUME_CHUNK = 1 << 15
+"""Faces whose triple products :func:`signed_volume` makes at a time."""
+
+
+def signed_volume(v: np.ndarray, f: np.ndarray) -> float:
+    """Enclosed volume (mm3) of the closed, outward-wound triangle mesh (v, f): the sum of the faces' triple
+    products over 6, each made :data:`VOLUME_CHUNK` faces at a time (the same products, bit for bit, as from the
+    whole mesh at once, summed as one array; without the whole mesh's corner and cross-product temporaries, 0.14
+    instead of 0.3-1.9 CPU s for fc-100k's 3.0 M-face encapsulant)."""
+    d = np.empty(len(f))
+    for s in range(0, len(f), VOLUME_CHUNK):
+        g = f[s:s + VOLUME_CHUNK]
+        d[s:s + VOLUME_CHUNK] = np.einsum("ij,ij->i", v[g[:, 0]], np.cross(v[g[:, 1]], v[g[:, 2]]))
+    return float(d.sum() / 6.0)
 
 
 def _on(values: np.ndarray, level: float) -> np.ndarray:
@@ -89,7 +105,8 @@ def merged(v: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     and unreferenced ones dropped: what ``trimesh.Trimesh(v, f, process=False)`` gives after ``merge_vertices()``
     and ``remove_unreferenced_vertices()``, vertex for vertex (each kept at its first occurrence, in order of first
     occurrence), with one stable ``lexsort`` of the three rounded columns instead of trimesh's sort of 24-byte row
-    keys (the stitched encapsulant of fc-production: 1.1 M vertices)."""
+    keys. :func:`stitched` gives what this gives of every tile placed, welding only the vertices that can meet
+    another tile's (:func:`_welded`)."""
     used = np.zeros(len(v), dtype=bool)
     used[f] = True
     ids = np.flatnonzero(used)
