@@ -25,7 +25,7 @@ import trimesh
 from ..core import occ, occ_mesh
 from ..core.parts import min_bend_radius
 from ..core.stack import Instances, Stack
-from .tiles import fewest_triangles, stitched, tile, visible_tiles
+from .tiles import fewest_triangles, signed_volume, stitched, tile, visible_tiles
 
 #: Mesh quality ladder of the default (budgeted) mode, finest first: (linear deflection as a fraction of the
 #: prototype's bbox diagonal, angular deflection in rad). Inscribed (before the volume correction) per sphere:
@@ -96,12 +96,6 @@ def _welded(v: np.ndarray, f: np.ndarray, planar: np.ndarray) -> tuple[np.ndarra
     m.update_faces(keep)
     m.remove_unreferenced_vertices()
     return np.asarray(m.vertices, dtype=float), np.asarray(m.faces, dtype=np.int64), planar[keep]
-
-
-def signed_volume(v: np.ndarray, f: np.ndarray) -> float:
-    """Enclosed volume (mm3) of the closed, outward-wound triangle mesh (v, f)."""
-    a, b, c = v[f[:, 0]], v[f[:, 1]], v[f[:, 2]]
-    return float(np.einsum("ij,ij->i", a, np.cross(b, c)).sum() / 6.0)
 
 
 def _sag_field(v: np.ndarray, f: np.ndarray, planar: np.ndarray) -> np.ndarray:
