@@ -13,11 +13,12 @@ only):
 - ``board_side``: every other flat outer face facing down (-z): the substrate's bottom, the ball pads' rims, an
   exposed heat slug.
 
-Elements are 4-node tetrahedra by default; ``order=2`` gives 10-node ones (edge nodes on the true faces; a
-quadratic edge on a circle of 6 segments loses about 0.25 % of the section against 17 % for a straight one), so
-round bodies meet 1 % at 20 elements per 2 pi where 4-node ones need 40, and bond wires meet it too (the small
-cavity design at 16: every body within 0.4 %, where 4-node elements keep 60-67 % of the wires); the curved elements
-that a round face inverts are straightened (:func:`_straighten`).
+Elements are 10-node tetrahedra (C3D10) by default, their edge nodes on the true faces (a quadratic edge on a
+circle of 6 segments loses about 0.25 % of the section against 17 % for a straight one), at 14 elements per 2 pi
+of curvature: ``fc-basic`` and ``cavity-equal`` mesh with every body within 0.64 % (bond wires included) in 205
+and 131 s on one core; the curved elements that a round face inverts are straightened (:func:`_straighten`).
+``order=1`` gives 4-node ones, which need 40 per 2 pi for balls and bumps and keep 60-67 % of a bond wire (the
+small cavity test design).
 
 Element sizes: at most ``size_max`` everywhere; on each round face and curve, from its own largest curvature (radius
 r), 2 pi r / ``curvature`` (``curvature`` elements round its circle: a 60 um bump and a 300 um ball each
@@ -96,9 +97,11 @@ class MeshError(RuntimeError):
 
 @dataclass(frozen=True)
 class MeshOptions:
-    """Mesh sizes (mm), elements per 2 pi of curvature on curved faces (0: off), element order (1: 4-node
-    tetrahedra, the default; 2: 10-node, C3D10, their edge nodes on the true geometry, the elements that this
-    inverts straightened), gmsh's threads and 3D algorithm
+    """Mesh sizes (mm), elements per 2 pi of curvature on curved faces (0: off; 14, the default, puts every body
+    of ``fc-basic`` and ``cavity-equal`` within 0.64 % at order 2), element order (2, the default: 10-node
+    tetrahedra, C3D10, their edge nodes on the true geometry, the elements that this inverts straightened; 1: 4-node
+    ones, which need curvature 40 for balls and bumps within 1 % and cannot hold a bond wire's volume), gmsh's
+    threads and 3D algorithm
     (1, Delaunay: gmsh's HXT, 10, took 16 times longer on the small test design on 2 shared cores).
 
     One thread (the default) makes the mesh a function of the stack and the options: on 2 threads gmsh meshes the
@@ -109,8 +112,8 @@ class MeshOptions:
 
     size_max: float = 0.5
     size_min: float = 0.0
-    curvature: int = 40
-    order: int = 1
+    curvature: int = 14
+    order: int = 2
     threads: int = 1
     algorithm: int = 1
 
