@@ -15,10 +15,10 @@ only):
 
 Elements are 10-node tetrahedra (C3D10) by default, their edge nodes on the true faces (a quadratic edge on a
 circle of 6 segments loses about 0.25 % of the section against 17 % for a straight one), at 14 elements per 2 pi
-of curvature: ``fc-basic`` and ``cavity-equal`` mesh with every body within 0.64 % (bond wires included) in 205
-and 131 s on one core; the curved elements that a round face inverts are straightened (:func:`_straighten`).
-``order=1`` gives 4-node ones, which need 40 per 2 pi for balls and bumps and keep 60-67 % of a bond wire (the
-small cavity test design).
+of curvature: ``fc-basic`` and ``cavity-equal`` mesh with every body within 0.64 % (bond wires included) in
+205-224 and 126-131 s wall on one core; the curved elements that a round face inverts are straightened
+(:func:`_straighten`). ``order=1`` gives 4-node ones, which need 40 per 2 pi for balls and bumps and keep 60-67 %
+of a bond wire (the small cavity test design).
 
 Element sizes: at most ``size_max`` everywhere; on each round face and curve, from its own largest curvature (radius
 r), 2 pi r / ``curvature`` (``curvature`` elements round its circle: a 60 um bump and a 300 um ball each
