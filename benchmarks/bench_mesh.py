@@ -1,8 +1,8 @@
 """Time the conformal stack (`pkgcad build --conformal`'s modelling) and `pkgcad mesh` of recipes, with peak memory.
 
 Usage: python benchmarks/bench_mesh.py [--size-max MM] [--curvature N] [--order 1|2] [RECIPE ...]
-(default: fc-basic, cavity-smaller, cavity-equal; the mesh defaults: size 0.5 mm, curvature 40 per 2 pi, 4-node
-tetrahedra; `--order 2 --curvature 20` for 10-node ones)
+(default: fc-basic, cavity-smaller, cavity-equal; the mesh defaults of MeshOptions: size 0.5 mm, curvature 14 per
+2 pi, 10-node tetrahedra; `--order 1 --curvature 40` for 4-node ones)
 Run by hand; prints a table. Wall-clock seconds on this machine (gmsh on one thread, its default), the mesh's CPU seconds (all
 threads; on shared cores the honest figure), its stages (fragment, surfaces, volumes) and peak resident memory
 (ru_maxrss, MiB), the elements straightened, whether the 3D mesh was retried on one thread, and the worst body's
@@ -51,11 +51,14 @@ def bench(recipe: Path, size_max: float, curvature: int, order: int) -> dict:
 
 
 def main() -> None:
+    sys.path.insert(0, str(ROOT))  # this checkout's MeshOptions, as the runs below
+    from geometry.output.volume_mesh import MeshOptions
+
     ap = argparse.ArgumentParser()
     ap.add_argument("recipes", nargs="*", type=Path, default=DEFAULT)
-    ap.add_argument("--size-max", type=float, default=0.5)
-    ap.add_argument("--curvature", type=int, default=40)
-    ap.add_argument("--order", type=int, default=1)
+    ap.add_argument("--size-max", type=float, default=MeshOptions.size_max)
+    ap.add_argument("--curvature", type=int, default=MeshOptions.curvature)
+    ap.add_argument("--order", type=int, default=MeshOptions.order)
     ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.one:

@@ -192,13 +192,13 @@ def parser() -> argparse.ArgumentParser:
                     help="mesh file: .msh (gmsh MSH 4.1) or any format meshio writes (.vtu, .xdmf, ...)")
     me.add_argument("--size-max", type=_positive_float, default=0.5, metavar="MM", help="largest element (mm)")
     me.add_argument("--size-min", type=float, default=0.0, metavar="MM", help="smallest element (mm, default 0)")
-    me.add_argument("--curvature", type=int, default=40, metavar="N",
-                    help="elements per 2 pi of curvature on round faces (default 40: 4-node tetrahedra of balls and "
-                         "bumps within 1 %%; with --order 2, 20 is enough on flip-chip designs; 0 off: faster, round "
-                         "bodies short); bond wires get elements of two wire radii either way (one at --order 2)")
-    me.add_argument("--order", type=int, choices=(1, 2), default=1,
-                    help="element order: 1, 4-node tetrahedra (default); 2, 10-node tetrahedra (C3D10) with their edge "
-                         "nodes on the true faces (bond wires within 1 %% on the small cavity test design at --curvature 16)")
+    me.add_argument("--curvature", type=int, default=14, metavar="N",
+                    help="elements per 2 pi of curvature on round faces (default 14: every body of fc-basic and "
+                         "cavity-equal within 1 %% at --order 2; 4-node tetrahedra need 40 for balls and bumps; 0 off: "
+                         "faster, round bodies short); bond wires get elements of one wire radius (two at --order 1)")
+    me.add_argument("--order", type=int, choices=(1, 2), default=2,
+                    help="element order: 2, 10-node tetrahedra (C3D10) with their edge nodes on the true faces "
+                         "(default); 1, 4-node tetrahedra (bond wires keep 60-67 %% of their volume)")
     _budget_argument(me)
     me.set_defaults(run="mesh", writes="file")
     yi = sub.add_parser("yield", help="the limit of one parameter at which the flip-chip yield reaches a target at "

@@ -13,11 +13,12 @@ only):
 - ``board_side``: every other flat outer face facing down (-z): the substrate's bottom, the ball pads' rims, an
   exposed heat slug.
 
-Elements are 4-node tetrahedra by default; ``order=2`` gives 10-node ones (edge nodes on the true faces; a
-quadratic edge on a circle of 6 segments loses about 0.25 % of the section against 17 % for a straight one), so
-round bodies meet 1 % at 20 elements per 2 pi where 4-node ones need 40, and bond wires meet it too (the small
-cavity design at 16: every body within 0.4 %, where 4-node elements keep 60-67 % of the wires); the curved elements
-that a round face inverts are straightened (:func:`_straighten`).
+Elements are 10-node tetrahedra (C3D10) by default, their edge nodes on the true faces (a quadratic edge on a
+circle of 6 segments loses about 0.25 % of the section against 17 % for a straight one), at 14 elements per 2 pi
+of curvature: ``fc-basic`` and ``cavity-equal`` mesh with every body within 0.64 % (bond wires included) in
+205-224 and 126-131 s wall on one core; the curved elements that a round face inverts are straightened
+(:func:`_straighten`). ``order=1`` gives 4-node ones, which need 40 per 2 pi for balls and bumps and keep 60-67 %
+of a bond wire (the small cavity test design).
 
 Element sizes: at most ``size_max`` everywhere; on each round face and curve, from its own largest curvature (radius
 r), 2 pi r / ``curvature`` (``curvature`` elements round its circle: a 60 um bump and a 300 um ball each
@@ -68,10 +69,6 @@ around the section, the small cavity design's curved wire elements held 7.1 % le
 TET10_EDGES = ((0, 1), (1, 2), (2, 0), (3, 0), (3, 2), (3, 1))
 """The vertices of the edge that carries each of gmsh's 10-node tetrahedron's nodes 4-9 (gmsh's node order)."""
 
-STRAIGHTEN_PASSES = 3
-"""Rounds of halving the curving of the edges of the quadratic elements that the curved boundary inverts, before
-rounds of undoing it (see :func:`_straighten`)."""
-
 RETRY_THREADS = 1
 """When gmsh's 3D mesh fails (\"Could not recover boundary mesh\") on more than one thread, the mesh is cleared and
 made again, surfaces included, on this many threads: gmsh meshes the surfaces in parallel in no fixed order, so the
@@ -100,9 +97,11 @@ class MeshError(RuntimeError):
 
 @dataclass(frozen=True)
 class MeshOptions:
-    """Mesh sizes (mm), elements per 2 pi of curvature on curved faces (0: off), element order (1: 4-node
-    tetrahedra, the default; 2: 10-node, C3D10, their edge nodes on the true geometry, the elements that this
-    inverts straightened), gmsh's threads and 3D algorithm
+    """Mesh sizes (mm), elements per 2 pi of curvature on curved faces (0: off; 14, the default, puts every body
+    of ``fc-basic`` and ``cavity-equal`` within 0.64 % at order 2), element order (2, the default: 10-node
+    tetrahedra, C3D10, their edge nodes on the true geometry, the elements that this inverts straightened; 1: 4-node
+    ones, which need curvature 40 for balls and bumps within 1 % and cannot hold a bond wire's volume), gmsh's
+    threads and 3D algorithm
     (1, Delaunay: gmsh's HXT, 10, took 16 times longer on the small test design on 2 shared cores).
 
     One thread (the default) makes the mesh a function of the stack and the options: on 2 threads gmsh meshes the
@@ -113,8 +112,8 @@ class MeshOptions:
 
     size_max: float = 0.5
     size_min: float = 0.0
-    curvature: int = 40
-    order: int = 1
+    curvature: int = 14
+    order: int = 2
     threads: int = 1
     algorithm: int = 1
 
@@ -233,41 +232,60 @@ def _nodes(gmsh) -> np.ndarray:
 
 
 def _straighten(gmsh) -> tuple[int, int]:
-    """Pull the edge nodes of every inverted quadratic tetrahedron (its Jacobian determinant not positive
-    somewhere: gmsh's Bezier bound, ``minDetJac``) half way to their edge's midpoint for :data:`STRAIGHTEN_PASSES`
-    rounds, then onto it, round after round until none is left; returns how many elements were moved and the
-    rounds, or (-1, rounds) when an inverted element has no curved edge left. Curving a thin element's boundary
-    edge onto a round face can invert it; a straight edge is the linear element's, which gmsh made valid
-    (:data:`DEGENERATE_SICN`), and costs only that edge's sagitta of volume. Straightening an edge can invert a
-    neighbour that shares it (the small cavity design: mold in the wedge between a wire's landing and its finger,
-    where the wire's end section touches the finger, and the 15 um bottom pads' rims; 1,650 inverted at first at
-    curvature 12, the last neighbour straight after 14 rounds), so the rounds go on while elements are inverted, each
-    round checking only the elements that share a moved node: each round after the halving ones straightens at
-    least one curved edge for good, so they end (gmsh's own high-order optimisation took minutes on the small test design)."""
+    """Make every inverted quadratic tetrahedron (its Jacobian determinant not positive somewhere: gmsh's Bezier
+    bound, ``minDetJac``) valid by straightening as few of its curved edges as it takes: each curved edge alone,
+    the least curved first, is moved onto its chord's midpoint and kept if that makes the element valid; when none
+    does alone, the most curved stays straight and the search starts again. Returns how many elements were
+    inverted and the rounds, or (-1, rounds) when an inverted element has no curved edge left. Curving a thin
+    element's edge onto a round face can invert it; a straight edge is the linear element's, which gmsh made valid
+    (:data:`DEGENERATE_SICN`), and costs that edge's sagitta of volume, so the fewer the better: on ``fc-basic``
+    (curvature 16) the elements straightened whole (every curved edge, in rounds) cost the 5 um chip pads 1.27 %
+    of their volume and the bumps 0.37 %, this rule 0.005 % and 0.35 %, 26,794 elements made valid in one round.
+    Straightening an edge can invert a neighbour that shares it, so the rounds go on, each checking only the
+    elements that share a moved node, until none is inverted; each straightens at least one curved edge for good,
+    so they end (gmsh's own high-order optimisation took minutes on the small test design)."""
     blocks = [(t, n) for k, t, n in zip(*gmsh.model.mesh.getElements(3), strict=True) if k == 11 and len(t)]
     if not blocks:
         return 0, 0
     tags = np.concatenate([t for t, _ in blocks])
     nodes = np.concatenate([n.reshape(-1, 10) for _, n in blocks]).astype(int)
+    ends = np.array(TET10_EDGES).T
     xyz = _nodes(gmsh)
+
+    def valid(rows) -> np.ndarray:
+        return np.asarray(gmsh.model.mesh.getElementQualities(tags[rows], "minDetJac")) > 0
+
+    def move(n: int, x: np.ndarray) -> None:
+        gmsh.model.mesh.setNode(n, list(x), [])
+
     check = np.arange(len(tags))
     total = rounds = 0
     while len(check):
-        q = np.asarray(gmsh.model.mesh.getElementQualities(tags[check], "minDetJac"))
-        bad = nodes[check[q <= 0]]
+        bad = check[~valid(check)]
         if not len(bad):
             break
-        keep = 0.5 if rounds < STRAIGHTEN_PASSES else 0.0
-        mid = {int(n): (xyz[bad[i, a]] + xyz[bad[i, b]]) / 2 * (1 - keep) + xyz[n] * keep
-               for k, (a, b) in enumerate(TET10_EDGES, start=4) for i, n in enumerate(bad[:, k])}
-        if keep == 0.0 and all(np.array_equal(xyz[n], x) for n, x in mid.items()):
-            return -1, rounds
-        for n, x in mid.items():
-            xyz[n] = x
-            gmsh.model.mesh.setNode(n, list(x), [])
-        check = np.flatnonzero(np.isin(nodes, np.fromiter(mid, int)).any(axis=1))
+        moved = []
+        for e in bad:
+            edge = nodes[e, 4:]
+            mid = (xyz[nodes[e, ends[0]]] + xyz[nodes[e, ends[1]]]) / 2
+            while not valid([e])[0]:
+                sag = np.linalg.norm(xyz[edge] - mid, axis=1)
+                curved = [k for k in np.argsort(sag, kind="stable") if sag[k] > 0]
+                if not curved:
+                    return -1, rounds
+                for k in curved:
+                    move(edge[k], mid[k])
+                    if valid([e])[0]:
+                        break
+                    move(edge[k], xyz[edge[k]])
+                else:
+                    k = curved[-1]
+                    move(edge[k], mid[k])
+                xyz[edge[k]] = mid[k]
+                moved.append(edge[k])
         total += len(bad)
         rounds += 1
+        check = np.flatnonzero(np.isin(nodes, np.array(moved, dtype=int)).any(axis=1))
     return total, rounds
 
 

@@ -237,16 +237,16 @@ def test_small_cavity_order_2_every_body_within_one_percent(tmp_path):
 
 
 def test_small_flip_chip_every_body_within_one_percent(tmp_path, small_stack):
-    """10-node tetrahedra at 20 per 2 pi, each round face sized from its own radius: every body, balls and bumps
-    too, within 1 % read back by meshio and integrated here, every determinant positive (about 25-40 CPU s; 4-node
-    ones at 40 took 150-330 s)."""
+    """The defaults (10-node tetrahedra at 14 per 2 pi), each round face sized from its own radius: every body,
+    balls and bumps too, within 1 % read back by meshio and integrated here, every determinant positive."""
     stack = small_stack
-    summary = write_volume_mesh(stack, tmp_path / "p.msh", MeshOptions(curvature=20, order=2), progress=False)
+    options = MeshOptions()
+    summary = write_volume_mesh(stack, tmp_path / "p.msh", options, progress=False)
     assert summary["order"] == 2 and summary["min_jacobian"] > 0
     design = load_design(small_recipe())
     for name, diameter in (("bumps", design.bumps.diameter), ("solder_balls", design.solder_balls.diameter)):
-        # each sphere its own size, 20 elements round its equator (2 pi r / 20)
-        assert summary["face_size_mm"][name] == pytest.approx(np.pi * diameter / 20, rel=1e-6), name
+        # each sphere its own size, ``curvature`` elements round its equator (2 pi r / curvature)
+        assert summary["face_size_mm"][name] == pytest.approx(np.pi * diameter / options.curvature, rel=1e-6), name
     b = stack["chip_gap_fill"].bounds()  # the 5-6 um gap (gmsh pads its box by its tolerance, 1e-7 mm)
     assert summary["thin_size_mm"]["chip_gap_fill"] == pytest.approx(THIN_SIZE * (b[5] - b[2]), rel=1e-3)
     assert "substrate" not in summary["thin_size_mm"] and "chip" not in summary["thin_size_mm"]
