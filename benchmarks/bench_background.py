@@ -5,7 +5,9 @@ GLB, HTML, manifest, and the report as ``pkgcad build --report`` writes it) afte
 process (a build caches what it measures, so a second export in the same process costs less).
 
 Usage: python benchmarks/bench_background.py [--designs fc-production,cavity-production,fc-100k] [--repeat 2]
-       [--no-report]
+       [--no-report] [--fuses 289,625 | '']
+The loop-of-fuses baseline of bench_build (each ball fused into the substrate one by one, then STEP) is timed
+after, in its own process (wall s, its imports included), to compare the whole build with.
 Run by hand on an otherwise idle machine (the forked way needs a second free core to gain); prints a table.
 """
 
@@ -19,7 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
 
 from bench_build import design_for
 
@@ -61,6 +64,7 @@ def main(argv: list[str]) -> None:
     ap.add_argument("--designs", default="fc-production,cavity-production,fc-100k")
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--no-report", action="store_true", help="without the report (pictures, Markdown, HTML)")
+    ap.add_argument("--fuses", default="289", help="balls of the loop-of-fuses baselines, comma separated ('' none)")
     ap.add_argument("--child", nargs=2, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -73,6 +77,11 @@ def main(argv: list[str]) -> None:
             for way in ("forked", "one"):
                 subprocess.run([sys.executable, __file__, "--child", name, way,
                                 *(["--no-report"] if args.no_report else [])], check=True)
+    for n in filter(None, args.fuses.split(",")):
+        w = time.perf_counter()
+        subprocess.run([sys.executable, str(HERE / "bench_build.py"), "--fuses-child", n], check=True,
+                       capture_output=True)
+        print(f"loop-of-fuses {n} balls (bench_build.child_fuses, one process): {time.perf_counter() - w:.2f} s wall")
 
 
 if __name__ == "__main__":
