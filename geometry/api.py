@@ -105,9 +105,9 @@ def export(build: Build, results: Sequence[CheckResult], out_dir: str | Path, st
     (:func:`meshes` of ``build`` to ``tolerance``) reuses a tessellation of the finished stack, e.g. one the report
     draws too; ignored with ``conformal`` (a different stack). ``staged`` writes everything into a hidden work
     folder in ``out_dir`` and returns it without putting it in place: :func:`publish` does, later. The STEP files
-    are written by a forked child while this process makes the meshes, the other files and the manifest, and then
-    calls ``beside(folder, meshes)`` with the folder being written and the meshes it holds (e.g. :func:`report`
-    into that folder); the files are the same as when written in one process
+    are written by a forked child while this process makes the meshes and the other files, and then calls
+    ``beside(folder, meshes)`` with the folder being written and the meshes it holds (e.g. :func:`report` into
+    that folder; the child then computes the manifest); the files are the same as when written in one process
     (:func:`geometry.output.design.write_design`)."""
     from .output.design import write_design
 

@@ -69,8 +69,10 @@ def write_design(out_dir: Path | str, name: str, stack: Stack, manifest: dict | 
 
     The STEP files are written by a forked child (:mod:`geometry.output.background`) while this process
     tessellates, writes the other files and runs ``beside(work folder, meshes)`` (the report's pictures and
-    files), so a build uses two cores; ``manifest`` may be given as the function that computes it, to be run
-    there too. The files are the same, byte for byte, as when all is written in one process.
+    files), so a build uses two cores. ``manifest`` may be given as the function that computes it: with
+    ``beside``, the child runs it after the STEP (fc-production's export with report: 3.21-3.33 s wall against
+    3.58-3.66 with the manifest made here), else this process does. The files are the same, byte for byte, as
+    when all is written in one process.
     """
     target = design_folder(out_dir, name)
     root = target.parent
@@ -102,29 +104,34 @@ def write_design(out_dir: Path | str, name: str, stack: Stack, manifest: dict | 
 def _write_files(tmp: Path, name: str, stack: Stack, manifest: dict | Callable[[], dict],
                  steps: list[tuple[str, Stack]], timestamp: str | None, ap242: bool, tolerance: float | None,
                  meshes: StackMeshes | None, split: bool, beside: Callable[[Path, StackMeshes], None] | None) -> None:
-    """The design's files into ``tmp`` (see :func:`write_design`)."""
+    """The design's files into ``tmp`` (see :func:`write_design`). With ``beside`` (the report's pictures) the
+    child also computes the manifest's content, so the two processes get about equal shares."""
     files = design_files(name)
-    step = background.start(_write_steps, tmp, name, stack, files[".step"], steps, timestamp, ap242)
+    step = background.start(_write_steps, tmp, name, stack, files[".step"], steps, timestamp, ap242,
+                            manifest if beside is not None else None)
     try:
         meshes = stack_meshes(stack, tolerance=tolerance) if meshes is None else meshes
         write_stl(stack, tmp / files[".stl"], meshes=meshes)
         write_glb(stack, tmp / files[".glb"], meshes=meshes)
         write_html(stack, name, tmp / files[".html"], meshes=meshes)
-        content = manifest() if callable(manifest) else manifest
-        write_manifest({**content, "mesh": meshes.record()}, tmp / "manifest.json")
         if split:
             write_bodies(stack, name, tmp / BODIES, meshes, timestamp, ap242)
-        if beside is not None:
+        if beside is None:
+            content = manifest() if callable(manifest) else manifest
+            step.wait()
+        else:
             beside(tmp, meshes)
-        step.wait()
+            content = step.wait()
+        write_manifest({**content, "mesh": meshes.record()}, tmp / "manifest.json")
     except BaseException:
         step.stop()
         raise
 
 
 def _write_steps(tmp: Path, name: str, stack: Stack, file: str, steps: list[tuple[str, Stack]],
-                 timestamp: str | None, ap242: bool) -> None:
-    """``tmp/<file>`` and, when ``steps`` are given, ``tmp/steps/<name>-NN-<key>.step`` for each."""
+                 timestamp: str | None, ap242: bool, manifest: dict | Callable[[], dict] | None) -> dict | None:
+    """``tmp/<file>`` and, when ``steps`` are given, ``tmp/steps/<name>-NN-<key>.step`` for each; then the
+    ``manifest`` content, when one is given (computed, when it is a function)."""
     write_step(stack, name, tmp / file, timestamp=timestamp, ap242=ap242)
     if steps:
         (tmp / "steps").mkdir()
@@ -132,6 +139,7 @@ def _write_steps(tmp: Path, name: str, stack: Stack, file: str, steps: list[tupl
             step = step_file(name, i, key)
             write_step(step_stack, step.removesuffix(".step"), tmp / "steps" / step, timestamp=timestamp,
                        ap242=ap242)
+    return manifest() if callable(manifest) else manifest
 
 
 def write_bodies(stack: Stack, name: str, folder: Path, meshes: StackMeshes,

@@ -5,6 +5,7 @@ for byte, to the one written in one process."""
 from __future__ import annotations
 
 import errno
+import json
 import os
 import time
 from pathlib import Path
@@ -86,15 +87,32 @@ def test_stop_kills_and_reaps_the_child(forking) -> None:
     pending.stop()  # a second stop does nothing
 
 
+def _beside(folder: Path, meshes) -> None:
+    (folder / "report.txt").write_text(f"{meshes.triangles} triangles, pid {os.getpid()}\n")
+
+
+@pytest.mark.parametrize("beside", [None, _beside], ids=["alone", "with a report beside"])
 def test_design_folder_same_bytes_forked_or_not(ball_stack: Stack, tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch, forking) -> None:
+                                                monkeypatch: pytest.MonkeyPatch, forking, beside) -> None:
+    """The same files either way; with ``beside`` the child computes the manifest (a function here) and the
+    parent runs ``beside`` in the folder being written."""
     steps = [("substrate", Stack(ball_stack.bodies[:1])), ("ball_attach", ball_stack)]
-    forked = write_design(tmp_path / "a", "demo", ball_stack, {"run": 1}, steps, timestamp="2026-01-01T00:00:00")
+
+    def manifest() -> dict:
+        return {"run": 1}
+
+    forked = write_design(tmp_path / "a", "demo", ball_stack, manifest, steps, timestamp="2026-01-01T00:00:00",
+                          beside=beside)
     monkeypatch.setattr(background, "cores", lambda: 1)
-    alone = write_design(tmp_path / "b", "demo", ball_stack, {"run": 1}, steps, timestamp="2026-01-01T00:00:00")
+    alone = write_design(tmp_path / "b", "demo", ball_stack, manifest, steps, timestamp="2026-01-01T00:00:00",
+                         beside=beside)
     files = sorted(p.relative_to(forked) for p in forked.rglob("*") if p.is_file())
-    assert len(files) == 7 and files == sorted(p.relative_to(alone) for p in alone.rglob("*") if p.is_file())
+    assert len(files) == (8 if beside else 7)
+    assert files == sorted(p.relative_to(alone) for p in alone.rglob("*") if p.is_file())
     assert all((forked / f).read_bytes() == (alone / f).read_bytes() for f in files)
+    assert json.loads((forked / "manifest.json").read_text())["run"] == 1
+    if beside:
+        assert (forked / "report.txt").read_text().endswith(f"pid {os.getpid()}\n")  # run here, not in the child
 
 
 def test_a_step_failing_in_the_child_leaves_no_output(ball_stack: Stack, tmp_path: Path,
