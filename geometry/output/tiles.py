@@ -121,7 +121,9 @@ def merged(v: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _closed_edges(edges: np.ndarray, n: int) -> bool:
-    """Whether each of the directed ``edges`` (m, 2) over ``n`` vertices occurs once and its reverse occurs too."""
+    """Whether each of the directed ``edges`` (m, 2) over ``n`` vertices occurs once and its reverse occurs too:
+    for all the edges of a mesh, that it is closed and consistently wound, every edge in two faces that run it
+    opposite ways (trimesh's ``is_watertight and is_winding_consistent``, without its edge graph)."""
     forward = np.sort(edges[:, 0] * n + edges[:, 1])
     backward = np.sort(edges[:, 1] * n + edges[:, 0])
     return bool((forward[1:] != forward[:-1]).all()) and bool((forward == backward).all())
@@ -130,13 +132,6 @@ def _closed_edges(edges: np.ndarray, n: int) -> bool:
 def _edges(f: np.ndarray) -> np.ndarray:
     """The directed edges (3 m, 2) of the faces ``f`` (m, 3), each face's three in turn."""
     return f[:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2)
-
-
-def _closed(f: np.ndarray, n: int) -> bool:
-    """Whether the mesh of faces ``f`` over ``n`` vertices is closed and consistently wound: every directed edge
-    once and its reverse too, i.e. every edge in two faces that run it opposite ways (trimesh's ``is_watertight and
-    is_winding_consistent``, without its edge graph)."""
-    return bool(len(f)) and _closed_edges(_edges(f), n)
 
 
 GRID_CELLS = 10_000_000
@@ -206,8 +201,8 @@ def stitched(meshes: Sequence[tuple[np.ndarray, np.ndarray]], placements: Sequen
     replaced by fans through every vertex of the result on its outer faces' edges. None when the result is not a
     closed, consistently wound mesh (tiles of another kind).
 
-    The result is that of placing every tile, welding all its vertices with :func:`merged` and checking it with
-    :func:`_closed`, vertex for vertex and face for face, but only the vertices that can meet another tile's are
+    The result is that of placing every tile, welding all its vertices with :func:`merged` and checking all its
+    edges with :func:`_closed_edges`, vertex for vertex and face for face, but only the vertices that can meet another tile's are
     welded: when the tiles are :func:`_apart`, a tile's :func:`_private` vertices (fc-100k's encapsulant cell: 45
     of 53) are each their own vertex of the result, and the edges with a private end, which only faces of the same
     member hold (faces never dropped), are checked once per prototype; only the edges between two welded vertices

@@ -90,10 +90,11 @@ def test_visible_tiles_keep_only_the_outer_walls_and_enclose_the_solid():
     assert np.all(on_box | hole)
 
 
-def test_closed_answers_as_trimesh_watertight_and_winding_consistent():
+def test_closed_edges_answer_as_trimesh_watertight_and_winding_consistent():
     """A closed box, the box less a face, with a face flipped, with a face doubled and a welded double box (an edge
-    in four faces), as trimesh's ``is_watertight and is_winding_consistent``."""
-    from geometry.output.tiles import _closed
+    in four faces), as trimesh's ``is_watertight and is_winding_consistent``: the check :func:`stitched` makes of
+    its edges."""
+    from geometry.output.tiles import _closed_edges, _edges
 
     box = trimesh.creation.box()
     v, f = np.asarray(box.vertices), np.asarray(box.faces, dtype=np.int64)
@@ -103,7 +104,7 @@ def test_closed_answers_as_trimesh_watertight_and_winding_consistent():
     pair.merge_vertices()
     cases = [(v, f), (v, f[1:]), (v, flipped), (v, np.vstack([f, f[:1]])),
              (np.asarray(pair.vertices), np.asarray(pair.faces, dtype=np.int64))]
-    answers = [_closed(ff, len(vv)) for vv, ff in cases]
+    answers = [_closed_edges(_edges(ff), len(vv)) for vv, ff in cases]
     meshes = [trimesh.Trimesh(vv, ff, process=False) for vv, ff in cases]
     assert answers == [m.is_watertight and m.is_winding_consistent for m in meshes]
     assert answers[0] and not any(answers[1:4])
