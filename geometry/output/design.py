@@ -107,8 +107,9 @@ def _write_files(tmp: Path, name: str, stack: Stack, manifest: dict | Callable[[
     """The design's files into ``tmp`` (see :func:`write_design`). With ``beside`` (the report's pictures) the
     child also computes the manifest's content, so the two processes get about equal shares."""
     files = design_files(name)
+    content = manifest if callable(manifest) else lambda: manifest
     step = background.start(_write_steps, tmp, name, stack, files[".step"], steps, timestamp, ap242,
-                            manifest if beside is not None else None)
+                            content if beside is not None else None)
     try:
         meshes = stack_meshes(stack, tolerance=tolerance) if meshes is None else meshes
         write_stl(stack, tmp / files[".stl"], meshes=meshes)
@@ -117,21 +118,21 @@ def _write_files(tmp: Path, name: str, stack: Stack, manifest: dict | Callable[[
         if split:
             write_bodies(stack, name, tmp / BODIES, meshes, timestamp, ap242)
         if beside is None:
-            content = manifest() if callable(manifest) else manifest
+            made = content()
             step.wait()
         else:
             beside(tmp, meshes)
-            content = step.wait()
-        write_manifest({**content, "mesh": meshes.record()}, tmp / "manifest.json")
+            made = step.wait()
+        write_manifest({**made, "mesh": meshes.record()}, tmp / "manifest.json")
     except BaseException:
         step.stop()
         raise
 
 
 def _write_steps(tmp: Path, name: str, stack: Stack, file: str, steps: list[tuple[str, Stack]],
-                 timestamp: str | None, ap242: bool, manifest: dict | Callable[[], dict] | None) -> dict | None:
+                 timestamp: str | None, ap242: bool, manifest: Callable[[], dict] | None) -> dict | None:
     """``tmp/<file>`` and, when ``steps`` are given, ``tmp/steps/<name>-NN-<key>.step`` for each; then the
-    ``manifest`` content, when one is given (computed, when it is a function)."""
+    content ``manifest()`` makes, when it is given."""
     write_step(stack, name, tmp / file, timestamp=timestamp, ap242=ap242)
     if steps:
         (tmp / "steps").mkdir()
@@ -139,7 +140,7 @@ def _write_steps(tmp: Path, name: str, stack: Stack, file: str, steps: list[tupl
             step = step_file(name, i, key)
             write_step(step_stack, step.removesuffix(".step"), tmp / "steps" / step, timestamp=timestamp,
                        ap242=ap242)
-    return manifest() if callable(manifest) else manifest
+    return None if manifest is None else manifest()
 
 
 def write_bodies(stack: Stack, name: str, folder: Path, meshes: StackMeshes,
